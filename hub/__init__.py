@@ -1,0 +1,108 @@
+"""Clearance Hub: one place per shipment for customs clearance with overseas partners."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, redirect, url_for
+from flask_login import current_user
+
+from config import Config, load_config
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _socketio_async_mode() -> str:
+    """gevent inside the gevent-patched server process, threads everywhere else (CLI, tests)."""
+    try:
+        from gevent import monkey
+
+        if monkey.is_module_patched("socket"):
+            return "gevent"
+    except ImportError:
+        pass
+    return "threading"
+
+
+def create_app(config: dict[str, Any] | Config | None = None) -> Flask:
+    """Build the application; `config` overrides settings (a dict) or replaces them (a Config)."""
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder="static",
+        instance_path=os.environ.get("HUB_INSTANCE_PATH") or str(ROOT / "instance"),
+    )
+    overrides = config if isinstance(config, dict) else {}
+    settings = config if isinstance(config, Config) else load_config(overrides.get("HUB_ENV"))
+    for key, value in overrides.items():
+        setattr(settings, key, value)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    settings.finalize(Path(app.instance_path))
+    app.config.update(settings.as_dict())
+    app.config["HUB_ENV"] = settings.ENV_NAME
+
+    _init_extensions(app)
+    _register_blueprints(app)
+
+    from hub.errors import register_error_handlers
+    from hub.templating import init_templating
+
+    register_error_handlers(app)
+    init_templating(app)
+
+    @app.route("/")
+    def index() -> Any:
+        if current_user.is_authenticated:
+            return redirect(url_for("shipments.list_page"))
+        return redirect(url_for("accounts.login"))
+
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from hub.database import configure_engine
+    from hub.extensions import babel, csrf, db, login_manager, migrate, socketio
+    from hub.i18n import select_locale, select_time_zone
+    from hub.security import init_security
+
+    db.init_app(app)
+    with app.app_context():
+        configure_engine(db.engine)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_time_zone)
+    socketio.init_app(
+        app,
+        async_mode=app.config.get("SOCKETIO_ASYNC_MODE") or _socketio_async_mode(),
+        message_queue=app.config.get("SOCKETIO_MESSAGE_QUEUE"),
+        cors_allowed_origins=[app.config["PUBLIC_BASE_URL"]] + list(app.config.get("SOCKETIO_EXTRA_ORIGINS", [])),
+        max_http_buffer_size=1_000_000,
+        ping_interval=25,
+        ping_timeout=20,
+    )
+    init_security(app)
+
+    import hub.models  # noqa: F401  (every model is known to Alembic and the ORM)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from hub.accounts.api import bp as accounts_api
+    from hub.accounts.routes import bp as accounts_pages
+    from hub.api_docs import bp as api_docs
+    from hub.cli import hub_cli
+    from hub.shipments.api import bp as shipments_api
+    from hub.shipments.routes import bp as shipments_pages
+    from hub.threads import register as register_threads
+
+    for blueprint in (accounts_pages, accounts_api, shipments_pages, shipments_api, api_docs):
+        app.register_blueprint(blueprint)
+    register_threads(app)
+    app.cli.add_command(hub_cli)
+    for area in ("milestones", "notifications", "documents"):
+        module = __import__(f"hub.{area}", fromlist=["register"])
+        register = getattr(module, "register", None)
+        if register is not None:
+            register(app)

@@ -1,0 +1,102 @@
+"""Pages: sign in and out, password reset, accepting an invitation."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from hub.accounts import services
+
+bp = Blueprint("accounts", __name__)
+
+
+def _safe_next(target: str | None) -> str:
+    # Only same-site paths: an open redirect would help phishing.
+    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+        return target
+    return url_for("shipments.list_page")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    """Sign in with email and password."""
+    if current_user.is_authenticated:
+        return redirect(_safe_next(request.args.get("next")))
+    if request.method == "POST":
+        user = services.authenticate(request.form.get("email", ""), request.form.get("password", ""))
+        if user is None:
+            flash("That email and password do not match an active account.", "error")
+            return render_template("accounts/login.html", email=request.form.get("email", "")), 401
+        login_user(user, remember=bool(request.form.get("remember")))
+        services.touch_login(user)
+        return redirect(_safe_next(request.args.get("next")))
+    return render_template("accounts/login.html", email="")
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout() -> Any:
+    """Sign out (POST, so a link cannot sign someone out)."""
+    logout_user()
+    flash("You are signed out.", "info")
+    return redirect(url_for("accounts.login"))
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+def forgot_password() -> Any:
+    """Ask for a reset link; the answer never tells whether the address exists."""
+    if request.method == "POST":
+        services.request_password_reset(request.form.get("email", ""))
+        flash("If that address belongs to an account, a reset link is on its way.", "info")
+        return redirect(url_for("accounts.login"))
+    return render_template("accounts/forgot.html")
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str) -> Any:
+    """Set a new password from an emailed link."""
+    user = services.user_for_reset_token(token)
+    if user is None:
+        flash("This reset link is invalid, used or expired. Ask for a new one.", "error")
+        return redirect(url_for("accounts.forgot_password"))
+    if request.method == "POST":
+        password = request.form.get("password", "")
+        if password != request.form.get("confirm", ""):
+            flash("The two passwords differ.", "error")
+            return render_template("accounts/reset.html", token=token), 422
+        try:
+            services.reset_password(user, password)
+        except ValueError as exc:
+            flash(f"Password {exc}.", "error")
+            return render_template("accounts/reset.html", token=token), 422
+        login_user(user)
+        flash("Your password is changed.", "success")
+        return redirect(url_for("shipments.list_page"))
+    return render_template("accounts/reset.html", token=token)
+
+
+@bp.route("/invitations/<token>", methods=["GET", "POST"])
+def accept_invitation(token: str) -> Any:
+    """An invited partner sets a password and lands on the shipment."""
+    found = services.invitation_for_token(token)
+    if found is None:
+        flash("This invitation is invalid, already used or expired. Ask the coordinator for a new one.", "error")
+        return redirect(url_for("accounts.login"))
+    user, shipment_id = found
+    if request.method == "POST":
+        password = request.form.get("password", "")
+        if password != request.form.get("confirm", ""):
+            flash("The two passwords differ.", "error")
+            return render_template("accounts/invitation.html", token=token, invitee=user), 422
+        try:
+            services.accept_invitation(user, request.form.get("name", "").strip()[:200], password)
+        except ValueError as exc:
+            flash(f"Password {exc}.", "error")
+            return render_template("accounts/invitation.html", token=token, invitee=user), 422
+        login_user(user)
+        flash("Welcome to Clearance Hub.", "success")
+        return redirect(url_for("shipments.detail_page", shipment_id=shipment_id))
+    return render_template("accounts/invitation.html", token=token, invitee=user)

@@ -1,0 +1,266 @@
+"""Account actions: organizations, users, tokens, password resets and invitations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, url_for
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy.exc import IntegrityError
+
+from hub.accounts.models import (
+    LOCALES,
+    ORGANIZATION_KINDS,
+    USER_ROLES,
+    ApiToken,
+    Organization,
+    User,
+    find_user_by_email,
+)
+from hub.audit import record_audit
+from hub.errors import Conflict, NotFound, ValidationFailed
+from hub.extensions import db
+from hub.notifications.outbox import queue_email
+from hub.shipments.reference_data import country_code, time_zone
+from hub.timestamps import utcnow
+
+MIN_PASSWORD_LENGTH = 10
+
+
+def check_password_strength(password: str) -> str:
+    """At least MIN_PASSWORD_LENGTH characters."""
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH:
+        raise ValueError(f"must be at least {MIN_PASSWORD_LENGTH} characters")
+    if len(password) > 200:
+        raise ValueError("must be at most 200 characters")
+    return password
+
+
+def check_email(value: Any) -> str:
+    """A plausible email address, normalised (lower case)."""
+    from email_validator import EmailNotValidError, validate_email
+
+    if not isinstance(value, str):
+        raise ValueError("must be an email address")
+    try:
+        result = validate_email(value.strip(), check_deliverability=False, test_environment=True)
+    except EmailNotValidError as exc:
+        raise ValueError(str(exc)) from None
+    return result.normalized.lower()
+
+
+def create_organization(actor: User | None, name: str, kind: str, country: str, tz: str = "UTC") -> Organization:
+    """Add an organization (caller commits)."""
+    errors = {}
+    if not name or len(name) > 200:
+        errors["name"] = "must be 1 to 200 characters"
+    if kind not in ORGANIZATION_KINDS:
+        errors["kind"] = "must be one of: " + ", ".join(ORGANIZATION_KINDS)
+    try:
+        country = country_code(country)
+    except ValueError as exc:
+        errors["country"] = str(exc)
+    try:
+        tz = time_zone(tz)
+    except ValueError as exc:
+        errors["time_zone"] = str(exc)
+    if errors:
+        raise ValidationFailed("The organization is invalid.", fields=errors)
+    org = Organization(name=name, kind=kind, country=country, time_zone=tz)
+    db.session.add(org)
+    db.session.flush()
+    record_audit(actor, "organization.create", "organization", org.id, {"name": name, "kind": kind})
+    return org
+
+
+def create_user(
+    actor: User | None,
+    *,
+    email: str,
+    name: str,
+    organization_id: int,
+    role: str,
+    password: str | None,
+    locale: str = "en",
+    tz: str | None = None,
+    active: bool = True,
+) -> User:
+    """Add a user (caller commits). A user without a password cannot sign in until they set one."""
+    errors: dict[str, str] = {}
+    try:
+        email = check_email(email)
+    except ValueError as exc:
+        errors["email"] = str(exc)
+    if not name or len(name) > 200:
+        errors["name"] = "must be 1 to 200 characters"
+    if role not in USER_ROLES:
+        errors["role"] = "must be one of: " + ", ".join(USER_ROLES)
+    if locale not in LOCALES:
+        errors["locale"] = "must be one of: " + ", ".join(LOCALES)
+    org = db.session.get(Organization, organization_id)
+    if org is None:
+        errors["organization_id"] = "no such organization"
+    elif role in ("admin", "coordinator") and org.kind != "shipper":
+        errors["role"] = "only a shipper's users can be admins or coordinators"
+    if password is not None:
+        try:
+            check_password_strength(password)
+        except ValueError as exc:
+            errors["password"] = str(exc)
+    if tz is not None:
+        try:
+            time_zone(tz)
+        except ValueError as exc:
+            errors["time_zone"] = str(exc)
+    if errors:
+        raise ValidationFailed("The user is invalid.", fields=errors)
+    if find_user_by_email(email) is not None:
+        raise Conflict("A user with this email already exists.", fields={"email": "already taken"})
+    assert org is not None
+    user = User(
+        email=email,
+        name=name,
+        organization=org,
+        role=role,
+        locale=locale,
+        time_zone=tz or org.time_zone,
+        active=active,
+    )
+    if password is not None:
+        user.set_password(password)
+    db.session.add(user)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict("A user with this email already exists.", fields={"email": "already taken"}) from None
+    record_audit(actor, "user.create", "user", user.id, {"email": email, "role": role})
+    return user
+
+
+def authenticate(email: Any, password: Any) -> User | None:
+    """The active user with these credentials, or None."""
+    if not isinstance(email, str) or not isinstance(password, str):
+        return None
+    user = find_user_by_email(email)
+    if user is None or not user.active or not user.check_password(password):
+        return None
+    return user
+
+
+def create_token(user: User, name: str = "") -> tuple[ApiToken, str]:
+    """Issue an API token for `user` and commit; the secret is returned once."""
+    from hub.security import issue_token
+
+    token, secret = issue_token(user, name)
+    db.session.flush()
+    record_audit(user, "token.create", "api_token", token.id, {"name": name})
+    db.session.commit()
+    return token, secret
+
+
+def revoke_token(user: User, token_id: int) -> None:
+    """Delete one of the user's tokens and commit."""
+    token = db.session.get(ApiToken, token_id)
+    if token is None or token.user_id != user.id:
+        raise NotFound("Token not found.")
+    db.session.delete(token)
+    record_audit(user, "token.revoke", "api_token", token_id)
+    db.session.commit()
+
+
+def update_profile(user: User, values: dict[str, Any]) -> User:
+    """Change the user's locale, time zone or name and commit."""
+    for key in ("locale", "time_zone", "name"):
+        if key in values:
+            setattr(user, key, values[key])
+    record_audit(user, "user.update", "user", user.id, {k: values[k] for k in values})
+    db.session.commit()
+    return user
+
+
+# --- signed links -----------------------------------------------------------------------
+
+
+def _serializer(salt: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=salt)
+
+
+def _password_fingerprint(user: User) -> str:
+    # Bind links to the current password hash, so a link is single-use.
+    return (user.password_hash or "none")[-16:]
+
+
+def request_password_reset(email: str) -> None:
+    """Email a reset link if the address belongs to an active user (commits; silent otherwise)."""
+    user = find_user_by_email(email) if isinstance(email, str) else None
+    if user is None or not user.active or not user.password_hash:
+        return
+    token = _serializer("password-reset").dumps({"uid": user.id, "fp": _password_fingerprint(user)})
+    link = current_app.config["PUBLIC_BASE_URL"] + url_for("accounts.reset_password", token=token)
+    queue_email(
+        kind="password_reset",
+        to_email=user.email,
+        to_name=user.name,
+        user_id=user.id,
+        subject="Reset your Clearance Hub password",
+        template="password_reset",
+        context={"user": user, "link": link, "hours": current_app.config["PASSWORD_RESET_MAX_AGE_S"] // 3600},
+    )
+    record_audit(user, "user.password_reset_requested", "user", user.id)
+    db.session.commit()
+
+
+def user_for_reset_token(token: str) -> User | None:
+    """The user a valid, unexpired, unused reset link belongs to."""
+    try:
+        data = _serializer("password-reset").loads(token, max_age=current_app.config["PASSWORD_RESET_MAX_AGE_S"])
+    except (BadSignature, SignatureExpired):
+        return None
+    user = db.session.get(User, data.get("uid"))
+    if user is None or not user.active or data.get("fp") != _password_fingerprint(user):
+        return None
+    return user
+
+
+def reset_password(user: User, password: str) -> None:
+    """Set a new password and commit."""
+    check_password_strength(password)
+    user.set_password(password)
+    record_audit(user, "user.password_reset", "user", user.id)
+    db.session.commit()
+
+
+def invitation_link(user: User, shipment_id: int) -> str:
+    """A signed, expiring link where an invitee sets a password and lands on the shipment."""
+    token = _serializer("invitation").dumps({"uid": user.id, "sid": shipment_id})
+    return current_app.config["PUBLIC_BASE_URL"] + url_for("accounts.accept_invitation", token=token)
+
+
+def invitation_for_token(token: str) -> tuple[User, int] | None:
+    """(user, shipment id) of a valid invitation link not yet used."""
+    try:
+        data = _serializer("invitation").loads(token, max_age=current_app.config["INVITATION_MAX_AGE_S"])
+    except (BadSignature, SignatureExpired):
+        return None
+    user = db.session.get(User, data.get("uid"))
+    if user is None or user.password_hash:
+        return None
+    return user, int(data.get("sid"))
+
+
+def accept_invitation(user: User, name: str, password: str) -> None:
+    """The invitee sets a name and password; the account becomes active (commits)."""
+    check_password_strength(password)
+    if name:
+        user.name = name
+    user.set_password(password)
+    user.active = True
+    record_audit(user, "user.invitation_accepted", "user", user.id)
+    db.session.commit()
+
+
+def touch_login(user: User) -> None:
+    """Audit a sign-in."""
+    record_audit(user, "user.login", "user", user.id, {"at": utcnow().isoformat()})
+    db.session.commit()

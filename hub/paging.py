@@ -1,0 +1,31 @@
+"""`?page=` and `?per_page=` for collections that grow without bound."""
+
+from __future__ import annotations
+
+from flask import request
+
+from hub.errors import ValidationFailed
+
+DEFAULT_PER_PAGE = 50
+MAX_PER_PAGE = 200
+
+
+def page_args() -> tuple[int, int]:
+    """(page, per_page) from the query string: page from 1, per_page clamped to 1..200."""
+    errors = {}
+    values = {}
+    for name, default in (("page", 1), ("per_page", DEFAULT_PER_PAGE)):
+        raw = request.args.get(name)
+        if raw is None or raw == "":
+            values[name] = default
+            continue
+        try:
+            values[name] = int(raw)
+        except ValueError:
+            errors[name] = "must be an integer"
+            continue
+        if values[name] < 1:
+            errors[name] = "must be at least 1"
+    if errors:
+        raise ValidationFailed("Bad paging parameters.", fields=errors)
+    return values["page"], min(values["per_page"], MAX_PER_PAGE)

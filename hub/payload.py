@@ -1,0 +1,98 @@
+"""Reading and checking JSON request bodies: malformed (400) versus invalid (422)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from flask import request
+
+from hub.errors import MalformedRequest, ValidationFailed
+
+Parser = Callable[[Any], Any]
+
+
+def json_object(allow_empty: bool = False) -> dict[str, Any]:
+    """The request body as a JSON object, or 400 `malformed_request`."""
+    if not request.data and allow_empty:
+        return {}
+    if not request.is_json:
+        raise MalformedRequest("The body must be JSON (Content-Type: application/json).")
+    body = request.get_json(silent=True)
+    if body is None:
+        raise MalformedRequest("The body is not valid JSON.")
+    if not isinstance(body, dict):
+        raise MalformedRequest("The body must be a JSON object.")
+    return body
+
+
+def check_fields(
+    body: Mapping[str, Any],
+    parsers: Mapping[str, Parser],
+    required: set[str] | frozenset[str] = frozenset(),
+) -> dict[str, Any]:
+    """Parse every field of `body` with its parser; unknown or missing fields are 422.
+
+    A parser raises ValueError (or TypeError) with the reason; the reason is reported
+    under the field's name. Only fields present in `body` are returned.
+    """
+    errors: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    for name in body:
+        if name not in parsers:
+            errors[name] = "unknown field"
+    for name in required:
+        if name not in body or body[name] is None:
+            errors[name] = "is required"
+    for name, parser in parsers.items():
+        if name in body and name not in errors:
+            try:
+                values[name] = parser(body[name])
+            except (ValueError, TypeError) as exc:
+                errors[name] = str(exc) or "is invalid"
+    if errors:
+        raise ValidationFailed("Some fields are invalid.", fields=errors)
+    return values
+
+
+def optional(parser: Parser) -> Parser:
+    """Accept `null` as well as what `parser` accepts."""
+
+    def parse(value: Any) -> Any:
+        return None if value is None else parser(value)
+
+    return parse
+
+
+def text(max_length: int, min_length: int = 0) -> Parser:
+    """A string, stripped, of bounded length."""
+
+    def parse(value: Any) -> str:
+        if not isinstance(value, str):
+            raise ValueError("must be a string")
+        value = value.strip()
+        if len(value) < min_length:
+            raise ValueError("must not be empty" if min_length == 1 else f"must be at least {min_length} characters")
+        if len(value) > max_length:
+            raise ValueError(f"must be at most {max_length} characters")
+        return value
+
+    return parse
+
+
+def one_of(choices: tuple[str, ...] | list[str] | frozenset[str]) -> Parser:
+    """One of a fixed set of strings."""
+
+    def parse(value: Any) -> str:
+        if not isinstance(value, str) or value not in choices:
+            raise ValueError("must be one of: " + ", ".join(sorted(choices)))
+        return value
+
+    return parse
+
+
+def integer_id(value: Any) -> int:
+    """A positive integer id (booleans are not integers here)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError("must be a positive integer id")
+    return value

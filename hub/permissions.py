@@ -1,0 +1,125 @@
+"""The one place that answers "may this user do this to this shipment".
+
+Staff (admin, coordinator) of the owner organization may do everything to its
+shipments. Partners see only shipments they take part in; an observer only reads.
+A shipment the user may not see is reported as not found, never forbidden.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from sqlalchemy import Select, exists, select
+
+from hub.accounts.models import User
+from hub.errors import Forbidden, NotFound
+from hub.extensions import db
+from hub.shipments.models import Shipment, ShipmentParticipant
+
+
+class Action(Enum):
+    """What a user may try to do to a shipment."""
+
+    VIEW = "view"
+    POST_MESSAGE = "post_message"
+    RECORD_MILESTONE = "record_milestone"
+    UPLOAD_DOCUMENT = "upload_document"
+    REQUEST_DOCUMENT = "request_document"
+    REVIEW_DOCUMENT = "review_document"
+    EDIT_SHIPMENT = "edit_shipment"
+    MANAGE_PARTICIPANTS = "manage_participants"
+
+
+# Participant roles allowed each action; staff of the owner may do all of them.
+_ROLES_FOR: dict[Action, frozenset[str]] = {
+    Action.VIEW: frozenset({"coordinator", "agent", "broker", "forwarder", "observer"}),
+    Action.POST_MESSAGE: frozenset({"coordinator", "agent", "broker", "forwarder"}),
+    Action.RECORD_MILESTONE: frozenset({"coordinator", "agent", "broker", "forwarder"}),
+    Action.UPLOAD_DOCUMENT: frozenset({"coordinator", "agent", "broker", "forwarder"}),
+    Action.REQUEST_DOCUMENT: frozenset({"coordinator", "agent", "broker"}),
+    Action.REVIEW_DOCUMENT: frozenset({"coordinator", "agent", "broker"}),
+    Action.EDIT_SHIPMENT: frozenset(),
+    Action.MANAGE_PARTICIPANTS: frozenset(),
+}
+
+
+def is_owner_staff(user: User, shipment: Shipment) -> bool:
+    """Admin or coordinator of the organization that owns the shipment."""
+    return user.is_active and user.is_staff and user.organization_id == shipment.owner_org_id
+
+
+def participant_role(user: User, shipment: Shipment) -> str | None:
+    """The user's role on the shipment, or None."""
+    row = db.session.scalar(
+        select(ShipmentParticipant.role).where(
+            ShipmentParticipant.shipment_id == shipment.id, ShipmentParticipant.user_id == user.id
+        )
+    )
+    return row
+
+
+def can(user: User, action: Action, shipment: Shipment) -> bool:
+    """Whether `user` may do `action` to `shipment`."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if is_owner_staff(user, shipment):
+        return True
+    role = participant_role(user, shipment)
+    return role is not None and role in _ROLES_FOR[action]
+
+
+def authorize(user: User, action: Action, shipment: Shipment) -> None:
+    """Raise NotFound when the user may not see the shipment, Forbidden when they may not act."""
+    if not can(user, Action.VIEW, shipment):
+        raise NotFound("Shipment not found.")
+    if action is not Action.VIEW and not can(user, action, shipment):
+        raise Forbidden(_forbidden_message(action))
+
+
+def get_shipment_for(user: User, shipment_id: int, action: Action = Action.VIEW) -> Shipment:
+    """Load a shipment the user may act on, or raise NotFound / Forbidden."""
+    shipment = db.session.get(Shipment, shipment_id)
+    if shipment is None:
+        raise NotFound("Shipment not found.")
+    authorize(user, action, shipment)
+    return shipment
+
+
+def can_create_shipments(user: User) -> bool:
+    """Only staff of a shipper create shipments."""
+    return bool(user and user.is_authenticated and user.is_active and user.is_staff)
+
+
+def require_staff(user: User) -> None:
+    """Raise Forbidden unless the user is staff (admin or coordinator)."""
+    if not can_create_shipments(user):
+        raise Forbidden("Only coordinators and admins may do this.")
+
+
+def require_admin(user: User) -> None:
+    """Raise Forbidden unless the user is an admin."""
+    if not (user and user.is_authenticated and user.is_active and user.role == "admin"):
+        raise Forbidden("Only admins may do this.")
+
+
+def visible_shipments(user: User) -> Select[tuple[Shipment]]:
+    """A query of every shipment the user may see."""
+    query = select(Shipment)
+    is_participant = exists().where(
+        ShipmentParticipant.shipment_id == Shipment.id, ShipmentParticipant.user_id == user.id
+    )
+    if user.is_staff:
+        return query.where((Shipment.owner_org_id == user.organization_id) | is_participant)
+    return query.where(is_participant)
+
+
+def _forbidden_message(action: Action) -> str:
+    return {
+        Action.POST_MESSAGE: "Observers read the thread but may not post.",
+        Action.RECORD_MILESTONE: "You may not record milestones on this shipment.",
+        Action.UPLOAD_DOCUMENT: "You may not upload documents to this shipment.",
+        Action.REQUEST_DOCUMENT: "You may not request documents on this shipment.",
+        Action.REVIEW_DOCUMENT: "You may not review documents on this shipment.",
+        Action.EDIT_SHIPMENT: "Only the owner's coordinators may edit this shipment.",
+        Action.MANAGE_PARTICIPANTS: "Only the owner's coordinators may manage participants.",
+    }.get(action, "You may not do this.")

@@ -1,0 +1,117 @@
+"""Who is calling: session cookies for pages, bearer tokens for integrations; the API gate; CSRF."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import Flask, g, request
+from flask_login import current_user
+from sqlalchemy import select
+
+from hub.accounts.models import ApiToken, User
+from hub.errors import error_response
+from hub.extensions import csrf, db, login_manager
+from hub.timestamps import utcnow
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def public_endpoint(view: F) -> F:
+    """Mark an API view as open to anonymous callers (OpenAPI document, webhooks, token)."""
+    view.hub_public = True  # type: ignore[attr-defined]
+    return view
+
+
+def issue_token(user: User, name: str = "") -> tuple[ApiToken, str]:
+    """Create a token for `user`; answers the row and the secret, shown only once."""
+    secret = "hub_" + secrets.token_urlsafe(32)
+    token = ApiToken(user=user, digest=ApiToken.digest_of(secret), name=name)
+    db.session.add(token)
+    return token, secret
+
+
+def user_for_token(secret: str) -> tuple[User, ApiToken] | None:
+    """The active user owning this token secret, if any."""
+    token = db.session.scalar(select(ApiToken).where(ApiToken.digest == ApiToken.digest_of(secret)))
+    if token is None or not token.user.active:
+        return None
+    return token.user, token
+
+
+def bearer_secret() -> str | None:
+    """The token from `Authorization: Bearer ...`, if the request carries one."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return None
+
+
+def init_security(app: Flask) -> None:
+    """Wire Flask-Login, bearer tokens, the API's 401 gate and CSRF checks."""
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = "Please sign in to continue."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def load_user(user_id: str) -> User | None:
+        try:
+            user = db.session.get(User, int(user_id))
+        except ValueError:
+            return None
+        return user if user is not None and user.active else None
+
+    @login_manager.request_loader
+    def load_user_from_request(_request: Any) -> User | None:
+        secret = bearer_secret()
+        if secret is None:
+            return None
+        found = user_for_token(secret)
+        if found is None:
+            return None
+        user, token = found
+        g.api_token = token
+        now = utcnow()
+        # Touch at most once a minute: a write per request would serialise readers on SQLite.
+        if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+            token.last_used_at = now
+            db.session.commit()
+        return user
+
+    @login_manager.unauthorized_handler
+    def unauthorized() -> Any:
+        from flask import flash, redirect, url_for
+
+        if request.path.startswith("/api/"):
+            return error_response(401, "unauthorized", "Sign in or send a valid API token.")
+        flash(login_manager.login_message, "info")
+        return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
+
+    @app.before_request
+    def api_gate() -> Any:
+        view = app.view_functions.get(request.endpoint or "")
+        is_api = request.path.startswith("/api/")
+        if is_api and bearer_secret() is not None and not current_user.is_authenticated:
+            if view is None or not getattr(view, "hub_public", False):
+                return error_response(401, "unauthorized", "The API token is not valid.")
+        if is_api and view is not None and not getattr(view, "hub_public", False):
+            if not current_user.is_authenticated:
+                return error_response(401, "unauthorized", "Sign in or send a valid API token.")
+        # Bearer-token requests and webhooks (signed on their own) are exempt from CSRF.
+        if (
+            request.method not in ("GET", "HEAD", "OPTIONS")
+            and bearer_secret() is None
+            and not request.path.startswith("/webhooks/")
+            and not (view is not None and getattr(view, "hub_csrf_exempt", False))
+        ):
+            csrf.protect()
+        return None
+
+
+def csrf_exempt(view: F) -> F:
+    """Exempt a view from the CSRF check (one-click unsubscribe, token login)."""
+    view.hub_csrf_exempt = True  # type: ignore[attr-defined]
+    return view

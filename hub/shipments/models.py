@@ -1,0 +1,118 @@
+"""Shipments and the people taking part in them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from sqlalchemy import JSON, ForeignKey, Integer, Numeric, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from hub.extensions import db
+from hub.timestamps import UTCDateTime, to_iso, utcnow
+
+if TYPE_CHECKING:
+    from hub.accounts.models import Organization, User
+
+TRANSPORT_MODES = ("sea", "air", "road", "rail", "courier")
+PARTICIPANT_ROLES = ("coordinator", "agent", "broker", "forwarder", "observer")
+INCOTERMS = ("EXW", "FCA", "CPT", "CIP", "DAP", "DPU", "DDP", "FAS", "FOB", "CFR", "CIF")
+
+
+class Shipment(db.Model):
+    """One consignment crossing one border."""
+
+    __tablename__ = "shipments"
+    __table_args__ = (UniqueConstraint("owner_org_id", "reference"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(64))
+    owner_org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    origin_country: Mapped[str] = mapped_column(String(2))
+    destination_country: Mapped[str] = mapped_column(String(2), index=True)
+    port_of_entry: Mapped[str | None] = mapped_column(String(100))
+    transport_mode: Mapped[str] = mapped_column(String(10))
+    incoterm: Mapped[str | None] = mapped_column(String(3))
+    goods_description: Mapped[str | None] = mapped_column(String(2000))
+    hs_codes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    declared_value: Mapped[Decimal | None] = mapped_column(Numeric(16, 2))
+    currency: Mapped[str | None] = mapped_column(String(3))
+    etd: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    eta: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(32), default="new", index=True)
+    # The thread's sequence counter: incremented under the row lock by each new message.
+    last_seq: Mapped[int] = mapped_column(Integer, default=0)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    owner: Mapped[Organization] = relationship(lazy="joined")
+    participants: Mapped[list[ShipmentParticipant]] = relationship(
+        back_populates="shipment", cascade="all, delete-orphan", order_by="ShipmentParticipant.id"
+    )
+
+    def participant(self, user: User) -> ShipmentParticipant | None:
+        """The participant row of `user`, if they take part."""
+        return next((p for p in self.participants if p.user_id == user.id), None)
+
+    def to_dict(self) -> dict[str, object]:
+        """The shipment object of the API (without per-caller fields)."""
+        return {
+            "id": self.id,
+            "reference": self.reference,
+            "origin_country": self.origin_country,
+            "destination_country": self.destination_country,
+            "port_of_entry": self.port_of_entry,
+            "transport_mode": self.transport_mode,
+            "incoterm": self.incoterm,
+            "goods_description": self.goods_description,
+            "hs_codes": list(self.hs_codes or []),
+            "declared_value": None if self.declared_value is None else f"{self.declared_value:.2f}",
+            "currency": self.currency,
+            "etd": to_iso(self.etd),
+            "eta": to_iso(self.eta),
+            "status": self.status,
+            "owner_organization": {"id": self.owner.id, "name": self.owner.name},
+            "last_seq": self.last_seq,
+            "created_at": to_iso(self.created_at),
+            "updated_at": to_iso(self.updated_at),
+        }
+
+
+class ShipmentParticipant(db.Model):
+    """A user taking part in one shipment, with a role on it."""
+
+    __tablename__ = "shipment_participants"
+    __table_args__ = (UniqueConstraint("shipment_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shipment_id: Mapped[int] = mapped_column(ForeignKey("shipments.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(20))
+    # Read state of the thread: the highest seq this participant has seen.
+    last_read_seq: Mapped[int] = mapped_column(Integer, default=0)
+    added_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    shipment: Mapped[Shipment] = relationship(back_populates="participants")
+    user: Mapped[User] = relationship(
+        back_populates="participations", foreign_keys=[user_id], lazy="joined"
+    )
+
+    def to_dict(self) -> dict[str, object]:
+        """The participant as the API lists it."""
+        return {
+            "user": {
+                "id": self.user.id,
+                "name": self.user.name,
+                "email": self.user.email,
+                "organization": self.user.organization.name,
+                "time_zone": self.user.time_zone,
+                "active": self.user.active,
+            },
+            "role": self.role,
+            "added_by": self.added_by_id,
+            "added_at": to_iso(self.added_at),
+            "last_read_seq": self.last_read_seq,
+        }

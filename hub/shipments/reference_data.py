@@ -1,0 +1,82 @@
+"""Checks of codes from public standards: countries, currencies, HS codes, time zones."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from zoneinfo import ZoneInfo, available_timezones
+
+import pycountry
+
+_HS_CODE = re.compile(r"^\d{4}(?:\.?\d{2}){0,3}$")
+_TIME_ZONES = frozenset(available_timezones())
+
+
+def country_code(value: Any) -> str:
+    """An ISO 3166-1 alpha-2 country code (upper-cased)."""
+    if not isinstance(value, str) or len(value.strip()) != 2:
+        raise ValueError("must be an ISO 3166-1 alpha-2 country code such as DE")
+    code = value.strip().upper()
+    if pycountry.countries.get(alpha_2=code) is None:
+        raise ValueError(f"{value!r} is not an ISO 3166-1 country code")
+    return code
+
+
+def country_name(code: str) -> str:
+    """The country's common name, for pages and emails."""
+    country = pycountry.countries.get(alpha_2=code)
+    if country is None:
+        return code
+    return getattr(country, "common_name", None) or country.name
+
+
+def currency_code(value: Any) -> str:
+    """An ISO 4217 currency code (upper-cased)."""
+    if not isinstance(value, str) or len(value.strip()) != 3:
+        raise ValueError("must be an ISO 4217 currency code such as EUR")
+    code = value.strip().upper()
+    if pycountry.currencies.get(alpha_3=code) is None:
+        raise ValueError(f"{value!r} is not an ISO 4217 currency code")
+    return code
+
+
+def hs_code(value: Any) -> str:
+    """An HS code: 4 digits then up to three pairs, each optionally after a dot."""
+    if not isinstance(value, str) or not _HS_CODE.match(value.strip()):
+        raise ValueError("HS codes are 4 digits followed by up to three pairs of digits (8413.70.10)")
+    return value.strip()
+
+
+def hs_codes(value: Any) -> list[str]:
+    """A list of HS codes."""
+    if not isinstance(value, list):
+        raise ValueError("must be a list of HS code strings")
+    if len(value) > 50:
+        raise ValueError("at most 50 HS codes")
+    return [hs_code(item) for item in value]
+
+
+def money(value: Any) -> Decimal:
+    """A non-negative amount with at most two decimals, given as a string or a number."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise ValueError("must be a decimal string such as \"125000.00\"")
+    try:
+        amount = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ValueError("must be a decimal string such as \"125000.00\"") from None
+    if not amount.is_finite() or amount < 0:
+        raise ValueError("must be a non-negative amount")
+    if amount.as_tuple().exponent < -2:  # type: ignore[operator]
+        raise ValueError("at most two decimal places")
+    if amount >= Decimal("1e14"):
+        raise ValueError("is too large")
+    return amount.quantize(Decimal("0.01"))
+
+
+def time_zone(value: Any) -> str:
+    """An IANA time zone name such as Asia/Shanghai."""
+    if not isinstance(value, str) or value not in _TIME_ZONES:
+        raise ValueError("must be an IANA time zone such as Europe/Berlin")
+    ZoneInfo(value)
+    return value

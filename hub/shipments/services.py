@@ -1,0 +1,274 @@
+"""Shipment actions: create, edit, list, participants and invitations."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+
+from hub.accounts import services as accounts
+from hub.accounts.models import ORGANIZATION_KINDS, Organization, User, find_user_by_email
+from hub.audit import record_audit
+from hub.errors import Conflict, NotFound, ValidationFailed
+from hub.extensions import db
+from hub.notifications.outbox import queue_email
+from hub.payload import Parser, check_fields, integer_id, one_of, optional, text
+from hub.permissions import Action, authorize, require_staff, visible_shipments
+from hub.realtime import emit_after_commit, user_room
+from hub.shipments import reference_data as ref
+from hub.shipments.models import INCOTERMS, PARTICIPANT_ROLES, TRANSPORT_MODES, Shipment, ShipmentParticipant
+from hub.timestamps import parse_timestamp
+
+SHIPMENT_FIELDS: dict[str, Parser] = {
+    "reference": text(64, 1),
+    "origin_country": ref.country_code,
+    "destination_country": ref.country_code,
+    "port_of_entry": optional(text(100)),
+    "transport_mode": one_of(TRANSPORT_MODES),
+    "incoterm": optional(one_of(INCOTERMS)),
+    "goods_description": optional(text(2000)),
+    "hs_codes": ref.hs_codes,
+    "declared_value": optional(ref.money),
+    "currency": optional(ref.currency_code),
+    "etd": optional(parse_timestamp),
+    "eta": optional(parse_timestamp),
+}
+REQUIRED_ON_CREATE = frozenset({"reference", "origin_country", "destination_country", "transport_mode"})
+
+
+def check_shipment(body: Mapping[str, Any], creating: bool) -> dict[str, Any]:
+    """Parse shipment fields (422 with `fields` when invalid)."""
+    values = check_fields(body, SHIPMENT_FIELDS, REQUIRED_ON_CREATE if creating else frozenset())
+    return values
+
+
+def _check_consistency(shipment_values: Mapping[str, Any]) -> None:
+    errors = {}
+    etd, eta = shipment_values.get("etd"), shipment_values.get("eta")
+    if etd and eta and eta < etd:
+        errors["eta"] = "must not be before etd"
+    if shipment_values.get("declared_value") is not None and not shipment_values.get("currency"):
+        errors["currency"] = "is required with declared_value"
+    if errors:
+        raise ValidationFailed("Some fields are invalid.", fields=errors)
+
+
+def create_shipment(user: User, body: Mapping[str, Any]) -> Shipment:
+    """Create a shipment owned by the user's organization; the creator becomes its coordinator."""
+    require_staff(user)
+    values = check_shipment(body, creating=True)
+    _check_consistency(values)
+    if _reference_taken(user.organization_id, values["reference"]):
+        raise Conflict("A shipment with this reference already exists.", fields={"reference": "already used"})
+    shipment = Shipment(owner_org_id=user.organization_id, created_by_id=user.id, **values)
+    shipment.participants.append(ShipmentParticipant(user=user, role="coordinator", added_by_id=user.id))
+    db.session.add(shipment)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict("A shipment with this reference already exists.", fields={"reference": "already used"}) from None
+    record_audit(user, "shipment.create", "shipment", shipment.id, {"reference": shipment.reference}, shipment.id)
+    db.session.commit()
+    return shipment
+
+
+def update_shipment(user: User, shipment: Shipment, body: Mapping[str, Any]) -> Shipment:
+    """Edit a shipment's fields (staff of the owner only)."""
+    authorize(user, Action.EDIT_SHIPMENT, shipment)
+    values = check_shipment(body, creating=False)
+    for required in REQUIRED_ON_CREATE & values.keys():
+        if values[required] is None:
+            raise ValidationFailed("Some fields are invalid.", fields={required: "is required"})
+    merged = {k: getattr(shipment, k) for k in SHIPMENT_FIELDS} | values
+    _check_consistency(merged)
+    if "reference" in values and values["reference"] != shipment.reference:
+        if _reference_taken(shipment.owner_org_id, values["reference"]):
+            raise Conflict("A shipment with this reference already exists.", fields={"reference": "already used"})
+    changed = {k: str(v) for k, v in values.items() if getattr(shipment, k) != v}
+    for key, value in values.items():
+        setattr(shipment, key, value)
+    record_audit(user, "shipment.update", "shipment", shipment.id, {"changed": changed}, shipment.id)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict("A shipment with this reference already exists.", fields={"reference": "already used"}) from None
+    return shipment
+
+
+def _reference_taken(org_id: int, reference: str) -> bool:
+    return (
+        db.session.scalar(
+            select(Shipment.id).where(Shipment.owner_org_id == org_id, Shipment.reference == reference)
+        )
+        is not None
+    )
+
+
+def list_shipments(
+    user: User,
+    *,
+    search: str | None = None,
+    country: str | None = None,
+    mode: str | None = None,
+    status: str | None = None,
+    page: int = 1,
+    per_page: int = 50,
+) -> tuple[list[tuple[Shipment, int]], int]:
+    """The user's visible shipments, newest first, with the caller's unread count each.
+
+    Two queries whatever the page size: the count and the page with unread counts.
+    """
+    query = visible_shipments(user)
+    if search:
+        query = query.where(Shipment.reference.ilike(f"%{search.strip()}%"))
+    if country:
+        query = query.where(or_(Shipment.destination_country == country.upper(), Shipment.origin_country == country.upper()))
+    if mode:
+        query = query.where(Shipment.transport_mode == mode)
+    if status:
+        query = query.where(Shipment.status == status)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    read_seq = (
+        select(ShipmentParticipant.last_read_seq)
+        .where(ShipmentParticipant.shipment_id == Shipment.id, ShipmentParticipant.user_id == user.id)
+        .correlate(Shipment)
+        .scalar_subquery()
+    )
+    unread = (Shipment.last_seq - func.coalesce(read_seq, Shipment.last_seq)).label("unread")
+    rows = db.session.execute(
+        query.add_columns(unread)
+        .order_by(Shipment.updated_at.desc(), Shipment.id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    return [(row[0], int(row[1] or 0)) for row in rows], total
+
+
+def unread_count(user: User, shipment: Shipment) -> int:
+    """Messages after the caller's last read seq (0 for staff who are not participants)."""
+    participant = shipment.participant(user)
+    if participant is None:
+        return 0
+    return max(0, shipment.last_seq - participant.last_read_seq)
+
+
+def shipment_view(user: User, shipment: Shipment, unread: int | None = None) -> dict[str, Any]:
+    """The shipment object with the caller's `unread_count`."""
+    data = shipment.to_dict()
+    data["unread_count"] = unread_count(user, shipment) if unread is None else unread
+    return data
+
+
+# --- participants -------------------------------------------------------------------------
+
+PARTICIPANT_FIELDS: dict[str, Parser] = {
+    "user_id": integer_id,
+    "email": accounts.check_email,
+    "role": one_of(PARTICIPANT_ROLES),
+    "organization_id": integer_id,
+    "organization": lambda v: v,
+    "name": text(200, 1),
+}
+
+
+def _check_new_organization(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ValidationFailed("Some fields are invalid.", fields={"organization": "must be an object"})
+    return check_fields(
+        value,
+        {"name": text(200, 1), "kind": one_of(ORGANIZATION_KINDS), "country": ref.country_code, "time_zone": ref.time_zone},
+        required={"name", "kind", "country"},
+    )
+
+
+def add_participant(actor: User, shipment: Shipment, body: Mapping[str, Any]) -> tuple[ShipmentParticipant, bool, bool]:
+    """Add a user, or invite one by email. Answers (participant, created, invited).
+
+    `{"user_id", "role"}` adds an existing active user; `{"email", "role", "organization_id"}`
+    or `{"email", "role", "organization": {...}}` adds the user owning that email at once, or
+    creates a pending account and emails a signed invitation link.
+    """
+    authorize(actor, Action.MANAGE_PARTICIPANTS, shipment)
+    values = check_fields(body, PARTICIPANT_FIELDS, required={"role"})
+    if ("user_id" in values) == ("email" in values):
+        raise ValidationFailed("Give either user_id or email.", fields={"user_id": "give user_id or email"})
+    invited = False
+    if "user_id" in values:
+        if "organization_id" in values or "organization" in values:
+            raise ValidationFailed("Organization is only for invitations.", fields={"organization": "only with email"})
+        user = db.session.get(User, values["user_id"])
+        if user is None or not user.active:
+            raise ValidationFailed("No such active user.", fields={"user_id": "no such active user"})
+    else:
+        user = find_user_by_email(values["email"])
+        if user is None:
+            user = _create_invitee(actor, values)
+            invited = True
+        elif "organization_id" in values or "organization" in values:
+            pass  # an existing user keeps their organization
+    existing = shipment.participant(user)
+    if existing is not None:
+        if existing.role != values["role"]:
+            record_audit(actor, "participant.role_change", "user", user.id,
+                         {"from": existing.role, "to": values["role"]}, shipment.id)
+            existing.role = values["role"]
+            db.session.commit()
+        return existing, False, False
+    participant = ShipmentParticipant(user=user, role=values["role"], added_by_id=actor.id)
+    shipment.participants.append(participant)
+    db.session.flush()
+    record_audit(actor, "participant.add", "user", user.id, {"role": values["role"], "invited": invited}, shipment.id)
+    if invited:
+        link = accounts.invitation_link(user, shipment.id)
+        queue_email(
+            kind="invitation",
+            to_email=user.email,
+            to_name=user.name,
+            user_id=user.id,
+            shipment_id=shipment.id,
+            subject=f"{actor.name} invites you to shipment {shipment.reference} on Clearance Hub",
+            template="invitation",
+            context={"inviter": actor, "invitee": user, "shipment": shipment, "role": values["role"], "link": link},
+        )
+    db.session.commit()
+    return participant, True, invited
+
+
+def _create_invitee(actor: User, values: Mapping[str, Any]) -> User:
+    if "organization_id" in values and "organization" in values:
+        raise ValidationFailed("Give organization_id or organization, not both.", fields={"organization": "not both"})
+    if "organization_id" in values:
+        org = db.session.get(Organization, values["organization_id"])
+        if org is None:
+            raise ValidationFailed("No such organization.", fields={"organization_id": "no such organization"})
+    elif "organization" in values:
+        spec = _check_new_organization(values["organization"])
+        org = accounts.create_organization(actor, spec["name"], spec["kind"], spec["country"], spec.get("time_zone", "UTC"))
+    else:
+        raise ValidationFailed(
+            "An invitation needs the partner's organization.",
+            fields={"organization_id": "give organization_id or organization"},
+        )
+    name = values.get("name") or values["email"].split("@", 1)[0]
+    role = "partner" if org.kind != "shipper" or org.id != actor.organization_id else "coordinator"
+    if org.kind == "shipper" and org.id != actor.organization_id:
+        role = "partner"
+    return accounts.create_user(
+        actor, email=values["email"], name=name, organization_id=org.id, role=role, password=None, active=False
+    )
+
+
+def remove_participant(actor: User, shipment: Shipment, user_id: int) -> None:
+    """Take a user off the shipment; their sockets leave its room at once."""
+    authorize(actor, Action.MANAGE_PARTICIPANTS, shipment)
+    participant = next((p for p in shipment.participants if p.user_id == user_id), None)
+    if participant is None:
+        raise NotFound("That user is not on this shipment.")
+    shipment.participants.remove(participant)
+    record_audit(actor, "participant.remove", "user", user_id, {"role": participant.role}, shipment.id)
+    emit_after_commit("hub:evict", {"shipment_id": shipment.id, "user_id": user_id}, user_room(user_id))
+    db.session.commit()

@@ -1,0 +1,14 @@
+// Shows each participant's local time next to their name, refreshed every minute.
+(function () {
+  function render() {
+    document.querySelectorAll("[data-time-zone]").forEach(function (el) {
+      try {
+        el.textContent = new Intl.DateTimeFormat(undefined, {
+          hour: "2-digit", minute: "2-digit", timeZone: el.dataset.timeZone, timeZoneName: "short",
+        }).format(new Date());
+      } catch (e) { el.textContent = ""; }
+    });
+  }
+  render();
+  setInterval(render, 60000);
+})();

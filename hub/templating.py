@@ -1,0 +1,46 @@
+"""Template filters and globals shared by every page."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import Flask
+from flask_login import current_user
+
+from hub.i18n import local_time
+from hub.milestones_catalogue import label
+from hub.shipments.reference_data import country_name
+
+# Links areas add to the top navigation: (label, endpoint, who) with who "all", "staff" or "admin".
+_nav_items: list[tuple[str, str, str]] = []
+
+
+def register_nav_item(text: str, endpoint: str, who: str = "all") -> None:
+    """Show a link in the top navigation."""
+    if (text, endpoint, who) not in _nav_items:
+        _nav_items.append((text, endpoint, who))
+
+
+def init_templating(app: Flask) -> None:
+    """Register the filters and globals."""
+    from flask import url_for
+
+    @app.template_filter("local_time")
+    def _local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+        tz = current_user.time_zone if current_user and current_user.is_authenticated else "UTC"
+        return local_time(value, tz, fmt)
+
+    app.add_template_filter(label, "status_label")
+    app.add_template_filter(country_name, "country_name")
+
+    @app.template_global()
+    def hub_nav_items() -> list[dict[str, Any]]:
+        items = []
+        for text, endpoint, who in _nav_items:
+            if who == "staff" and not current_user.is_staff:
+                continue
+            if who == "admin" and current_user.role != "admin":
+                continue
+            items.append({"label": text, "url": url_for(endpoint)})
+        return items
