@@ -1,8 +1,10 @@
-"""Imports every model so the ORM mappers and Alembic see the whole schema."""
+"""Imports every area's models so the ORM mappers and Alembic see the whole schema."""
 
+import hub.documents.models  # noqa: F401
+import hub.milestones.models  # noqa: F401
+import hub.notifications.models  # noqa: F401
 from hub.accounts.models import ApiToken, Organization, User
 from hub.audit.models import AuditLog
-from hub.notifications.models import OutboxEmail
 from hub.shipments.models import Shipment, ShipmentParticipant
 from hub.threads.models import Message, MessageMention, MessageRevision
 
@@ -13,7 +15,6 @@ __all__ = [
     "MessageMention",
     "MessageRevision",
     "Organization",
-    "OutboxEmail",
     "Shipment",
     "ShipmentParticipant",
     "User",

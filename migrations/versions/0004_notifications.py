@@ -1,0 +1,27 @@
+"""notifications
+
+Revision ID: 0004
+Revises: 0003
+Create Date: 2026-11-25 11:40:00
+
+Owned by the notifications area; empty until that area adds tables or columns.
+"""
+from alembic import op  # noqa: F401
+import sqlalchemy as sa  # noqa: F401
+
+import hub.timestamps  # noqa: F401
+
+
+# revision identifiers, used by Alembic.
+revision = '0004'
+down_revision = '0003'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    pass
+
+
+def downgrade():
+    pass
