@@ -49,6 +49,22 @@ def bearer_secret() -> str | None:
     return None
 
 
+def _user_from_bearer() -> User | None:
+    """The user of the request's bearer token (remembered in `g.api_token`), or None."""
+    secret = bearer_secret()
+    found = user_for_token(secret) if secret else None
+    if found is None:
+        return None
+    user, token = found
+    g.api_token = token
+    now = utcnow()
+    # Touch at most once a minute: a write per request would serialise readers on SQLite.
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+        token.last_used_at = now
+        db.session.commit()
+    return user
+
+
 def init_security(app: Flask) -> None:
     """Wire Flask-Login, bearer tokens, the API's 401 gate and CSRF checks."""
     login_manager.login_view = "accounts.login"
@@ -58,6 +74,9 @@ def init_security(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:
+        if bearer_secret() is not None:
+            # A request carrying a token is that token's user, whatever cookie comes along.
+            return _user_from_bearer()
         try:
             user = db.session.get(User, int(user_id))
         except ValueError:
@@ -66,20 +85,7 @@ def init_security(app: Flask) -> None:
 
     @login_manager.request_loader
     def load_user_from_request(_request: Any) -> User | None:
-        secret = bearer_secret()
-        if secret is None:
-            return None
-        found = user_for_token(secret)
-        if found is None:
-            return None
-        user, token = found
-        g.api_token = token
-        now = utcnow()
-        # Touch at most once a minute: a write per request would serialise readers on SQLite.
-        if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
-            token.last_used_at = now
-            db.session.commit()
-        return user
+        return _user_from_bearer() if bearer_secret() is not None else None
 
     @login_manager.unauthorized_handler
     def unauthorized() -> Any:

@@ -114,6 +114,7 @@ class HubTestClient(FlaskClient):
 
         g.pop("_login_user", None)
         g.pop("api_token", None)
+        g.pop("csrf_token", None)  # Flask-WTF caches the session's token in `g` too
         return super().open(*args, **kwargs)
 
 

@@ -67,3 +67,26 @@ def participant(s: Shipment, u: User, role: str) -> ShipmentParticipant:
 def bearer(secret: str) -> dict[str, str]:
     """The Authorization header for a token."""
     return {"Authorization": f"Bearer {secret}"}
+
+
+def csrf_token_from(html: str) -> str:
+    """The CSRF token of a page (its `<meta name="csrf-token">`)."""
+    import re
+
+    match = re.search(r'<meta name="csrf-token" content="([^"]+)"', html)
+    assert match, "the page has no csrf-token meta tag"
+    return match.group(1)
+
+
+def page_csrf_token(client: Any, path: str = "/login") -> str:
+    """Fetch `path` with `client` and answer the CSRF token of its session."""
+    return csrf_token_from(client.get(path).get_data(as_text=True))
+
+
+def login(client: Any, u: User, password: str = PASSWORD) -> str:
+    """Sign `u` in through the login form; answers a CSRF token valid for the session."""
+    response = client.post(
+        "/login", data={"email": u.email, "password": password, "csrf_token": page_csrf_token(client)}
+    )
+    assert response.status_code == 302, f"login of {u.email} failed: {response.status_code}"
+    return page_csrf_token(client, "/shipments")
