@@ -1,0 +1,1 @@
+"""`python -m bench`: the performance benchmark of Clearance Hub (see bench/__main__.py)."""

@@ -1,0 +1,392 @@
+"""`python -m bench`: the hub against the bare Socket.IO floor, and the targets it must reach.
+
+Starts everything as real processes on 127.0.0.1 (the documented `hub serve` command, the
+floor relays, load clients, the email worker and a fake SendGrid), prints a table and writes
+`bench/out/latest.json`. `--quick` runs every scenario smaller (under two minutes);
+`--smoke` runs them tiny (what CI runs to keep the benchmark working).
+
+PostgreSQL when `HUB_BENCH_POSTGRES_URL` is set and not empty (a fresh database per scenario,
+dropped afterwards), SQLite otherwise; the scale-out scenario needs `HUB_BENCH_REDIS_URL`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from bench import database, fanout, history, listing, outbox, servers
+from bench.fanout import FanoutSize
+from bench.procs import PYTHON, BenchError, Supervisor, install_signal_handlers
+from bench.stats import machine
+
+OUT_DIR = Path(__file__).resolve().parent / "out"
+SCENARIOS = ("floor_python", "floor_node", "hub", "scaleout", "history", "list", "outbox")
+FANOUT_KEYS = ("p50_ms", "p95_ms", "p99_ms", "msgs_per_s", "lost", "duplicated", "out_of_order", "connections")
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """How big each scenario runs."""
+
+    fanout: FanoutSize
+    history_total: int
+    history_thread: int
+    history_other_threads: int
+    history_requests: int
+    list_shipments: int
+    list_small: int
+    list_messages_each: int
+    list_requests: int
+    outbox_emails: int
+    outbox_timeout_s: float
+
+
+SIZES = {
+    "full": Sizes(
+        fanout=FanoutSize(shipments=200, per_shipment=5, rate=0.2, duration=30, drain_s=20, clients=4),
+        history_total=1_000_000, history_thread=100_000, history_other_threads=900, history_requests=500,
+        list_shipments=1000, list_small=10, list_messages_each=12, list_requests=300,
+        outbox_emails=5000, outbox_timeout_s=180,
+    ),
+    "quick": Sizes(
+        fanout=FanoutSize(shipments=40, per_shipment=5, rate=0.5, duration=8, drain_s=10, clients=2),
+        history_total=100_000, history_thread=10_000, history_other_threads=90, history_requests=100,
+        list_shipments=1000, list_small=10, list_messages_each=12, list_requests=60,
+        outbox_emails=1000, outbox_timeout_s=60,
+    ),
+    "smoke": Sizes(
+        fanout=FanoutSize(shipments=4, per_shipment=3, rate=2, duration=2, drain_s=8, clients=2, timeout_s=15),
+        history_total=3000, history_thread=1000, history_other_threads=4, history_requests=20,
+        list_shipments=60, list_small=5, list_messages_each=3, list_requests=10,
+        outbox_emails=30, outbox_timeout_s=60,
+    ),
+}
+
+
+class Run:
+    """One benchmark run: its processes, temporary folder, figures and details."""
+
+    def __init__(self, mode: str, sizes: Sizes, profile: bool, out: Path) -> None:
+        self.mode = mode
+        self.sizes = sizes
+        self.profile = profile
+        self.out = out
+        self.tmp = Path(tempfile.mkdtemp(prefix="hub-bench-"))
+        self.sup = Supervisor(self.tmp / "logs")
+        self.results: dict[str, Any] = {}
+        self.details: dict[str, Any] = {}
+        self.errors: dict[str, str] = {}
+
+    # --- helpers ----------------------------------------------------------------------------
+
+    def database(self, label: str) -> database.BenchDatabase:
+        db = database.fresh_database(self.tmp / label, label)
+        try:
+            db.migrate()
+        except BaseException:
+            db.dispose()
+            raise
+        return db
+
+    def _profiler(self, label: str, pid_of: Callable[[], int | None]) -> Callable[[float], None] | None:
+        """Record the hub with py-spy while the load runs (`--profile`)."""
+        spy = shutil.which("py-spy") or str(Path(PYTHON).parent / "py-spy")
+        if not self.profile or not Path(spy).exists():
+            return None
+
+        def during(seconds: float) -> None:
+            pid = pid_of()
+            if pid is None:
+                return
+            self.out.mkdir(parents=True, exist_ok=True)
+            for fmt, ext in (("raw", "txt"), ("flamegraph", "svg")):
+                self.sup.start(f"py-spy-{label}-{fmt}", [
+                    spy, "record", "--pid", str(pid), "--rate", "97", "--duration", str(int(seconds) + 1),
+                    "--format", fmt, "--output", str(self.out / f"profile-{label}.{ext}"), "--nonblocking",
+                ])
+        return during
+
+    # --- scenarios --------------------------------------------------------------------------
+
+    def floor_python(self) -> None:
+        proc, port = servers.start_floor_python(self.sup)
+        try:
+            size = self.sizes.fanout
+            self._fanout("floor_python", fanout.floor_connections(size, f"http://127.0.0.1:{port}"))
+        finally:
+            self.sup.stop(proc)
+
+    def floor_node(self) -> None:
+        node, reason = servers.node_setup(self.tmp / "logs")
+        if node is None:
+            self.results.setdefault("fanout", {})["floor_node"] = {**dict.fromkeys(FANOUT_KEYS), "skipped": reason}
+            return
+        proc, port = servers.start_floor_node(self.sup, node)
+        try:
+            self._fanout("floor_node", fanout.floor_connections(self.sizes.fanout, f"http://127.0.0.1:{port}"))
+        finally:
+            self.sup.stop(proc)
+
+    def hub(self) -> None:
+        size = self.sizes.fanout
+        db = self.database("fanout")
+        try:
+            world = database.build_fanout_world(db, size.shipments, size.per_shipment)
+            proc, port = servers.start_hub(self.sup, db, "hub")
+            try:
+                during = self._profiler("hub-fanout", lambda: servers.worker_pid(proc))
+                self._fanout("hub", fanout.hub_connections(world, [f"http://127.0.0.1:{port}"]), during)
+            finally:
+                self.sup.stop(proc)
+        finally:
+            db.dispose()
+
+    def scaleout(self) -> None:
+        redis = servers.redis_url()
+        if not redis:
+            self.results["scaleout"] = {"p99_ms": None, "msgs_per_s": None, "lost": None,
+                                        "skipped": "HUB_BENCH_REDIS_URL is not set"}
+            return
+        size = self.sizes.fanout
+        db = self.database("scaleout")
+        try:
+            world = database.build_fanout_world(db, size.shipments, size.per_shipment)
+            env = {"SOCKETIO_MESSAGE_QUEUE": redis}
+            first, port1 = servers.start_hub(self.sup, db, "hub-a", env)
+            second, port2 = servers.start_hub(self.sup, db, "hub-b", env)
+            try:
+                urls = [f"http://127.0.0.1:{port1}", f"http://127.0.0.1:{port2}"]
+                merged = fanout.run_load(self.sup, "scaleout", fanout.hub_connections(world, urls), size, self.tmp / "load")
+            finally:
+                self.sup.stop(second)
+                self.sup.stop(first)
+        finally:
+            db.dispose()
+        f = merged["figures"]
+        self.results["scaleout"] = {"p99_ms": f["p99_ms"], "msgs_per_s": f["msgs_per_s"], "lost": f["lost"]}
+        self.details["scaleout"] = {**merged["details"], **{k: f[k] for k in FANOUT_KEYS if k not in ("p99_ms", "msgs_per_s", "lost")}}
+
+    def history(self) -> None:
+        s = self.sizes
+        db = self.database("history")
+        try:
+            started = time.monotonic()
+            world = database.build_history_world(db, s.history_total, s.history_thread, s.history_other_threads)
+            load_s = time.monotonic() - started
+            proc, port = servers.start_hub(self.sup, db, "hub-history")
+            try:
+                shipment_id = world.shipments[0]
+                person = world.participants[shipment_id][0]
+                measured = history.run_history(
+                    f"http://127.0.0.1:{port}", person.token, shipment_id, s.history_thread, s.history_requests,
+                )
+            finally:
+                self.sup.stop(proc)
+        finally:
+            db.dispose()
+        self.results["history"] = measured["figures"]
+        self.details["history"] = {**measured["details"], "messages_in_database": world.extra["messages"],
+                                   "thread_messages": s.history_thread, "bulk_load_s": round(load_s, 1)}
+
+    def list(self) -> None:
+        s = self.sizes
+        db = self.database("list")
+        try:
+            world = database.build_list_world(db, s.list_shipments, s.list_small, s.list_messages_each)
+            proc, port = servers.start_hub(self.sup, db, "hub-list")
+            try:
+                timing = listing.run_list_timing(f"http://127.0.0.1:{port}", world, s.list_requests)
+            finally:
+                self.sup.stop(proc)
+            counting, port = servers.start_hub(
+                self.sup, db, "hub-list-querycount", {"GUNICORN_CMD_ARGS": "--config python:bench.querycount"},
+            )
+            try:
+                queries = listing.run_list_queries(f"http://127.0.0.1:{port}", world)
+            finally:
+                self.sup.stop(counting)
+        finally:
+            db.dispose()
+        self.results["list"] = {"p99_ms": timing.pop("p99_ms"), "queries": queries.pop("queries")}
+        self.details["list"] = {**timing, **queries}
+
+    def outbox(self) -> None:
+        db = self.database("outbox")
+        try:
+            measured = outbox.run_outbox(self.sup, db, self.sizes.outbox_emails, self.sizes.outbox_timeout_s)
+        finally:
+            db.dispose()
+        self.results["outbox"] = measured["figures"]
+        self.details["outbox"] = measured["details"]
+        d = measured["details"]
+        if d["rows_by_status"].get("sent", 0) != d["queued"] or d["duplicated_ids"] or d["distinct_outbox_ids"] != d["queued"]:
+            raise BenchError(f"outbox: not every email sent exactly once: {d}")
+
+    def _fanout(self, name: str, connections: list[dict[str, Any]], during: Any = None) -> None:
+        merged = fanout.run_load(self.sup, name, connections, self.sizes.fanout, self.tmp / "load", during)
+        self.results.setdefault("fanout", {})[name] = merged["figures"]
+        self.details.setdefault("fanout", {})[name] = merged["details"]
+
+    # --- the whole run ----------------------------------------------------------------------
+
+    def run(self, only: list[str]) -> None:
+        for name in SCENARIOS:
+            if name not in only:
+                continue
+            print(f"bench: {name} ...", file=sys.stderr, flush=True)
+            started = time.monotonic()
+            try:
+                getattr(self, name)()
+            except KeyboardInterrupt:
+                raise
+            except Exception as exc:  # noqa: BLE001 (the other scenarios still run)
+                self.errors[name] = f"{type(exc).__name__}: {exc}"[:4000]
+                traceback.print_exc()
+            finally:
+                self.sup.stop_all()
+            print(f"bench: {name} done in {time.monotonic() - started:.1f}s", file=sys.stderr, flush=True)
+
+    def report(self, only: list[str], command: str, elapsed: float) -> dict[str, Any]:
+        fan = self.results.get("fanout", {})
+        for name in ("hub", "floor_python", "floor_node"):
+            fan.setdefault(name, {**dict.fromkeys(FANOUT_KEYS), **self._missing(name, only)})
+        for name, keys in (("scaleout", ("p99_ms", "msgs_per_s", "lost")), ("history", ("p99_ms",)),
+                           ("list", ("p99_ms", "queries")), ("outbox", ("emails_per_s",))):
+            self.results.setdefault(name, {**dict.fromkeys(keys), **self._missing(name, only)})
+        report = {
+            "fanout": fan,
+            "scaleout": self.results["scaleout"],
+            "history": self.results["history"],
+            "list": self.results["list"],
+            "outbox": self.results["outbox"],
+            "machine": machine(database.database_kind()),
+            "ratios": {
+                "hub_vs_floor_python": _ratios(fan["hub"], fan["floor_python"]),
+                "hub_vs_floor_node": _ratios(fan["hub"], fan["floor_node"]),
+            },
+            "run": {
+                "command": command, "mode": self.mode, "elapsed_s": round(elapsed, 1),
+                "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                "offered_load": {
+                    "connections": self.sizes.fanout.connections,
+                    "sends_per_s_per_participant": self.sizes.fanout.rate,
+                    "duration_s": self.sizes.fanout.duration,
+                },
+                "errors": self.errors,
+            },
+        }
+        return report
+
+    def _missing(self, name: str, only: list[str]) -> dict[str, str]:
+        key = "hub" if name == "fanout" else name
+        if key in self.errors:
+            return {"error": self.errors[key]}
+        if key not in only:
+            return {"skipped": "not selected with --only"}
+        return {}
+
+    def cleanup(self) -> None:
+        self.sup.stop_all()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def _ratios(hub: dict[str, Any], floor: dict[str, Any]) -> dict[str, float | None]:
+    def ratio(a: Any, b: Any) -> float | None:
+        return round(a / b, 2) if isinstance(a, int | float) and isinstance(b, int | float) and b else None
+
+    return {
+        "p50": ratio(hub.get("p50_ms"), floor.get("p50_ms")),
+        "p99": ratio(hub.get("p99_ms"), floor.get("p99_ms")),
+        "msgs_per_s": ratio(hub.get("msgs_per_s"), floor.get("msgs_per_s")),
+    }
+
+
+def print_table(report: dict[str, Any], details: dict[str, Any]) -> None:
+    """The figures as a table on stdout."""
+    def fmt(value: Any) -> str:
+        if value is None:
+            return "-"
+        if isinstance(value, float):
+            return f"{value:.1f}" if value >= 100 else f"{value:.2f}"
+        return str(value)
+
+    print()
+    print(f"{'fanout':<14}" + "".join(f"{k:>13}" for k in FANOUT_KEYS))
+    for name in ("hub", "floor_python", "floor_node"):
+        row = report["fanout"][name]
+        note = row.get("skipped") or row.get("error")
+        print(f"{name:<14}" + "".join(f"{fmt(row.get(k)):>13}" for k in FANOUT_KEYS) + (f"  ({note[:80]})" if note else ""))
+    for floor in ("floor_python", "floor_node"):
+        r = report["ratios"][f"hub_vs_{floor}"]
+        print(f"hub / {floor}: p50 x{fmt(r['p50'])}, p99 x{fmt(r['p99'])}, msgs/s x{fmt(r['msgs_per_s'])}")
+    print()
+    for name in ("scaleout", "history", "list", "outbox"):
+        row = report[name]
+        shown = ", ".join(f"{k}={fmt(v)}" for k, v in row.items() if k not in ("skipped", "error"))
+        note = row.get("skipped") or row.get("error")
+        extra = details.get(name, {})
+        if name == "history" and extra:
+            shown += f" (join p99 {fmt(extra.get('join_p99_ms'))}, page p99 {fmt(extra.get('page_p99_ms'))})"
+        if name == "list" and extra:
+            shown += f" (page p99 {fmt(extra.get('page_p99_ms'))}, api p99 {fmt(extra.get('api_p99_ms'))}, constant queries: {extra.get('queries_constant')})"
+        print(f"{name:<10} {shown}" + (f"  ({note[:100]})" if note else ""))
+    m = report["machine"]
+    print(f"\nmachine: {m['cores']} cores, {m['memory']}, Python {m['python']}, {m['database']}, {m['cpu']}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the selected scenarios; 0 when every one ran, 1 when one failed."""
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_true", help="every scenario smaller, under two minutes")
+    size.add_argument("--smoke", action="store_true", help="every scenario tiny (CI keeps the benchmark working)")
+    parser.add_argument("--only", default=",".join(SCENARIOS), help=f"comma-separated subset of {','.join(SCENARIOS)}")
+    parser.add_argument("--rate", type=float, help="fan-out: messages per second per participant")
+    parser.add_argument("--duration", type=float, help="fan-out: seconds of sending")
+    parser.add_argument("--shipments", type=int, help="fan-out: shipments (x participants = connections)")
+    parser.add_argument("--profile", action="store_true", help="record the hub with py-spy during its fan-out")
+    parser.add_argument("--out", type=Path, default=OUT_DIR / "latest.json", help="where the JSON goes")
+    args = parser.parse_args(argv)
+    only = [name.strip() for name in args.only.split(",") if name.strip()]
+    unknown = set(only) - set(SCENARIOS)
+    if unknown:
+        parser.error(f"unknown scenarios: {', '.join(sorted(unknown))}")
+    mode = "smoke" if args.smoke else "quick" if args.quick else "full"
+    sizes = SIZES[mode]
+    overrides = {k: v for k, v in (("rate", args.rate), ("duration", args.duration), ("shipments", args.shipments)) if v}
+    if overrides:
+        sizes = replace(sizes, fanout=replace(sizes.fanout, **overrides))
+
+    install_signal_handlers()
+    run = Run(mode, sizes, args.profile, args.out.parent)
+    started = time.monotonic()
+    try:
+        run.run(only)
+        report = run.report(only, "python -m bench " + " ".join(sys.argv[1:] if argv is None else argv), time.monotonic() - started)
+    except KeyboardInterrupt:
+        print("bench: interrupted; every process stopped", file=sys.stderr)
+        return 130
+    finally:
+        run.cleanup()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    details_path = args.out.with_name(args.out.stem + "-details.json")
+    details_path.write_text(json.dumps(run.details, indent=2) + "\n")
+    print_table(report, run.details)
+    print(f"\nwrote {args.out} and {details_path}")
+    for name, error in run.errors.items():
+        print(f"bench: {name} FAILED: {error.splitlines()[0]}", file=sys.stderr)
+    return 1 if run.errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

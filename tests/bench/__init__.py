@@ -1,0 +1,1 @@
+"""CI smoke run of the performance benchmark."""
