@@ -1,13 +1,64 @@
-"""Queueing emails into the outbox (inside the caller's transaction)."""
+"""Queueing emails into the outbox, inside the caller's transaction.
+
+The row holds the fully rendered email (recipient's language and time zone), so the worker
+only sends it and nothing about it changes if the shipment changes later.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import render_template
+from sqlalchemy import select
 
+from hub.accounts.models import User, normalize_email
 from hub.extensions import db
-from hub.notifications.models import OutboxEmail
+from hub.notifications.models import OutboxEmail, SuppressedAddress
+from hub.notifications.rendering import public_url, recipient_context, render_email, unsubscribe_url
+from hub.shipments.models import Shipment
+
+
+def is_suppressed(email: str) -> bool:
+    """Whether SendGrid reported this address as bounced or spam (and no admin lifted it)."""
+    return db.session.scalar(
+        select(SuppressedAddress.id).where(SuppressedAddress.email == normalize_email(email))
+    ) is not None
+
+
+def shipment_timeline(shipment: Shipment) -> list[Any]:
+    """The shipment's milestones ordered by `occurred_at` (the milestones area's timeline)."""
+    try:
+        from hub.milestones.services import timeline
+    except ImportError:  # the milestones area's services are not installed: read the table
+        from hub.milestones.models import Milestone
+
+        return list(db.session.scalars(
+            select(Milestone).where(Milestone.shipment_id == shipment.id).order_by(Milestone.occurred_at, Milestone.id)
+        ))
+    return list(timeline(shipment))
+
+
+def email_context(user: User | None, shipment: Shipment | None) -> dict[str, Any]:
+    """What the shared layout shows: recipient, shipment facts, timeline, absolute links."""
+    context: dict[str, Any] = {
+        "recipient": user,
+        "shipment": shipment,
+        "base_url": public_url("index"),
+        "settings_url": public_url("notifications.settings_page"),
+        "unsubscribe_url": None,
+    }
+    if shipment is not None:
+        participant = shipment.participant(user) if user is not None else None
+        context |= {
+            "shipment_url": public_url("shipments.detail_page", shipment_id=shipment.id),
+            "timeline": shipment_timeline(shipment),
+            "recipient_role": participant.role if participant else None,
+        }
+        if user is not None:
+            from hub.notifications.preferences import effective_preference
+
+            context["recipient_level"] = effective_preference(user, shipment.id)[0]
+            context["unsubscribe_url"] = unsubscribe_url(user.id, shipment.id)
+    return context
 
 
 def queue_email(
@@ -15,24 +66,40 @@ def queue_email(
     kind: str,
     to_email: str,
     to_name: str,
-    subject: str,
     template: str,
     context: dict[str, Any],
+    subject: str | None = None,
     user_id: int | None = None,
     shipment_id: int | None = None,
     headers: dict[str, str] | None = None,
 ) -> OutboxEmail:
-    """Render `templates/email/<template>.txt` and `.html` and add an outbox row; the caller commits."""
+    """Render `templates/email/<template>` in the recipient's locale and add an outbox row;
+    the caller commits. The subject comes from `<template>.subject.txt` when it exists
+    (translated), else `subject`. A suppressed address gets a row marked `suppressed`,
+    which is never sent."""
+    user = db.session.get(User, user_id) if user_id is not None else None
+    shipment = db.session.get(Shipment, shipment_id) if shipment_id is not None else None
+    with recipient_context(user.locale if user else "en", user.time_zone if user else "UTC"):
+        values = email_context(user, shipment) | context
+        rendered = render_email(template, values, subject=subject)
+    all_headers = dict(headers or {})
+    if values.get("unsubscribe_url"):
+        # RFC 8058 one-click: mail clients POST `List-Unsubscribe=One-Click` to this URL.
+        all_headers["List-Unsubscribe"] = f"<{values['unsubscribe_url']}>"
+        all_headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    suppressed = is_suppressed(to_email)
     row = OutboxEmail(
         kind=kind,
-        to_email=to_email,
+        to_email=normalize_email(to_email),
         to_name=to_name,
         user_id=user_id,
         shipment_id=shipment_id,
-        subject=subject,
-        text_body=render_template(f"email/{template}.txt", **context),
-        html_body=render_template(f"email/{template}.html", **context),
-        headers=headers or {},
+        subject=rendered.subject,
+        text_body=rendered.text,
+        html_body=rendered.html,
+        headers=all_headers,
+        status="suppressed" if suppressed else "pending",
+        last_error="the address is suppressed (bounce or spam report)" if suppressed else None,
     )
     db.session.add(row)
     return row

@@ -1,0 +1,145 @@
+"""Who wants which email: per-user defaults and per-shipment choices.
+
+`milestones` receives milestones, mentions, document requests and reviews; `all` adds the
+digest of missed messages; `mute` receives nothing; `muted_milestones` drops those codes only.
+A shipment's own row, when there is one, replaces the user's default for that shipment.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from hub.accounts.models import User
+from hub.audit import record_audit
+from hub.errors import ValidationFailed
+from hub.extensions import db
+from hub.milestones_catalogue import BY_CODE
+from hub.notifications.models import LEVELS, NotificationPreference
+from hub.payload import check_fields, integer_id, one_of
+from hub.permissions import Action, get_shipment_for
+from hub.shipments.models import Shipment
+
+
+def default_level(user: User) -> str:
+    """Staff hear everything by default, partners the milestones."""
+    return "all" if user.is_staff else "milestones"
+
+
+def _row(user_id: int, shipment_id: int | None) -> NotificationPreference | None:
+    query = select(NotificationPreference).where(NotificationPreference.user_id == user_id)
+    if shipment_id is None:
+        query = query.where(NotificationPreference.shipment_id.is_(None))
+    else:
+        query = query.where(NotificationPreference.shipment_id == shipment_id)
+    return db.session.scalars(query.order_by(NotificationPreference.id)).first()
+
+
+def effective_preference(user: User, shipment_id: int) -> tuple[str, list[str]]:
+    """(level, muted milestone codes) that apply to `user` on one shipment."""
+    row = _row(user.id, shipment_id) or _row(user.id, None)
+    if row is None:
+        return default_level(user), []
+    return row.level, list(row.muted_milestones or [])
+
+
+def wants(user: User, shipment_id: int, what: str, milestone_code: str | None = None) -> bool:
+    """Whether `user` gets an email of this sort: `milestone`, `digest` or `direct`
+    (mentions, document requests and reviews)."""
+    level, muted = effective_preference(user, shipment_id)
+    if level == "mute":
+        return False
+    if what == "digest":
+        return level == "all"
+    if what == "milestone":
+        return milestone_code not in muted
+    return True
+
+
+def preferences_of(user: User) -> dict[str, Any]:
+    """The `GET /api/v1/me/notifications` object."""
+    default = _row(user.id, None)
+    rows = db.session.scalars(
+        select(NotificationPreference)
+        .where(NotificationPreference.user_id == user.id, NotificationPreference.shipment_id.is_not(None))
+        .order_by(NotificationPreference.shipment_id)
+    )
+    return {
+        "level": default.level if default else default_level(user),
+        "muted_milestones": list(default.muted_milestones or []) if default else [],
+        "shipments": [
+            {"shipment_id": r.shipment_id, "level": r.level, "muted_milestones": list(r.muted_milestones or [])}
+            for r in rows
+        ],
+    }
+
+
+def _milestone_codes(value: Any) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(code, str) for code in value):
+        raise ValueError("must be a list of milestone codes")
+    unknown = [code for code in value if code not in BY_CODE]
+    if unknown:
+        raise ValueError("unknown milestone codes: " + ", ".join(unknown))
+    return sorted(set(value), key=list(BY_CODE).index)
+
+
+PREFERENCE_FIELDS = {"shipment_id": integer_id, "level": one_of(LEVELS), "muted_milestones": _milestone_codes}
+
+
+def check_preference(user: User, body: dict[str, Any]) -> dict[str, Any]:
+    """Validate a `PUT` body; a shipment the user cannot see is 404 (checked first)."""
+    shipment_id = body.get("shipment_id")
+    if isinstance(shipment_id, int) and not isinstance(shipment_id, bool) and shipment_id > 0:
+        get_shipment_for(user, shipment_id, Action.VIEW)
+    values = check_fields(body, PREFERENCE_FIELDS, required={"level"})
+    return values
+
+
+def set_preference(user: User, values: dict[str, Any]) -> dict[str, Any]:
+    """Store the default (no `shipment_id`) or one shipment's choice; an omitted
+    `muted_milestones` keeps the list already stored. Answers the whole object."""
+    shipment_id = values.get("shipment_id")
+    row = _row(user.id, shipment_id)
+    if row is None:
+        inherited = _row(user.id, None) if shipment_id is not None else None
+        row = NotificationPreference(
+            user_id=user.id, shipment_id=shipment_id, level=values["level"],
+            muted_milestones=list(inherited.muted_milestones or []) if inherited else [],
+        )
+        db.session.add(row)
+    row.level = values["level"]
+    if "muted_milestones" in values:
+        row.muted_milestones = list(values["muted_milestones"])
+    db.session.flush()
+    record_audit(
+        user, "notifications.preference_set", "notification_preference", row.id,
+        {"level": row.level, "muted_milestones": list(row.muted_milestones or []), "shipment_id": shipment_id},
+        shipment_id=shipment_id,
+    )
+    db.session.commit()
+    return preferences_of(user)
+
+
+def mute_shipment(user: User, shipment: Shipment, via: str) -> tuple[str, bool]:
+    """Set the user's choice for this shipment to `mute` (the unsubscribe link); answers
+    (the level before, whether anything changed)."""
+    before, _muted = effective_preference(user, shipment.id)
+    row = _row(user.id, shipment.id)
+    if row is not None and row.level == "mute":
+        return before, False
+    if row is None:
+        row = NotificationPreference(user_id=user.id, shipment_id=shipment.id, level="mute", muted_milestones=[])
+        db.session.add(row)
+    row.level = "mute"
+    db.session.flush()
+    record_audit(user, "notifications.unsubscribed", "notification_preference", row.id,
+                 {"before": before, "via": via}, shipment_id=shipment.id)
+    db.session.commit()
+    return before, True
+
+
+def validation_error_for_level(level: Any) -> None:
+    """Raise the API's 422 for a level that is not one of LEVELS (used by the settings form)."""
+    if level not in LEVELS:
+        raise ValidationFailed("Unknown level.", fields={"level": "must be one of: " + ", ".join(LEVELS)})

@@ -1,0 +1,188 @@
+"""Routes of the notifications area: preferences (API and settings page), the unsubscribe
+link, the local mailbox, suppressions (admin) and SendGrid's event webhook."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+
+from hub.accounts.models import User
+from hub.errors import HubError, NotFound
+from hub.extensions import db
+from hub.milestones_catalogue import CATALOGUE
+from hub.notifications import preferences as prefs
+from hub.notifications.models import LEVELS, OutboxEmail, SuppressedAddress
+from hub.notifications.rendering import read_unsubscribe_token, recipient_context
+from hub.notifications.webhook import lift_suppression, parse_events, process_events, verify_signed_request
+from hub.paging import page_args
+from hub.payload import json_object
+from hub.permissions import require_admin, require_staff, visible_shipments
+from hub.security import csrf_exempt, public_endpoint
+from hub.shipments.models import Shipment
+
+bp = Blueprint("notifications", __name__)
+
+
+# --- API -------------------------------------------------------------------------------------
+
+@bp.get("/api/v1/me/notifications")
+def get_preferences() -> Any:
+    """The caller's default and per-shipment notification choices."""
+    return jsonify(prefs.preferences_of(current_user))
+
+
+@bp.put("/api/v1/me/notifications")
+def put_preference() -> Any:
+    """Set the default (no `shipment_id`) or one shipment's choice; answers the whole object."""
+    values = prefs.check_preference(current_user, json_object())
+    return jsonify(prefs.set_preference(current_user, values))
+
+
+@bp.get("/api/v1/admin/email-suppressions")
+def list_suppressions() -> Any:
+    """Addresses no email goes to (admins)."""
+    require_admin(current_user)
+    rows = db.session.scalars(select(SuppressedAddress).order_by(SuppressedAddress.id))
+    return jsonify({"items": [r.to_dict() for r in rows]})
+
+
+@bp.delete("/api/v1/admin/email-suppressions/<int:suppression_id>")
+def delete_suppression(suppression_id: int) -> Any:
+    """Lift a suppression (admins): email goes to the address again."""
+    require_admin(current_user)
+    entry = db.session.get(SuppressedAddress, suppression_id)
+    if entry is None:
+        raise NotFound("Suppression not found.")
+    lift_suppression(current_user, entry)
+    return Response(status=204)
+
+
+@bp.post("/webhooks/sendgrid/events")
+@public_endpoint
+@csrf_exempt
+def sendgrid_events() -> Any:
+    """SendGrid's signed event webhook (403 unsigned/forged/stale, 400 not an array)."""
+    raw = request.get_data(as_text=True)  # verified exactly as received
+    verify_signed_request(
+        raw,
+        request.headers.get("X-Twilio-Email-Event-Webhook-Signature"),
+        request.headers.get("X-Twilio-Email-Event-Webhook-Timestamp"),
+    )
+    return jsonify(process_events(parse_events(raw)))
+
+
+# --- Pages -----------------------------------------------------------------------------------
+
+@bp.route("/settings/notifications", methods=["GET", "POST"])
+@login_required
+def settings_page() -> Any:
+    """Choose the default level, muted milestones and per-shipment levels."""
+    if request.method == "POST":
+        body: dict[str, Any] = {"level": request.form.get("level", "")}
+        if request.form.get("shipment_id"):
+            try:
+                body["shipment_id"] = int(request.form["shipment_id"])
+            except ValueError:
+                body["shipment_id"] = request.form["shipment_id"]
+        if request.form.get("milestones_form") == "1":
+            body["muted_milestones"] = request.form.getlist("muted_milestones")
+        try:
+            prefs.set_preference(current_user, prefs.check_preference(current_user, body))
+        except HubError as exc:
+            detail = "; ".join(f"{k}: {v}" for k, v in (exc.fields or {}).items())
+            flash(f"{exc.message} {detail}".strip(), "error")
+            return redirect(url_for("notifications.settings_page"))
+        flash("Notification settings saved.", "success")
+        return redirect(url_for("notifications.settings_page"))
+    current = prefs.preferences_of(current_user)
+    shipments = list(db.session.scalars(visible_shipments(current_user).order_by(Shipment.reference)))
+    overrides = {s["shipment_id"]: s for s in current["shipments"]}
+    return render_template(
+        "notifications/settings.html", current=current, shipments=shipments, overrides=overrides,
+        levels=LEVELS, catalogue=CATALOGUE, default_level=prefs.default_level(current_user),
+    )
+
+
+def _unsubscribe_target(token: str) -> tuple[User, Shipment]:
+    found = read_unsubscribe_token(token)
+    user = db.session.get(User, found[0]) if found else None
+    shipment = db.session.get(Shipment, found[1]) if found else None
+    if user is None or shipment is None:
+        abort(404, "This unsubscribe link is not valid (or the shipment no longer exists).")
+    return user, shipment
+
+
+@bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
+@csrf_exempt
+def unsubscribe(token: str) -> Any:
+    """GET shows what will change (mail scanners follow links: it changes nothing); POST (the
+    RFC 8058 one-click or the page's button) mutes the shipment for that user, no login."""
+    user, shipment = _unsubscribe_target(token)
+    level, _muted = prefs.effective_preference(user, shipment.id)
+    done = changed = False
+    if request.method == "POST":
+        via = "one-click" if request.form.get("List-Unsubscribe") == "One-Click" else "page"
+        level, changed = prefs.mute_shipment(user, shipment, via)
+        done = True
+    # The page speaks the recipient's language: they came from their email, maybe signed out.
+    with recipient_context(user.locale, user.time_zone):
+        return render_template("notifications/unsubscribe.html", user=user, shipment=shipment, level=level,
+                               done=done, changed=changed)
+
+
+@bp.get("/dev/mailbox")
+@login_required
+def mailbox_page() -> Any:
+    """Every email the hub has queued or sent, newest first (staff)."""
+    require_staff(current_user)
+    page, per_page = page_args()
+    total = db.session.scalar(select(func.count(OutboxEmail.id))) or 0
+    rows = db.session.scalars(
+        select(OutboxEmail).order_by(OutboxEmail.id.desc()).offset((page - 1) * per_page).limit(per_page)
+    )
+    return render_template("notifications/mailbox.html", rows=list(rows), page=page, per_page=per_page, total=total)
+
+
+@bp.get("/dev/mailbox/<int:email_id>")
+@login_required
+def mailbox_email_page(email_id: int) -> Any:
+    """One email: headers, text part and the HTML part in a sandboxed frame (staff)."""
+    require_staff(current_user)
+    row = db.session.get(OutboxEmail, email_id) or abort(404)
+    return render_template("notifications/mailbox_email.html", row=row)
+
+
+@bp.get("/dev/mailbox/<int:email_id>/html")
+@login_required
+def mailbox_email_html(email_id: int) -> Any:
+    """The HTML part as sent, served sandboxed (no scripts, no same-origin)."""
+    require_staff(current_user)
+    row = db.session.get(OutboxEmail, email_id) or abort(404)
+    response = Response(row.html_body, mimetype="text/html")
+    response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src *"
+    return response
+
+
+@bp.get("/admin/email-suppressions")
+@login_required
+def suppressions_page() -> Any:
+    """Suppressed addresses with a button to lift each (admins)."""
+    require_admin(current_user)
+    rows = db.session.scalars(select(SuppressedAddress).order_by(SuppressedAddress.id))
+    return render_template("notifications/suppressions.html", rows=list(rows))
+
+
+@bp.post("/admin/email-suppressions/<int:suppression_id>/lift")
+@login_required
+def lift_suppression_page(suppression_id: int) -> Any:
+    """Lift one suppression from the admin page."""
+    require_admin(current_user)
+    entry = db.session.get(SuppressedAddress, suppression_id)
+    if entry is None:
+        abort(404)
+    lift_suppression(current_user, entry)
+    flash(f"Email to {entry.email} is allowed again.", "success")
+    return redirect(url_for("notifications.suppressions_page"))
