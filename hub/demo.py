@@ -32,7 +32,8 @@ _USERS = [
     ("jonas@hanse-zoll.example", "Jonas Becker", 3, "partner", "en"),
     ("sofia@bluewave.example", "Sofia de Vries", 4, "partner", "en"),
 ]
-# reference, origin, destination, port, mode, incoterm, goods, hs, value, currency, status, partners
+# reference, origin, destination, port, mode, incoterm, goods, hs, value, currency, status reached by the
+# recorded timeline (see _TIMELINES), partners
 _SHIPMENTS = [
     ("NW-2026-001", "CN", "US", "Los Angeles", "sea", "FOB", "Centrifugal pumps", ["8413.70"], "125000.00", "USD", "arrived", [(3, "agent"), (6, "forwarder")]),
     ("NW-2026-002", "US", "MX", "Manzanillo", "sea", "CIF", "Agricultural seeds", ["1209.91"], "48000.00", "USD", "on_hold", [(4, "agent")]),
@@ -47,6 +48,36 @@ _SHIPMENTS = [
     ("NW-2026-011", "CN", "MX", "Lázaro Cárdenas", "sea", "CIF", "Solar inverters", ["8504.40"], "156000.00", "USD", "documents_requested", [(3, "agent"), (4, "agent")]),
     ("NW-2026-012", "US", "DE", "Bremerhaven", "sea", "CIP", "Maple syrup", ["1702.20"], "12000.00", "EUR", "new", [(5, "broker"), (6, "observer")]),
 ]
+# The usual course of a clearance; a demo shipment has gone as far as its status along it.
+_REGULAR_PATH = (
+    "booked", "documents_requested", "documents_complete", "declaration_filed", "departed", "arrived",
+    "duties_assessed", "duties_paid", "released", "delivered",
+)
+# Exceptions: where the shipment stands in the path, then what happened there. `duties_assessed`
+# shows an inspection that a later regular milestone superseded.
+_TIMELINES: dict[str, tuple[str, ...]] = {
+    "new": (),
+    "under_inspection": _REGULAR_PATH[:6] + ("under_inspection",),
+    "on_hold": _REGULAR_PATH[:6] + ("under_inspection", "on_hold"),
+    "duties_assessed": _REGULAR_PATH[:6] + ("under_inspection", "duties_assessed"),
+} | {
+    code: _REGULAR_PATH[: _REGULAR_PATH.index(code) + 1]
+    for code in _REGULAR_PATH if code != "duties_assessed"
+}
+_NOTES = {
+    "documents_requested": "Commercial invoice and packing list, please.",
+    "declaration_filed": "Pre-arrival declaration lodged.",
+    "under_inspection": "Selected for physical examination.",
+    "on_hold": "Held pending the phytosanitary certificate.",
+    "duties_assessed": "Duties and VAT computed on the declared value.",
+}
+# Who reports each milestone, by their role on the shipment (the first one present).
+_REPORTERS = {
+    "booked": ("forwarder",), "departed": ("forwarder",), "arrived": ("forwarder", "agent"),
+    "delivered": ("forwarder",), "documents_requested": ("broker", "agent"), "documents_complete": (),
+}
+_CUSTOMS_REPORTERS = ("agent", "broker")
+
 _CHAT = [
     (None, "Shipment opened; partners added."),
     (1, "Hi all, I have shared the commercial invoice. @{partner} can you confirm the HS code?"),
@@ -75,7 +106,7 @@ def seed(if_empty: bool = False) -> bool:
         shipment = Shipment(
             reference=ref, owner_org_id=orgs[0].id, origin_country=origin, destination_country=dest,
             port_of_entry=port, transport_mode=mode, incoterm=inco, goods_description=goods, hs_codes=hs,
-            declared_value=Decimal(value), currency=cur, status=status, created_by_id=coordinator.id,
+            declared_value=Decimal(value), currency=cur, created_by_id=coordinator.id,
             etd=now - timedelta(days=20 - index), eta=now + timedelta(days=index - 4),
         )
         shipment.participants.append(ShipmentParticipant(user=coordinator, role="coordinator", added_by_id=coordinator.id))
@@ -91,8 +122,52 @@ def seed(if_empty: bool = False) -> bool:
                 body = text.format(partner=partner.email.split("@")[0], hs=hs[0])
                 add_message(locked, author, body, kind="system" if author is None else "text",
                             client_id=None if author is None else str(uuid.uuid4()))
+        _record_timeline(shipment, status, coordinator, [(users[i], role) for i, role in partners], index)
     db.session.commit()
     return True
+
+
+def _record_timeline(
+    shipment: Shipment, status: str, coordinator: User, partners: list[tuple[User, str]], index: int
+) -> None:
+    """Record the milestones that bring `shipment` to `status`, through the milestone service,
+    so the status comes from the rules. Reports are a day or so apart and end a few hours ago;
+    on every other shipment the departure is reported late, after the arrival."""
+    from hub.milestones.services import record_milestone
+    from hub.shipments.reference_data import country_name
+
+    codes = _TIMELINES[status]
+    now = utcnow().replace(second=0, microsecond=0)
+    when = {
+        code: now - timedelta(hours=3 + 20 * (len(codes) - 1 - i), minutes=7 * index) for i, code in enumerate(codes)
+    }
+    order = list(codes)
+    if index % 2 == 0 and "departed" in order and "arrived" in order:
+        order.remove("departed")
+        order.insert(order.index("arrived") + 1, "departed")
+    for code in order:
+        values: dict[str, str] = {"code": code, "occurred_at": when[code].isoformat()}
+        # Transport milestones happen at origin, customs ones at the port of entry; paperwork nowhere.
+        if code in ("booked", "departed"):
+            location = country_name(shipment.origin_country)
+        elif code in ("documents_requested", "documents_complete"):
+            location = None
+        else:
+            location = shipment.port_of_entry
+        if location:
+            values["location"] = location
+        if code in _NOTES:
+            values["note"] = _NOTES[code]
+        record_milestone(_reporter(code, coordinator, partners), shipment.id, values, via="web")
+
+
+def _reporter(code: str, coordinator: User, partners: list[tuple[User, str]]) -> User:
+    """The partner who would usually report `code` on this shipment, else its coordinator."""
+    for role in _REPORTERS.get(code, _CUSTOMS_REPORTERS):
+        for user, partner_role in partners:
+            if partner_role == role:
+                return user
+    return coordinator
 
 
 def demo_logins() -> list[tuple[str, str]]:

@@ -1,0 +1,33 @@
+"""The demo data: each shipment's status comes from a timeline recorded through the service."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from hub.demo import _SHIPMENTS, seed
+from hub.extensions import db
+from hub.milestones.services import status_from, timeline
+from hub.shipments.models import Shipment
+from hub.threads.models import Message
+
+
+def test_demo_statuses_follow_from_recorded_timelines(app):
+    assert seed() is True
+    expected = {row[0]: row[10] for row in _SHIPMENTS}
+    shipments = db.session.scalars(select(Shipment).order_by(Shipment.reference)).all()
+    assert {s.reference: s.status for s in shipments} == expected
+    assert len(set(expected.values())) == len(expected)  # every status is shown by one shipment
+    for shipment in shipments:
+        milestones = timeline(shipment)
+        assert shipment.status == status_from([(m.code, m.occurred_at) for m in milestones])
+        assert (shipment.status == "new") == (milestones == [])
+        times = [m.occurred_at for m in milestones]
+        assert times == sorted(times)
+        # Each milestone posted its thread message, by the partner or coordinator who reported it.
+        posted = db.session.scalars(
+            select(Message).where(Message.shipment_id == shipment.id, Message.kind == "milestone")
+        ).all()
+        assert len(posted) == len(milestones)
+        assert {m.author_id for m in posted} == {m.recorded_by_id for m in milestones} or not milestones
+        observers = {p.user_id for p in shipment.participants if p.role == "observer"}
+        assert not observers & {m.recorded_by_id for m in milestones}
