@@ -208,8 +208,10 @@ def add_participant(actor: User, shipment: Shipment, body: Mapping[str, Any]) ->
         if user is None:
             user = _create_invitee(actor, values)
             invited = True
-        elif "organization_id" in values or "organization" in values:
-            pass  # an existing user keeps their organization
+        else:
+            # An existing user keeps their organization; one who never accepted an earlier
+            # invitation gets a link for this shipment too.
+            invited = not user.active and user.password_hash is None
     existing = shipment.participant(user)
     if existing is not None:
         if existing.role != values["role"]:
