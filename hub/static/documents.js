@@ -1,0 +1,217 @@
+/* Documents panel of the shipment page: drag and drop of several files, one upload per file
+   through the API with a progress bar (XMLHttpRequest upload progress), new versions, the
+   one-click "Documents complete" milestone, and confirmation before withdrawing.
+   Without this script the panel's forms still work (plain form posts). */
+(function () {
+  "use strict";
+  if (window.HubDocuments) { window.HubDocuments.init(); return; }
+
+  function csrfToken() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.getAttribute("content") : "";
+  }
+
+  function panel() { return document.getElementById("documents"); }
+
+  function say(text, isError) {
+    var status = document.getElementById("documents-status");
+    if (!status) { return; }
+    status.textContent = text;
+    status.className = isError ? "flash flash-error" : "muted";
+  }
+
+  function errorText(xhrOrResponseBody, status) {
+    try {
+      var body = typeof xhrOrResponseBody === "string" ? JSON.parse(xhrOrResponseBody) : xhrOrResponseBody;
+      var error = body && body.error;
+      if (error) {
+        var detail = error.fields ? " (" + Object.keys(error.fields).map(function (k) {
+          return k + ": " + error.fields[k];
+        }).join("; ") + ")" : "";
+        return error.message + detail;
+      }
+    } catch (e) { /* not JSON */ }
+    return status === 413 ? "The file is too large." : "The upload failed (HTTP " + status + ").";
+  }
+
+  /* Replace the panel with a fresh copy from the server, then wire it up again. */
+  function refresh(message) {
+    return fetch(window.location.pathname, { credentials: "same-origin", headers: { "Accept": "text/html" } })
+      .then(function (response) { return response.text(); })
+      .then(function (html) {
+        var doc = new DOMParser().parseFromString(html, "text/html");
+        var fresh = doc.getElementById("documents");
+        var current = panel();
+        if (fresh && current) {
+          current.replaceWith(fresh);
+          init();
+        }
+        if (message) { say(message); }
+      });
+  }
+
+  function uploadOne(url, file, fields, list, maxBytes) {
+    var item = document.createElement("li");
+    var label = document.createElement("span");
+    var bar = document.createElement("progress");
+    label.textContent = file.name + " ";
+    bar.max = 100;
+    bar.value = 0;
+    bar.setAttribute("aria-label", "Uploading " + file.name);
+    item.appendChild(label);
+    item.appendChild(bar);
+    list.appendChild(item);
+    if (maxBytes && file.size > maxBytes) {
+      bar.remove();
+      label.textContent = file.name + ": larger than the upload limit.";
+      label.className = "danger";
+      return Promise.resolve(false);
+    }
+    return new Promise(function (resolve) {
+      var form = new FormData();
+      form.append("file", file, file.name);
+      Object.keys(fields).forEach(function (name) {
+        if (fields[name]) { form.append(name, fields[name]); }
+      });
+      var xhr = new XMLHttpRequest();
+      xhr.open("POST", url);
+      xhr.setRequestHeader("X-CSRFToken", csrfToken());
+      xhr.setRequestHeader("Accept", "application/json");
+      xhr.upload.addEventListener("progress", function (event) {
+        if (event.lengthComputable) { bar.value = Math.round((event.loaded / event.total) * 100); }
+      });
+      xhr.addEventListener("load", function () {
+        if (xhr.status === 201) {
+          bar.value = 100;
+          label.textContent = file.name + ": uploaded ";
+          resolve(true);
+        } else {
+          bar.remove();
+          label.textContent = file.name + ": " + errorText(xhr.responseText, xhr.status);
+          label.className = "danger";
+          resolve(false);
+        }
+      });
+      xhr.addEventListener("error", function () {
+        bar.remove();
+        label.textContent = file.name + ": the connection failed.";
+        label.className = "danger";
+        resolve(false);
+      });
+      xhr.send(form);
+    });
+  }
+
+  function uploadAll(files, url, fields, list, maxBytes) {
+    var ok = 0;
+    var chain = Promise.resolve();
+    Array.prototype.forEach.call(files, function (file) {
+      chain = chain.then(function () {
+        return uploadOne(url, file, fields, list, maxBytes).then(function (done) { if (done) { ok += 1; } });
+      });
+    });
+    return chain.then(function () {
+      var failed = files.length - ok;
+      var text = ok + " of " + files.length + " file(s) uploaded" + (failed ? "; " + failed + " failed (see above)." : ".");
+      if (ok && !failed) { return refresh(text); }
+      say(text, failed > 0);
+      if (ok) { setTimeout(function () { refresh(text); }, 4000); }
+      return null;
+    });
+  }
+
+  function wireUploadForm(root) {
+    var form = root.querySelector("[data-upload-form]");
+    if (!form) { return; }
+    var input = form.querySelector('input[type="file"]');
+    var zone = form.querySelector("[data-dropzone]");
+    var list = form.querySelector("[data-upload-progress]");
+    var url = root.getAttribute("data-upload-url");
+    var maxBytes = parseInt(root.getAttribute("data-max-bytes"), 10) || 0;
+    function fields() {
+      return { doc_type: form.elements.doc_type.value, note: form.elements.note.value };
+    }
+    function start(files) {
+      if (!files || !files.length) { say("Choose at least one file.", true); return; }
+      list.innerHTML = "";
+      say("Uploading " + files.length + " file(s)…");
+      uploadAll(files, url, fields(), list, maxBytes);
+    }
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      start(input.files);
+    });
+    ["dragenter", "dragover"].forEach(function (name) {
+      zone.addEventListener(name, function (event) { event.preventDefault(); zone.classList.add("dragover"); });
+    });
+    ["dragleave", "drop"].forEach(function (name) {
+      zone.addEventListener(name, function () { zone.classList.remove("dragover"); });
+    });
+    zone.addEventListener("drop", function (event) {
+      event.preventDefault();
+      start(event.dataTransfer.files);
+    });
+  }
+
+  function wireVersionForms(root) {
+    root.querySelectorAll("[data-version-form]").forEach(function (form) {
+      form.addEventListener("submit", function (event) {
+        event.preventDefault();
+        var input = form.querySelector('input[type="file"]');
+        var list = document.createElement("ul");
+        list.className = "upload-progress";
+        form.appendChild(list);
+        var maxBytes = parseInt(root.getAttribute("data-max-bytes"), 10) || 0;
+        uploadAll(input.files, form.getAttribute("data-url"), { note: form.elements.note.value }, list, maxBytes);
+      });
+    });
+  }
+
+  function wireConfirmations(root) {
+    root.querySelectorAll("form[data-confirm]").forEach(function (form) {
+      form.addEventListener("submit", function (event) {
+        if (!window.confirm(form.getAttribute("data-confirm"))) { event.preventDefault(); }
+      });
+    });
+  }
+
+  function wireMilestoneButton(root) {
+    var button = root.querySelector("[data-record-documents-complete]");
+    if (!button) { return; }
+    button.addEventListener("click", function () {
+      button.disabled = true;
+      fetch(root.getAttribute("data-milestones-url"), {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": csrfToken() },
+        body: JSON.stringify({ code: "documents_complete", occurred_at: new Date().toISOString() })
+      }).then(function (response) {
+        if (response.ok) { return refresh("“Documents complete” recorded."); }
+        return response.text().then(function (text) {
+          button.disabled = false;
+          say(errorText(text, response.status), true);
+        });
+      }).catch(function () {
+        button.disabled = false;
+        say("Could not reach the hub; try again.", true);
+      });
+    });
+  }
+
+  function init() {
+    var root = panel();
+    if (!root || root.getAttribute("data-wired") === "1") { return; }
+    root.setAttribute("data-wired", "1");
+    wireUploadForm(root);
+    wireVersionForms(root);
+    wireConfirmations(root);
+    wireMilestoneButton(root);
+  }
+
+  window.HubDocuments = { init: init, refresh: refresh };
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", init);
+  } else {
+    init();
+  }
+})();
