@@ -26,14 +26,8 @@ def is_suppressed(email: str) -> bool:
 
 def shipment_timeline(shipment: Shipment) -> list[Any]:
     """The shipment's milestones ordered by `occurred_at` (the milestones area's timeline)."""
-    try:
-        from hub.milestones.services import timeline
-    except ImportError:  # the milestones area's services are not installed: read the table
-        from hub.milestones.models import Milestone
+    from hub.milestones.services import timeline
 
-        return list(db.session.scalars(
-            select(Milestone).where(Milestone.shipment_id == shipment.id).order_by(Milestone.occurred_at, Milestone.id)
-        ))
     return list(timeline(shipment))
 
 

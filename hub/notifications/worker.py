@@ -15,12 +15,13 @@ import logging
 import random
 import threading
 import urllib.error
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parseaddr
 from typing import Any, Protocol
 
-from flask import Flask, current_app
+from flask import Flask, current_app, has_app_context
 from python_http_client.exceptions import HTTPError
 from sqlalchemy import func, select, update
 
@@ -281,7 +282,9 @@ def run_worker(app: Flask, *, once: bool = False, stop: threading.Event | None =
     """The worker loop: with `once`, send what is due now and return; else until `stop`."""
     stop = stop or threading.Event()
     poll = app.config["EMAIL_POLL_S"]
-    with app.app_context():
+    # Reuse the caller's app context (the CLI command's), else push one (a thread, a greenlet).
+    reuse = has_app_context() and current_app._get_current_object() is app  # type: ignore[attr-defined]
+    with nullcontext() if reuse else app.app_context():
         transport = transport_for(app)
         log.info("email worker started (%s)", transport.name)
         while not stop.is_set():
@@ -299,4 +302,5 @@ def run_worker(app: Flask, *, once: bool = False, stop: threading.Event | None =
             wake = paused_until or next_wakeup()
             delay = poll if wake is None else (wake - utcnow()).total_seconds()
             stop.wait(min(max(delay, 0.01), poll))
-        db.session.remove()
+        if not reuse:
+            db.session.remove()
