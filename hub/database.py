@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import event
@@ -11,6 +13,17 @@ from sqlalchemy.engine import Engine
 # One SQLite transaction at a time in this process: under gevent, a greenlet waiting in
 # SQLite's busy handler would block the event loop and so the greenlet holding the lock.
 _sqlite_process_lock = threading.RLock()
+
+
+@contextmanager
+def sqlite_transactions_held() -> Iterator[None]:
+    """Keep every other SQLite transaction of this process waiting until the block ends.
+
+    Re-entrant: a transaction already open in this thread or greenlet keeps working. The
+    thread service holds it across commit and emit so one shipment's events leave in `seq` order.
+    """
+    with _sqlite_process_lock:
+        yield
 
 
 def configure_engine(engine: Engine) -> None:

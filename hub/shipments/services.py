@@ -16,9 +16,9 @@ from hub.extensions import db
 from hub.notifications.outbox import queue_email
 from hub.payload import Parser, check_fields, integer_id, one_of, optional, text
 from hub.permissions import Action, authorize, require_staff, visible_shipments
-from hub.realtime import emit_after_commit, user_room
 from hub.shipments import reference_data as ref
 from hub.shipments.models import INCOTERMS, PARTICIPANT_ROLES, TRANSPORT_MODES, Shipment, ShipmentParticipant
+from hub.threads.rooms import evict_after_commit
 from hub.timestamps import parse_timestamp
 
 SHIPMENT_FIELDS: dict[str, Parser] = {
@@ -272,5 +272,5 @@ def remove_participant(actor: User, shipment: Shipment, user_id: int) -> None:
         raise NotFound("That user is not on this shipment.")
     shipment.participants.remove(participant)
     record_audit(actor, "participant.remove", "user", user_id, {"role": participant.role}, shipment.id)
-    emit_after_commit("hub:evict", {"shipment_id": shipment.id, "user_id": user_id}, user_room(user_id))
+    evict_after_commit(shipment.id, user_id)
     db.session.commit()

@@ -2,8 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask
 
 
 def register(app: Flask) -> None:
     """Register the thread's routes, socket handlers and page panel."""
+    from hub.shipments.routes import register_panel
+    from hub.threads import rooms
+    from hub.threads.api import bp
+    from hub.threads.page import thread_page_context
+    from hub.threads.sockets import register_socket_handlers
+
+    app.register_blueprint(bp)
+    register_socket_handlers()
+    rooms.install(app)
+    register_panel("threads/_panel.html", 20)
+    app.add_template_global(thread_page_context, "thread_page_context")
+
+
+__all__: list[Any] = ["register"]

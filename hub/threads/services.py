@@ -1,35 +1,60 @@
 """Posting to a shipment's thread: the one path every channel (socket, REST, email, system,
-milestones, documents) goes through."""
+milestones, documents) goes through, plus listing, editing, deleting and read state.
+
+Ordering: `seq` comes from `shipments.last_seq`, incremented under the shipment's row lock.
+Assigning, committing and emitting are serialised per shipment so every socket sees one
+shipment's events in `seq` order:
+- in one process, by a lock per shipment (SQLite: by the process-wide SQLite transaction lock,
+  which every transaction of the process already takes);
+- across processes on PostgreSQL, by a session-level advisory lock on the transaction's own
+  connection, taken before the row lock and released only after the commit *and* the emit (the
+  row lock alone is released at COMMIT, before the emit, so two processes could emit out of order).
+"""
 
 from __future__ import annotations
 
 import re
 import threading
+import uuid
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
+from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from hub.accounts.models import User
-from hub.errors import NotFound, ValidationFailed
+from hub.audit import record_audit
+from hub.database import sqlite_transactions_held
+from hub.errors import Forbidden, MalformedRequest, NotFound, ValidationFailed
 from hub.extensions import db
 from hub.permissions import Action, get_shipment_for
-from hub.realtime import emit_after_commit, shipment_room
+from hub.realtime import _emit_pending, emit_after_commit, shipment_room
 from hub.shipments.models import Shipment, ShipmentParticipant
 from hub.signals import message_posted
 from hub.threads.markup import render_markdown
-from hub.threads.models import Message, MessageMention
+from hub.threads.models import Message, MessageMention, MessageRevision
+from hub.timestamps import utcnow
 
 _MENTION = re.compile(r"(?<![\w.@])@([A-Za-z0-9._%+-]+)")
 
+#: First key of `pg_advisory_lock(int, int)`; the second is the shipment id. ("HT": hub thread.)
+ADVISORY_NAMESPACE = 0x4854
+#: Messages a `join` answers at most; the client pages the rest with the REST list.
+JOIN_CATCH_UP_LIMIT = 500
+LIST_DEFAULT_LIMIT = 50
+LIST_MAX_LIMIT = 500
+
 _locks_guard = threading.Lock()
-_shipment_locks: weakref.WeakValueDictionary[int, threading.Lock] = weakref.WeakValueDictionary()
+_shipment_locks: weakref.WeakValueDictionary[int, Any] = weakref.WeakValueDictionary()
+_UNLOCK = "hub_thread_advisory_unlock"
 
 
-def _lock_for(shipment_id: int) -> threading.Lock:
+def _lock_for(shipment_id: int) -> Any:
     with _locks_guard:
         lock = _shipment_locks.get(shipment_id)
         if lock is None:
@@ -41,23 +66,86 @@ def _lock_for(shipment_id: int) -> threading.Lock:
 @contextmanager
 def shipment_transaction(shipment_id: int) -> Iterator[Shipment]:
     """Lock the shipment row, yield it, commit; events queued inside are emitted before the
-    per-shipment lock is released, so sockets see one shipment's events in `seq` order."""
-    lock = _lock_for(shipment_id)
-    with lock:
+    per-shipment lock is released, so sockets see one shipment's events in `seq` order.
+
+    Raises NotFound when the shipment does not exist. Any exception rolls back.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        with _lock_for(shipment_id):
+            yield from _postgres_transaction(shipment_id)
+    else:
+        # SQLite: every transaction of the process already queues on this (re-entrant) lock;
+        # holding it through commit and emit keeps the next writer out until the event is sent.
+        with sqlite_transactions_held():
+            yield from _locked_row_transaction(shipment_id)
+
+
+def _postgres_transaction(shipment_id: int) -> Iterator[Shipment]:
+    connection = db.session.connection()
+    dbapi_connection = connection.connection.dbapi_connection
+    connection.exec_driver_sql("SELECT pg_advisory_lock(%s, %s)", (ADVISORY_NAMESPACE, shipment_id))
+    # Released by `_unlock_after_emit` once the commit's events are out, or below on failure.
+    db.session.info[_UNLOCK] = (dbapi_connection, shipment_id)
+    try:
+        yield from _locked_row_transaction(shipment_id)
+    finally:
+        pending = db.session.info.pop(_UNLOCK, None)
+        if pending is not None:  # no commit happened: the transaction was rolled back
+            _advisory_unlock(*pending)
+
+
+def _locked_row_transaction(shipment_id: int) -> Iterator[Shipment]:
+    try:
+        shipment = db.session.execute(
+            select(Shipment)
+            .where(Shipment.id == shipment_id)
+            .with_for_update(of=Shipment)  # not the eagerly outer-joined owner (PostgreSQL refuses)
+            .execution_options(populate_existing=True)
+        ).scalar_one_or_none()
+        if shipment is None:
+            raise NotFound("Shipment not found.")
+        yield shipment
+        db.session.commit()
+    except BaseException:
+        pending = db.session.info.get(_UNLOCK)
+        if pending is not None:
+            # End the failed transaction on the connection itself first: an aborted PostgreSQL
+            # transaction refuses every statement, the unlock included.
+            try:
+                pending[0].rollback()
+            except Exception:  # noqa: BLE001  (the session's rollback below reports real trouble)
+                pass
+            db.session.info.pop(_UNLOCK, None)
+            _advisory_unlock(*pending)
+        db.session.rollback()
+        raise
+
+
+def _advisory_unlock(dbapi_connection: Any, shipment_id: int) -> None:
+    try:
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", (ADVISORY_NAMESPACE, shipment_id))
+        dbapi_connection.commit()
+    except Exception:  # noqa: BLE001
+        # A connection that cannot unlock must not go back to the pool holding the lock;
+        # closing it ends its PostgreSQL session, which releases every lock it holds.
+        current_app.logger.exception("advisory unlock failed; closing the connection")
         try:
-            shipment = db.session.execute(
-                select(Shipment)
-                .where(Shipment.id == shipment_id)
-                .with_for_update()
-                .execution_options(populate_existing=True)
-            ).scalar_one_or_none()
-            if shipment is None:
-                raise NotFound("Shipment not found.")
-            yield shipment
-            db.session.commit()
-        except BaseException:
-            db.session.rollback()
-            raise
+            dbapi_connection.close()
+        except Exception:  # noqa: BLE001
+            pass
+
+
+@event.listens_for(Session, "after_commit")
+def _unlock_after_emit(session: Session) -> None:
+    """After COMMIT, while the connection is still the session's: emit, then unlock."""
+    pending = session.info.pop(_UNLOCK, None)
+    if pending is None:
+        return
+    # Emit now (hub.realtime's own after_commit hook then finds nothing left to send), so the
+    # events leave before another process may take the shipment's lock and emit the next seq.
+    _emit_pending(session)
+    _advisory_unlock(*pending)
 
 
 def add_message(
@@ -108,24 +196,45 @@ def check_message_body(body: object) -> str:
     return body
 
 
+def check_client_id(value: object) -> str:
+    """A UUID chosen by the sender, in its canonical lower-case form, or MalformedRequest."""
+    if not isinstance(value, str):
+        raise MalformedRequest("client_id must be a UUID string.", fields={"client_id": "must be a UUID string"})
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise MalformedRequest("client_id is not a UUID.", fields={"client_id": "must be a UUID"}) from None
+
+
+def new_client_id() -> str:
+    """A fresh client_id for callers that sent none (a REST integration without retries)."""
+    return str(uuid.uuid4())
+
+
 def send_message(user: User, shipment_id: int, body: object, client_id: str, via: str) -> tuple[Message, bool]:
     """Post a text message as `user`; answers (message, created). A repeated `client_id` from
     the same author answers the original message and creates nothing."""
     shipment = get_shipment_for(user, shipment_id, Action.POST_MESSAGE)
     text = check_message_body(body)
+    client_id = check_client_id(client_id)
     existing = _message_by_client_id(user, client_id)
     if existing is not None:
         return existing, False
     try:
         with shipment_transaction(shipment.id) as locked:
-            message = add_message(locked, user, text, kind="text", via=via, client_id=client_id)
+            # Checked again under the lock: a resend racing its original is answered the original.
+            existing = _message_by_client_id(user, client_id)
+            if existing is not None:
+                message, created = existing, False
+            else:
+                message, created = add_message(locked, user, text, kind="text", via=via, client_id=client_id), True
     except IntegrityError:
-        # Another process stored the same client_id first: answer the original.
+        # The same client_id stored first for another shipment by a concurrent request.
         existing = _message_by_client_id(user, client_id)
         if existing is None:
             raise
         return existing, False
-    return message, True
+    return message, created
 
 
 def _message_by_client_id(user: User, client_id: str) -> Message | None:
@@ -152,3 +261,156 @@ def _mentioned_user_ids(shipment: Shipment, body: str, author: User | None) -> l
         if local_part in handles and (author is None or participant.user_id != author.id):
             ids.append(participant.user_id)
     return ids
+
+
+# --- reading ------------------------------------------------------------------------------
+
+
+def messages_after(shipment: Shipment, after_seq: int, limit: int) -> tuple[list[Message], bool]:
+    """Up to `limit` messages with seq > after_seq, oldest first, and whether more follow."""
+    rows = list(
+        db.session.scalars(
+            select(Message)
+            .where(Message.shipment_id == shipment.id, Message.seq > after_seq)
+            .order_by(Message.seq)
+            .limit(limit + 1)
+        )
+    )
+    return rows[:limit], len(rows) > limit
+
+
+def list_messages(
+    user: User,
+    shipment_id: int,
+    *,
+    after_seq: int | None = None,
+    before_seq: int | None = None,
+    limit: int = LIST_DEFAULT_LIMIT,
+) -> tuple[list[Message], bool]:
+    """A page of the thread, oldest first, and whether more exist in the direction asked.
+
+    `after_seq`: the next `limit` after it; `before_seq`: the `limit` just before it; neither:
+    the latest `limit` (`more` then says whether earlier ones exist).
+    """
+    shipment = get_shipment_for(user, shipment_id)
+    limit = max(1, min(limit, LIST_MAX_LIMIT))
+    if after_seq is not None and before_seq is not None:
+        raise ValidationFailed("Give after_seq or before_seq, not both.", fields={"before_seq": "not with after_seq"})
+    if after_seq is not None:
+        return messages_after(shipment, after_seq, limit)
+    query = select(Message).where(Message.shipment_id == shipment.id)
+    if before_seq is not None:
+        query = query.where(Message.seq < before_seq)
+    rows = list(db.session.scalars(query.order_by(Message.seq.desc()).limit(limit + 1)))
+    more = len(rows) > limit
+    return list(reversed(rows[:limit])), more
+
+
+def catch_up(user: User, shipment_id: int, after_seq: int) -> tuple[list[Message], bool]:
+    """What a joining socket missed: messages after `after_seq` (at most 500) and `more`."""
+    shipment = get_shipment_for(user, shipment_id)
+    return messages_after(shipment, after_seq, JOIN_CATCH_UP_LIMIT)
+
+
+# --- editing ------------------------------------------------------------------------------
+
+
+def editable_message(user: User, message_id: int, verb: str) -> Message:
+    """The message if `user` may `verb` it now: NotFound when hidden, Forbidden when not
+    theirs, deleted, past MESSAGE_EDIT_WINDOW_S or when they may not post any more."""
+    message = db.session.get(Message, message_id)
+    if message is None:
+        raise NotFound("Message not found.")
+    get_shipment_for(user, message.shipment_id)  # NotFound when the thread is hidden from them
+    if message.author_id != user.id or message.kind != "text":
+        raise Forbidden(f"Only the author may {verb} a message.")
+    if message.deleted_at is not None:
+        raise Forbidden("This message was deleted.")
+    window = current_app.config["MESSAGE_EDIT_WINDOW_S"]
+    if utcnow() - message.created_at > timedelta(seconds=window):
+        raise Forbidden(f"Messages can be changed only within {window // 60} minutes of sending.")
+    get_shipment_for(user, message.shipment_id, Action.POST_MESSAGE)  # observers write nothing
+    return message
+
+
+def edit_message(user: User, message_id: int, body: object) -> Message:
+    """Replace a message's body (author only, within MESSAGE_EDIT_WINDOW_S); the previous body
+    is kept as a revision and the room gets the edited message."""
+    message = editable_message(user, message_id, "edit")
+    text = check_message_body(body)
+    with shipment_transaction(message.shipment_id) as shipment:
+        message = db.session.get(Message, message_id, populate_existing=True)
+        if message is None or message.deleted_at is not None:
+            raise NotFound("Message not found.")
+        if text != message.body:
+            db.session.add(MessageRevision(message_id=message.id, body=message.body))
+            message.body = text
+            message.body_html = render_markdown(text)
+            message.edited_at = utcnow()
+            known = set(db.session.scalars(select(MessageMention.user_id).where(MessageMention.message_id == message.id)))
+            for user_id in _mentioned_user_ids(shipment, text, user):
+                if user_id not in known:
+                    db.session.add(MessageMention(message_id=message.id, user_id=user_id))
+            record_audit(user, "message.edit", "message", message.id, {"seq": message.seq}, shipment.id)
+            db.session.flush()
+            emit_after_commit("message", message.to_dict(), shipment_room(shipment.id))
+    return message
+
+
+def delete_message(user: User, message_id: int) -> Message:
+    """Soft-delete a message (author only, within MESSAGE_EDIT_WINDOW_S): its body moves to
+    the revision history, the thread keeps its `seq` with an empty body."""
+    message = editable_message(user, message_id, "delete")
+    with shipment_transaction(message.shipment_id) as shipment:
+        message = db.session.get(Message, message_id, populate_existing=True)
+        if message is None or message.deleted_at is not None:
+            raise NotFound("Message not found.")
+        db.session.add(MessageRevision(message_id=message.id, body=message.body))
+        message.body = ""
+        message.body_html = ""
+        message.deleted_at = utcnow()
+        record_audit(user, "message.delete", "message", message.id, {"seq": message.seq}, shipment.id)
+        db.session.flush()
+        emit_after_commit("message", message.to_dict(), shipment_room(shipment.id))
+    return message
+
+
+# --- read state ---------------------------------------------------------------------------
+
+
+def mark_read(user: User, shipment_id: int, seq: object) -> dict[str, int]:
+    """Move the caller's `last_read_seq` forward to `seq` (clamped to the thread's last seq;
+    never backwards) and tell the room. Staff who are not participants have no read state.
+
+    Answers `{"shipment_id", "last_read_seq", "last_seq", "unread_count"}`.
+    """
+    if isinstance(seq, bool) or not isinstance(seq, int) or seq < 0:
+        raise ValidationFailed("seq must be a non-negative integer.", fields={"seq": "must be a non-negative integer"})
+    shipment = get_shipment_for(user, shipment_id)
+    participant = db.session.scalar(
+        select(ShipmentParticipant)
+        .where(ShipmentParticipant.shipment_id == shipment.id, ShipmentParticipant.user_id == user.id)
+        .with_for_update(of=ShipmentParticipant)
+    )
+    last_seq = shipment.last_seq
+    if participant is None:
+        db.session.rollback()
+        return {"shipment_id": shipment_id, "last_read_seq": last_seq, "last_seq": last_seq, "unread_count": 0}
+    target = min(seq, last_seq)
+    if target > participant.last_read_seq:
+        participant.last_read_seq = target
+        emit_after_commit(
+            "read", {"shipment_id": shipment.id, "user_id": user.id, "seq": target}, shipment_room(shipment.id)
+        )
+    read = participant.last_read_seq
+    db.session.commit()
+    return {"shipment_id": shipment_id, "last_read_seq": read, "last_seq": last_seq,
+            "unread_count": max(0, last_seq - read)}
+
+
+def read_states(shipment: Shipment) -> list[dict[str, Any]]:
+    """Each participant's `last_read_seq`, for read receipts ("Seen by Ana, Kenji")."""
+    return [
+        {"user_id": p.user_id, "name": p.user.name, "last_read_seq": p.last_read_seq}
+        for p in shipment.participants
+    ]

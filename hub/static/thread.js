@@ -1,0 +1,448 @@
+// The shipment page's live thread (templates/threads/_panel.html) over Socket.IO.
+//
+// - Boots from #thread-data (the latest messages, the people, the caller's read state).
+// - Connects with the session cookie; long-polling first, upgraded to a websocket when the
+//   network allows (the Socket.IO default), so a blocked websocket still leaves a working thread.
+// - On every (re)connect it joins with `after_seq` = the highest seq it holds and merges the
+//   catch-up by seq (pages the rest through the REST list when the answer says `more`), then
+//   resends every pending message with its original client_id (the server answers the original
+//   if the first attempt had arrived): nothing lost, nothing doubled.
+// - Optimistic send: a message shows at once as "Sending…" and becomes the real one on the ack.
+// - Typing indicator, presence dots, unread divider, read receipts ("Seen by Ana, Kenji"),
+//   @mention autocomplete (searches names and handles, inserts @localpart).
+// - Re-dispatches every server event as `hub:socket-event` ({detail: {event, data}}) on document,
+//   for the other panels (milestones, documents) that share this connection.
+(function () {
+  "use strict";
+  var root = document.getElementById("thread");
+  var dataNode = document.getElementById("thread-data");
+  if (!root || !dataNode || root.dataset.started) return;
+  root.dataset.started = "1";
+  var boot = JSON.parse(dataNode.textContent);
+  var shipmentId = boot.shipment_id;
+  var me = boot.me;
+  var list = document.getElementById("thread-messages");
+  var empty = document.getElementById("thread-empty");
+  var statusEl = document.getElementById("thread-status");
+  var onlineEl = document.getElementById("thread-online");
+  var typingEl = document.getElementById("thread-typing");
+  var earlierBtn = document.getElementById("thread-earlier");
+  var form = document.getElementById("thread-form");
+  var input = document.getElementById("thread-body");
+  var errorEl = document.getElementById("thread-error");
+  var mentionList = document.getElementById("thread-mentions");
+
+  var messages = new Map();       // seq -> message object
+  var elements = new Map();       // seq -> <li>
+  var pending = new Map();        // client_id -> {body, el, failed}
+  var people = new Map();         // user id -> {id, name, handle, organization, last_read_seq}
+  boot.people.forEach(function (p) { people.set(p.id, p); });
+  var lastReadSent = boot.last_read_seq;
+  var joined = false;
+  var oldestSeq = null;
+  var typingUsers = new Map();    // user id -> {name, until}
+  var lastTypingSent = 0;
+
+  // --- rendering -------------------------------------------------------------------------
+
+  function uuid4() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    var b = new Uint8Array(16);
+    crypto.getRandomValues(b);  // available outside secure contexts too (plain http on a LAN)
+    b[6] = (b[6] & 0x0f) | 0x40; b[8] = (b[8] & 0x3f) | 0x80;
+    var h = Array.prototype.map.call(b, function (x) { return (x + 0x100).toString(16).slice(1); }).join("");
+    return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
+  }
+
+  function localTime(iso) {
+    var d = new Date(iso);
+    var sameDay = d.toDateString() === new Date().toDateString();
+    return sameDay ? d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })
+      : d.toLocaleString([], { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
+  }
+
+  function nearBottom() { return list.scrollHeight - list.scrollTop - list.clientHeight < 80; }
+  function scrollToEnd() { list.scrollTop = list.scrollHeight; }
+
+  function highlightMentions(body) {
+    // body_html is sanitized server-side; only text nodes are touched here.
+    var walker = document.createTreeWalker(body, NodeFilter.SHOW_TEXT);
+    var nodes = [];
+    while (walker.nextNode()) nodes.push(walker.currentNode);
+    nodes.forEach(function (node) {
+      if (!/@[\w.%+-]/.test(node.nodeValue) || (node.parentNode && node.parentNode.closest("code, a"))) return;
+      var frag = document.createDocumentFragment();
+      node.nodeValue.split(/(@[A-Za-z0-9._%+-]+)/).forEach(function (part) {
+        if (/^@[A-Za-z0-9._%+-]+$/.test(part)) {
+          var span = document.createElement("span"); span.className = "mention"; span.textContent = part;
+          frag.appendChild(span);
+        } else if (part) { frag.appendChild(document.createTextNode(part)); }
+      });
+      node.parentNode.replaceChild(frag, node);
+    });
+  }
+
+  function buildItem(m, state) {
+    var li = document.createElement("li");
+    li.className = "thread-message kind-" + m.kind;
+    if (m.author && m.author.id === me.id) li.classList.add("mine");
+    if (m.deleted_at) li.classList.add("deleted");
+    if (m.seq) li.dataset.seq = m.seq;
+    if (m.client_id) li.dataset.clientId = m.client_id;
+    var meta = document.createElement("div"); meta.className = "meta";
+    var author = document.createElement("span"); author.className = "author";
+    author.textContent = m.author ? m.author.name : (m.kind === "text" ? "Former user" : "Clearance Hub");
+    meta.appendChild(author);
+    if (m.author && m.author.organization) {
+      var org = document.createElement("span"); org.className = "org"; org.textContent = m.author.organization;
+      meta.appendChild(org);
+    }
+    if (m.created_at) {
+      var t = document.createElement("time"); t.dateTime = m.created_at; t.textContent = localTime(m.created_at);
+      t.title = new Date(m.created_at).toLocaleString();
+      meta.appendChild(t);
+    }
+    if (m.edited_at && !m.deleted_at) {
+      var ed = document.createElement("span"); ed.className = "edited"; ed.textContent = "(edited)"; meta.appendChild(ed);
+    }
+    if (state) {
+      var st = document.createElement("span"); st.className = "state"; st.textContent = state; meta.appendChild(st);
+    }
+    li.appendChild(meta);
+    var body = document.createElement("div"); body.className = "body";
+    if (m.deleted_at) { body.textContent = "Message deleted"; }
+    else if (m.body_html !== undefined) { body.innerHTML = m.body_html; highlightMentions(body); }
+    else { var p = document.createElement("p"); p.textContent = m.body; body.appendChild(p); }
+    li.appendChild(body);
+    return li;
+  }
+
+  function insertInOrder(li, seq) {
+    // Messages are normally appended; a catch-up or an earlier page may land before others.
+    var after = null;
+    elements.forEach(function (el, s) { if (s > seq && (after === null || s < Number(after.dataset.seq))) after = el; });
+    if (after) {
+      var prev = after.previousElementSibling;
+      list.insertBefore(li, prev && prev.classList.contains("thread-divider") ? prev : after);
+    } else {
+      var firstPending = list.querySelector(".thread-message.pending, .thread-message.failed");
+      list.insertBefore(li, firstPending);
+    }
+  }
+
+  function upsert(m) {
+    if (m.shipment_id !== shipmentId) return;
+    var stick = nearBottom();
+    var old = elements.get(m.seq);
+    var li = buildItem(m);
+    if (old) {
+      list.replaceChild(li, old);
+    } else {
+      var waiting = m.client_id && pending.get(m.client_id);
+      if (waiting) { pending.delete(m.client_id); waiting.el.remove(); }
+      insertInOrder(li, m.seq);
+    }
+    messages.set(m.seq, m);
+    elements.set(m.seq, li);
+    if (oldestSeq === null || m.seq < oldestSeq) oldestSeq = m.seq;
+    empty.hidden = true;
+    if (m.author) typingUsers.delete(m.author.id);
+    renderTyping();
+    renderReceipts();
+    if (stick || (m.author && m.author.id === me.id)) scrollToEnd();
+    markReadSoon();
+  }
+
+  function highestSeq() {
+    var top = 0;
+    messages.forEach(function (_m, s) { if (s > top) top = s; });
+    return top;
+  }
+
+  function renderReceipts() {
+    list.querySelectorAll(".seen").forEach(function (el) { el.remove(); });
+    var top = highestSeq();
+    if (!top) return;
+    var last = messages.get(top);
+    var names = [];
+    people.forEach(function (p) {
+      if (p.id === me.id || (last.author && p.id === last.author.id)) return;
+      if (p.last_read_seq >= top) names.push(p.name);
+    });
+    if (!names.length) return;
+    var seen = document.createElement("p"); seen.className = "seen";
+    seen.textContent = "Seen by " + names.join(", ");
+    elements.get(top).appendChild(seen);
+  }
+
+  function renderUnreadDivider() {
+    var firstUnread = null;
+    messages.forEach(function (m, s) {
+      if (s > boot.last_read_seq && !(m.author && m.author.id === me.id) && (firstUnread === null || s < firstUnread)) firstUnread = s;
+    });
+    if (firstUnread === null) return;
+    var divider = document.createElement("li");
+    divider.className = "thread-divider"; divider.id = "thread-unread-divider";
+    divider.textContent = "New messages";
+    list.insertBefore(divider, elements.get(firstUnread));
+    elements.get(firstUnread).scrollIntoView({ block: "center" });
+  }
+
+  function renderTyping() {
+    var now = Date.now();
+    var names = [];
+    typingUsers.forEach(function (t, id) { if (t.until > now) names.push(t.name); else typingUsers.delete(id); });
+    typingEl.textContent = names.length === 0 ? "" : names.join(", ") + (names.length === 1 ? " is typing…" : " are typing…");
+  }
+  setInterval(renderTyping, 1000);
+
+  function setStatus(state, text) { statusEl.dataset.state = state; statusEl.textContent = text; }
+
+  function showError(text) {
+    if (!errorEl) return;
+    errorEl.textContent = text || ""; errorEl.hidden = !text;
+  }
+
+  // --- socket ----------------------------------------------------------------------------
+
+  var socket = io({ reconnectionDelayMax: 10000, timeout: 20000 });
+
+  socket.onAny(function (event, data) {
+    document.dispatchEvent(new CustomEvent("hub:socket-event", { detail: { event: event, data: data } }));
+  });
+
+  socket.on("connect", function () {
+    setStatus("connecting", "Catching up…");
+    joinThread();
+  });
+
+  socket.on("disconnect", function () {
+    joined = false;
+    setStatus("offline", "Offline — messages will be sent when the connection returns");
+  });
+
+  socket.on("connect_error", function (err) {
+    if (err && err.data && err.data.code === "unauthorized") {
+      setStatus("offline", "Signed out — reload the page to sign in");
+      socket.disconnect();
+    } else {
+      setStatus("offline", "Reconnecting…");
+    }
+  });
+
+  function joinThread() {
+    socket.timeout(20000).emit("join", { shipment_id: shipmentId, after_seq: highestSeq() }, function (err, answer) {
+      if (err) { socket.disconnect().connect(); return; }  // no answer: start over
+      if (!answer.ok) { setStatus("offline", answer.error.message); return; }
+      answer.messages.forEach(upsert);
+      (answer.more ? pageForward() : Promise.resolve()).then(function () {
+        joined = true;
+        setStatus("live", "Live");
+        resendPending();
+        markReadSoon();
+      });
+    });
+  }
+
+  function pageForward() {
+    // More than the join answers was missed: page the rest with the REST list.
+    return fetch(boot.messages_url + "?after_seq=" + highestSeq() + "&limit=500", { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : Promise.reject(r); })
+      .then(function (page) { page.messages.forEach(upsert); return page.more ? pageForward() : null; });
+  }
+
+  socket.on("message", upsert);
+
+  socket.on("typing", function (data) {
+    if (data.shipment_id !== shipmentId || data.user.id === me.id) return;
+    typingUsers.set(data.user.id, { name: data.user.name, until: Date.now() + 4000 });
+    renderTyping();
+  });
+
+  socket.on("read", function (data) {
+    if (data.shipment_id !== shipmentId) return;
+    var p = people.get(data.user_id);
+    if (p && data.seq > p.last_read_seq) { p.last_read_seq = data.seq; renderReceipts(); }
+  });
+
+  socket.on("presence", function (data) {
+    if (data.shipment_id !== shipmentId) return;
+    var online = new Set(data.online);
+    document.querySelectorAll(".participants li[data-user-id]").forEach(function (li) {
+      li.classList.toggle("online", online.has(Number(li.dataset.userId)));
+    });
+    var others = data.online.filter(function (id) { return id !== me.id; }).length;
+    onlineEl.textContent = others ? others + " other" + (others === 1 ? "" : "s") + " online" : "";
+  });
+
+  // --- read state --------------------------------------------------------------------------
+
+  var readTimer = null;
+  function markReadSoon() {
+    if (readTimer) return;
+    readTimer = setTimeout(function () {
+      readTimer = null;
+      var top = highestSeq();
+      if (!joined || top <= lastReadSent || document.visibilityState !== "visible" || !nearBottom()) return;
+      lastReadSent = top;
+      socket.emit("read", { shipment_id: shipmentId, seq: top }, function (answer) {
+        if (!answer || !answer.ok) lastReadSent = 0;
+      });
+    }, 600);
+  }
+  document.addEventListener("visibilitychange", markReadSoon);
+  list.addEventListener("scroll", function () { if (nearBottom()) markReadSoon(); });
+
+  // --- sending -------------------------------------------------------------------------------
+
+  function sendPending(clientId) {
+    var item = pending.get(clientId);
+    if (!item || !socket.connected || !joined) return;  // sent on the next (re)connect
+    socket.timeout(15000).emit("send", { shipment_id: shipmentId, body: item.body, client_id: clientId }, function (err, answer) {
+      if (err) return;  // no answer (connection lost): resent with the same client_id after reconnecting
+      if (answer.ok) { upsert(answer.message); return; }
+      item.failed = true;
+      var failedEl = buildItem({ kind: "text", author: me, body: item.body, client_id: clientId }, "Not sent: " + answer.error.message);
+      failedEl.classList.add("failed");
+      item.el.replaceWith(failedEl); item.el = failedEl;
+      showError(answer.error.message);
+      var retry = document.createElement("button"); retry.type = "button"; retry.className = "link"; retry.textContent = "Remove";
+      retry.addEventListener("click", function () { pending.delete(clientId); failedEl.remove(); });
+      failedEl.querySelector(".meta").appendChild(retry);
+    });
+  }
+
+  function resendPending() {
+    pending.forEach(function (item, clientId) { if (!item.failed) sendPending(clientId); });
+  }
+
+  function submit() {
+    var body = input.value;
+    if (!body.trim()) { showError("Write something first."); return; }
+    if (body.length > boot.max_chars) { showError("At most " + boot.max_chars + " characters."); return; }
+    showError("");
+    var clientId = uuid4();
+    var el = buildItem({ kind: "text", author: { id: me.id, name: me.name }, body: body, client_id: clientId },
+      socket.connected ? "Sending…" : "Waiting for connection…");
+    el.classList.add("pending");
+    list.appendChild(el);
+    empty.hidden = true;
+    pending.set(clientId, { body: body, el: el, failed: false });
+    input.value = "";
+    hideMentions();
+    scrollToEnd();
+    sendPending(clientId);
+  }
+
+  if (form) {
+    form.addEventListener("submit", function (e) { e.preventDefault(); submit(); });
+    input.addEventListener("keydown", function (e) {
+      if (mentionKeys(e)) return;
+      if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); submit(); }
+    });
+    input.addEventListener("input", function () {
+      updateMentions();
+      var now = Date.now();
+      if (input.value.trim() && joined && now - lastTypingSent > 2500) {
+        lastTypingSent = now;
+        socket.emit("typing", { shipment_id: shipmentId });
+      }
+    });
+    input.addEventListener("blur", function () { setTimeout(hideMentions, 150); });
+  }
+
+  // --- mentions autocomplete ---------------------------------------------------------------
+
+  var mentionChoices = [];
+  var mentionIndex = 0;
+
+  function mentionQuery() {
+    var upto = input.value.slice(0, input.selectionStart);
+    var match = /(^|[^\w.@])@([\w.%+-]*)$/.exec(upto);
+    return match ? { text: match[2], start: upto.length - match[2].length - 1 } : null;
+  }
+
+  function updateMentions() {
+    var q = mentionQuery();
+    if (!q) { hideMentions(); return; }
+    var needle = q.text.toLowerCase();
+    mentionChoices = [];
+    people.forEach(function (p) {
+      if (p.id === me.id) return;
+      if (!needle || p.name.toLowerCase().indexOf(needle) !== -1 || p.handle.toLowerCase().indexOf(needle) !== -1) mentionChoices.push(p);
+    });
+    if (!mentionChoices.length) { hideMentions(); return; }
+    mentionIndex = 0;
+    renderMentions();
+  }
+
+  function renderMentions() {
+    mentionList.innerHTML = "";
+    mentionChoices.forEach(function (p, i) {
+      var li = document.createElement("li");
+      li.setAttribute("role", "option"); li.id = "thread-mention-" + p.id;
+      li.setAttribute("aria-selected", i === mentionIndex ? "true" : "false");
+      li.textContent = p.name;
+      var handle = document.createElement("span"); handle.className = "handle"; handle.textContent = "@" + p.handle;
+      li.appendChild(handle);
+      li.addEventListener("mousedown", function (e) { e.preventDefault(); chooseMention(p); });
+      mentionList.appendChild(li);
+    });
+    mentionList.hidden = false;
+    input.setAttribute("aria-expanded", "true");
+    input.setAttribute("aria-activedescendant", "thread-mention-" + mentionChoices[mentionIndex].id);
+  }
+
+  function hideMentions() {
+    if (!mentionList) return;
+    mentionList.hidden = true; mentionChoices = [];
+    input.setAttribute("aria-expanded", "false"); input.removeAttribute("aria-activedescendant");
+  }
+
+  function chooseMention(p) {
+    var q = mentionQuery();
+    if (!q) return;
+    var before = input.value.slice(0, q.start), after = input.value.slice(input.selectionStart);
+    var inserted = "@" + p.handle + " ";
+    input.value = before + inserted + after;
+    var caret = before.length + inserted.length;
+    input.setSelectionRange(caret, caret);
+    input.focus();
+    hideMentions();
+  }
+
+  function mentionKeys(e) {
+    if (!mentionChoices.length || mentionList.hidden) return false;
+    if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+      mentionIndex = (mentionIndex + (e.key === "ArrowDown" ? 1 : mentionChoices.length - 1)) % mentionChoices.length;
+      renderMentions(); e.preventDefault(); return true;
+    }
+    if (e.key === "Enter" || e.key === "Tab") { chooseMention(mentionChoices[mentionIndex]); e.preventDefault(); return true; }
+    if (e.key === "Escape") { hideMentions(); e.preventDefault(); return true; }
+    return false;
+  }
+
+  // --- earlier messages ----------------------------------------------------------------------
+
+  if (earlierBtn) {
+    earlierBtn.addEventListener("click", function () {
+      earlierBtn.disabled = true;
+      var height = list.scrollHeight;
+      fetch(boot.messages_url + "?before_seq=" + oldestSeq + "&limit=50", { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : Promise.reject(r); })
+        .then(function (page) {
+          page.messages.forEach(upsert);
+          earlierBtn.hidden = !page.more;
+          list.scrollTop = list.scrollHeight - height;
+        })
+        .catch(function () { showError("Could not load earlier messages; try again."); })
+        .then(function () { earlierBtn.disabled = false; });
+    });
+  }
+
+  // --- start ---------------------------------------------------------------------------------
+
+  boot.messages.forEach(upsert);
+  renderUnreadDivider();
+  if (!document.getElementById("thread-unread-divider")) scrollToEnd();
+})();

@@ -1,0 +1,187 @@
+"""Socket.IO handlers of the thread (default namespace): thin, parse, authorize, call the
+service, answer through the acknowledgement callback.
+
+Every client event is answered `{"ok": true, ...}` or `{"ok": false, "error": {"code",
+"message"}}` with the API's error codes; never silence, never a stack trace.
+
+A joining socket enters the room *before* the catch-up is read, so nothing committed in between
+is missed; a message may then arrive both in the `join` answer and as a `message` event, and an
+event may arrive before the answer: clients merge by `seq`.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from flask import current_app, request, session
+from flask_login import current_user
+from flask_socketio import ConnectionRefusedError
+from sqlalchemy.exc import OperationalError
+
+from hub.accounts.models import User
+from hub.errors import HubError, MalformedRequest, Unauthorized, ValidationFailed
+from hub.extensions import db, socketio
+from hub.permissions import Action, can, get_shipment_for
+from hub.realtime import shipment_room, user_room
+from hub.security import user_for_token
+from hub.threads import rooms, services
+
+_SESSION_USER = "hub_socket_user_id"
+
+
+def _socket_user() -> User:
+    """The user this socket authenticated as at connect, if still active."""
+    user_id = session.get(_SESSION_USER)
+    user = db.session.get(User, user_id) if user_id is not None else None
+    if user is None or not user.active:
+        raise Unauthorized("Sign in again.")
+    return user
+
+
+def _acknowledged(handler: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
+    """Answer `{"ok": true, ...}` or the error object; roll back whatever a failure left."""
+
+    @functools.wraps(handler)
+    def wrapper(payload: Any = None, *_extra: Any) -> dict[str, Any]:
+        try:
+            return {"ok": True} | handler(payload)
+        except HubError as exc:
+            db.session.rollback()
+            return {"ok": False, "error": exc.to_dict()}
+        except OperationalError:
+            db.session.rollback()
+            current_app.logger.exception("database unavailable in socket event %s", handler.__name__)
+            return {"ok": False, "error": {"code": "unavailable",
+                                           "message": "The database is unavailable for the moment; try again."}}
+        except Exception:
+            db.session.rollback()
+            current_app.logger.exception("unhandled error in socket event %s", handler.__name__)
+            return {"ok": False, "error": {"code": "internal_error", "message": "Something went wrong on our side."}}
+
+    return wrapper
+
+
+def _object(payload: Any) -> dict[str, Any]:
+    if not isinstance(payload, dict):
+        raise MalformedRequest("The payload must be an object.")
+    return payload
+
+
+def _shipment_id(payload: dict[str, Any]) -> int:
+    value = payload.get("shipment_id")
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise MalformedRequest("shipment_id must be a positive integer.", fields={"shipment_id": "must be a positive integer"})
+    return value
+
+
+def _seq(payload: dict[str, Any], name: str, default: int | None = None) -> int:
+    value = payload.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValidationFailed(f"{name} must be a non-negative integer.", fields={name: "must be a non-negative integer"})
+    return value
+
+
+def on_connect(auth: Any = None) -> None:
+    """Accept a signed-in browser (session cookie; Engine.IO checks its Origin against
+    PUBLIC_BASE_URL) or `auth={"token": "<API token>"}`; refuse anything else."""
+    user: User | None = None
+    token = auth.get("token") if isinstance(auth, dict) else None
+    if token is not None:
+        found = user_for_token(token) if isinstance(token, str) else None
+        if found is None:
+            raise ConnectionRefusedError("The API token is not valid.", {"code": "unauthorized"})
+        user = found[0]
+    elif current_user.is_authenticated:
+        user = current_user._get_current_object()
+    if user is None or not user.active:
+        raise ConnectionRefusedError("Sign in, or connect with auth={\"token\": \"<API token>\"}.", {"code": "unauthorized"})
+    session[_SESSION_USER] = user.id
+    socketio.server.enter_room(request.sid, user_room(user.id), namespace=rooms.NAMESPACE)
+
+
+def on_disconnect(*_args: Any) -> None:
+    """A closed socket leaves presence."""
+    rooms.disconnected(request.sid)
+
+
+@_acknowledged
+def on_join(payload: Any) -> dict[str, Any]:
+    """`{"shipment_id", "after_seq"}`: enter the room; answer the messages after `after_seq`."""
+    data = _object(payload)
+    shipment_id = _shipment_id(data)
+    after_seq = _seq(data, "after_seq", 0)
+    user = _socket_user()
+    get_shipment_for(user, shipment_id)
+    rooms.join(request.sid, shipment_id, user.id)
+    # Checked again in a fresh transaction: a removal that committed while we joined and whose
+    # eviction ran before our enter_room must not leave this socket in the room.
+    db.session.rollback()
+    shipment = db.session.get(services.Shipment, shipment_id)
+    if shipment is None or not can(user, Action.VIEW, shipment):
+        rooms.leave(request.sid, shipment_id, user.id)
+        raise services.NotFound("Shipment not found.")
+    messages, more = services.catch_up(user, shipment_id, after_seq)
+    return {"messages": [m.to_dict() for m in messages], "more": more}
+
+
+@_acknowledged
+def on_send(payload: Any) -> dict[str, Any]:
+    """`{"shipment_id", "body", "client_id"}`: post a message; answer it."""
+    data = _object(payload)
+    shipment_id = _shipment_id(data)
+    client_id = services.check_client_id(data.get("client_id"))
+    user = _socket_user()
+    message, _created = services.send_message(user, shipment_id, data.get("body"), client_id, via="web")
+    return {"message": message.to_dict()}
+
+
+@_acknowledged
+def on_typing(payload: Any) -> dict[str, Any]:
+    """`{"shipment_id"}`: tell the room's other sockets this user is typing."""
+    shipment_id = _shipment_id(_object(payload))
+    user = _socket_user()
+    get_shipment_for(user, shipment_id, Action.POST_MESSAGE)
+    socketio.server.emit(
+        "typing", {"shipment_id": shipment_id, "user": user.summary()},
+        to=shipment_room(shipment_id), skip_sid=request.sid, namespace=rooms.NAMESPACE,
+    )
+    return {}
+
+
+@_acknowledged
+def on_read(payload: Any) -> dict[str, Any]:
+    """`{"shipment_id", "seq"}`: the user has read up to `seq`; the room gets `read`."""
+    data = _object(payload)
+    shipment_id = _shipment_id(data)
+    seq = _seq(data, "seq")
+    user = _socket_user()
+    state = services.mark_read(user, shipment_id, seq)
+    return {"seq": state["last_read_seq"], "unread_count": state["unread_count"]}
+
+
+@_acknowledged
+def on_leave(payload: Any) -> dict[str, Any]:
+    """`{"shipment_id"}`: stop receiving the shipment's events."""
+    shipment_id = _shipment_id(_object(payload))
+    user = _socket_user()
+    if rooms.joined(request.sid, shipment_id):
+        rooms.leave(request.sid, shipment_id, user.id)
+    return {}
+
+
+_registered = False
+
+
+def register_socket_handlers() -> None:
+    """Attach the handlers to the shared SocketIO object (once; `init_app` re-binds them)."""
+    global _registered
+    if _registered:
+        return
+    socketio.on_event("connect", on_connect)
+    socketio.on_event("disconnect", on_disconnect)
+    for name, handler in (("join", on_join), ("send", on_send), ("typing", on_typing),
+                          ("read", on_read), ("leave", on_leave)):
+        socketio.on_event(name, handler)
+    _registered = True
