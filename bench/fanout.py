@@ -62,7 +62,7 @@ def _wait_for(lines: queue.Queue[tuple[int, str]], procs: list[Proc], word: str,
             continue
         if line.startswith(word):
             got[pid] = line
-        elif line == "EOF":
+        elif line == "EOF" and pid not in got:
             proc = next(p for p in procs if p.pid == pid)
             proc.popen.wait(timeout=5)
             raise BenchError(f"load client {proc.name} exited before {word}:\n{proc.log_tail()}")
@@ -153,6 +153,7 @@ def _merge(results: list[dict[str, Any]], size: FanoutSize, connect_s: float, re
         "ack_p50_ms": percentile(acks, 50),
         "ack_p99_ms": percentile(acks, 99),
         "max_ms": round(latencies[-1], 2) if latencies else None,
+        "out_of_order_samples": [x for r in results for x in r["out_of_order_samples"]][:10],
         "connect_errors": sum(r["connect_error_count"] for r in results),
         "connect_error_samples": [e for r in results for e in r["connect_errors"]][:5],
         "refused_at_join": refused,

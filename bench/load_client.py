@@ -57,6 +57,7 @@ class Load:
         self.send_errors: list[str] = []
         self.ack_ms: list[float] = []
         self.running = True
+        self.disorder: list[dict[str, int]] = []  # samples of out-of-order receipts
 
     # --- connecting -----------------------------------------------------------------------
 
@@ -106,6 +107,8 @@ class Load:
             return
         if seq <= conn.last_seq:
             conn.out_of_order += 1
+            if len(self.disorder) < 10:
+                self.disorder.append({"shipment_id": conn.shipment_id, "after_seq": conn.last_seq, "seq": seq})
         conn.last_seq = max(conn.last_seq, seq)
         if client_id:
             conn.seen.add(client_id)
@@ -192,6 +195,7 @@ class Load:
             "lost": self.missing(),
             "duplicated": sum(c.duplicated for c in self.conns),
             "out_of_order": sum(c.out_of_order for c in self.conns),
+            "out_of_order_samples": self.disorder,
             "latencies_ms": latencies,
             "ack_ms": [round(x, 3) for x in self.ack_ms],
             "start_epoch": start_epoch,
