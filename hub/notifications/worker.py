@@ -258,14 +258,16 @@ def drain(transport: Transport, stop: threading.Event | None = None) -> datetime
     """Send every row that is due now; answers the moment sending may resume when a 429
     paused it (the rest of the batch is released untouched), else None."""
     batch_size = current_app.config["EMAIL_BATCH_SIZE"]
-    timeout = current_app.config["EMAIL_SEND_TIMEOUT_S"]
+    # A call may take up to the send timeout: start one only with that much lease left (at
+    # most half the lease, so a misconfigured timeout cannot stall every row).
+    margin = min(current_app.config["EMAIL_SEND_TIMEOUT_S"], current_app.config["EMAIL_LEASE_S"] / 2)
     while stop is None or not stop.is_set():
         process_due_digests()
         claimed = claim_rows(batch_size)
         if not claimed:
             return None
         for index, (row_id, lease) in enumerate(claimed):
-            if (stop is not None and stop.is_set()) or utcnow() + timedelta(seconds=timeout) >= lease:
+            if (stop is not None and stop.is_set()) or utcnow() + timedelta(seconds=margin) >= lease:
                 # Stopping, or the lease could run out during the call: leave it to a fresh claim.
                 for rest_id, rest_lease in claimed[index:]:
                     release(rest_id, rest_lease)
