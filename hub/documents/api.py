@@ -99,8 +99,9 @@ def add_version(document_id: int) -> Any:
     document = services.get_document_for(me(), document_id, Action.UPLOAD_DOCUMENT)
     values, file = uploaded_file(with_doc_type=False)
     staged = services.stage_file(file.stream, file.filename)
-    document = services.add_document_version(me(), document, values.get("note"), staged)
-    return jsonify(document.to_dict()), 201
+    version = services.add_document_version(me(), document, values.get("note"), staged)
+    # The version just added, even if another one was added since.
+    return jsonify(version.document.to_dict(version.version)), 201
 
 
 @bp.post("/documents/<int:document_id>/review")
@@ -109,8 +110,8 @@ def review(document_id: int) -> Any:
     completes the checklist."""
     document = services.get_document_for(me(), document_id, Action.REVIEW_DOCUMENT)
     services.check_not_own_upload(me(), document)
-    document, completed = services.review_document(me(), document, json_object())
-    body = document.to_dict()
+    version, completed = services.review_document(me(), document, json_object())
+    body = version.document.to_dict(version.version)
     if completed:
         body["suggest_milestone"] = "documents_complete"
     return jsonify(body)

@@ -91,8 +91,8 @@ def version_page(document_id: int) -> Any:
         )
         assert file is not None
         staged = services.stage_file(file.stream, file.filename)
-        document = services.add_document_version(me(), document, values.get("note"), staged)
-        flash(f"Uploaded version {document.current_version} of {document.label}.", "success")
+        version = services.add_document_version(me(), document, values.get("note"), staged)
+        flash(f"Uploaded version {version.version} of {document.label}.", "success")
     except HubError as exc:
         _flash_error(exc)
     return _back(document.shipment_id)
@@ -120,7 +120,7 @@ def review_page(document_id: int) -> Any:
     body = {k: v.strip() for k, v in request.form.items() if k in ("decision", "reason") and v.strip()}
     try:
         services.check_not_own_upload(me(), document)
-        document, completed = services.review_document(me(), document, body)
+        _version, completed = services.review_document(me(), document, body)
         flash(f"{document.label} {'accepted' if body.get('decision') == 'accept' else 'rejected'}.", "success")
         if completed:
             flash("Every required document is accepted: you can record “Documents complete”.", "success")

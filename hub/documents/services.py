@@ -25,8 +25,8 @@ from hub.documents.catalogue import DOC_TYPE_CODES, doc_label
 from hub.documents.models import Document, DocumentRequest, DocumentRuleOverride, DocumentVersion
 from hub.documents.rules import required_documents
 from hub.documents.sniffing import sanitize_filename, sniff_content_type
-from hub.documents.storage import get_storage
-from hub.errors import Forbidden, NotFound, PayloadTooLarge, ValidationFailed
+from hub.documents.storage import StorageError, get_storage
+from hub.errors import Forbidden, NotFound, PayloadTooLarge, Unavailable, ValidationFailed
 from hub.extensions import db
 from hub.payload import check_fields, one_of, optional, text
 from hub.permissions import Action, authorize, can, is_owner_staff, require_admin
@@ -108,7 +108,14 @@ def check_upload_fields(form: Mapping[str, Any], file_count: int, with_doc_type:
 def _file_stored(staged: StagedFile) -> Iterator[None]:
     """Put the file in storage before the transaction inside the block; if the block fails, a
     file this call wrote and no version uses is removed again (no orphan file, no row)."""
-    created = get_storage().put(staged.sha256, staged.stream, staged.content_type)
+    # End the request's read transaction first: on SQLite every transaction holds the write
+    # lock, which nobody should keep while a large file travels to storage.
+    db.session.commit()
+    try:
+        created = get_storage().put(staged.sha256, staged.stream, staged.content_type)
+    except StorageError as exc:
+        current_app.logger.error("document storage failed: %s", exc)
+        raise Unavailable("The file store is unavailable for the moment; try again.") from exc
     try:
         yield
     except BaseException:
@@ -250,7 +257,7 @@ def upload_document(user: User, shipment: Shipment, doc_type: str, note: str | N
     return document
 
 
-def add_document_version(user: User, document: Document, note: str | None, staged: StagedFile) -> Document:
+def add_document_version(user: User, document: Document, note: str | None, staged: StagedFile) -> DocumentVersion:
     """The next version of `document` (the caller has authorized UPLOAD_DOCUMENT); two
     concurrent calls get N+1 and N+2 because the number is taken under the shipment lock."""
     with _file_stored(staged), shipment_transaction(document.shipment_id) as locked:
@@ -259,8 +266,8 @@ def add_document_version(user: User, document: Document, note: str | None, stage
         ).scalar_one()
         if fresh.withdrawn:
             raise NotFound("Document not found.")
-        _add_version(locked, fresh, user, staged, note)
-    return fresh
+        version = _add_version(locked, fresh, user, staged, note)
+    return version
 
 
 # --- withdrawal -------------------------------------------------------------------------------
@@ -348,9 +355,9 @@ def check_not_own_upload(user: User, document: Document) -> None:
         raise Forbidden("You may not review your own upload.")
 
 
-def review_document(user: User, document: Document, body: Mapping[str, Any]) -> tuple[Document, bool]:
+def review_document(user: User, document: Document, body: Mapping[str, Any]) -> tuple[DocumentVersion, bool]:
     """Accept or reject the current version (the caller has authorized REVIEW_DOCUMENT); not
-    one's own upload. Answers the document and whether this review completed the checklist."""
+    one's own upload. Answers the version reviewed and whether this review completed the checklist."""
     check_not_own_upload(user, document)
     decision, reason = check_review(body)
     with shipment_transaction(document.shipment_id) as locked:
@@ -378,7 +385,7 @@ def review_document(user: User, document: Document, body: Mapping[str, Any]) -> 
                                doc_type=fresh.doc_type, label=fresh.label, filename=current.filename,
                                version=current.version, decision=decision, reason=reason)
         completed = not was_complete and checklist(locked)["complete"]
-    return fresh, completed
+    return current, completed
 
 
 # --- the checklist ----------------------------------------------------------------------------
