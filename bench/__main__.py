@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -85,6 +86,7 @@ class Run:
         self.results: dict[str, Any] = {}
         self.details: dict[str, Any] = {}
         self.errors: dict[str, str] = {}
+        self.load_at_start = [round(x, 2) for x in os.getloadavg()]
 
     # --- helpers ----------------------------------------------------------------------------
 
@@ -281,6 +283,7 @@ class Run:
                     "sends_per_s_per_participant": self.sizes.fanout.rate,
                     "duration_s": self.sizes.fanout.duration,
                 },
+                "load_average_at_start": self.load_at_start,
                 "errors": self.errors,
             },
         }
@@ -334,13 +337,16 @@ def print_table(report: dict[str, Any], details: dict[str, Any]) -> None:
         shown = ", ".join(f"{k}={fmt(v)}" for k, v in row.items() if k not in ("skipped", "error"))
         note = row.get("skipped") or row.get("error")
         extra = details.get(name, {})
+        if name == "scaleout" and extra:
+            shown += f" (duplicated {extra.get('duplicated')}, out_of_order {extra.get('out_of_order')}, connections {extra.get('connections')})"
         if name == "history" and extra:
             shown += f" (join p99 {fmt(extra.get('join_p99_ms'))}, page p99 {fmt(extra.get('page_p99_ms'))})"
         if name == "list" and extra:
             shown += f" (page p99 {fmt(extra.get('page_p99_ms'))}, api p99 {fmt(extra.get('api_p99_ms'))}, constant queries: {extra.get('queries_constant')})"
         print(f"{name:<10} {shown}" + (f"  ({note[:100]})" if note else ""))
     m = report["machine"]
-    print(f"\nmachine: {m['cores']} cores, {m['memory']}, Python {m['python']}, {m['database']}, {m['cpu']}")
+    print(f"\nmachine: {m['cores']} cores, {m['memory']}, Python {m['python']}, {m['database']}, {m['cpu']}, "
+          f"load average {m['load_average_1_5_15']}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -37,10 +37,16 @@ def machine(database: str) -> dict[str, object]:
     except OSError:
         pass
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    try:
+        load = [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        load = None
     return {
         "cores": cores,
         "memory": f"{memory_gb} GB" if memory_gb is not None else None,
         "python": platform.python_version(),
         "database": database,
         "cpu": cpu,
+        # Other work on the machine skews every figure; ratios within one run skew least.
+        "load_average_1_5_15": load,
     }

@@ -51,8 +51,12 @@ def _postgres_url() -> str:
 def run_smoke(tmp_path: Path, postgres: str | None, redis: str | None) -> tuple[dict[str, Any], dict[str, Any], str]:
     out = tmp_path / "latest.json"
     env = dict(os.environ, HUB_BENCH_POSTGRES_URL=postgres or "", HUB_BENCH_REDIS_URL=redis or "")
+    # The floors use no database: they run once, with SQLite. Several hub processes keep a
+    # thread's order across processes only on PostgreSQL (advisory lock held across commit and
+    # emit), not on one SQLite file, so the scale-out smoke run is the PostgreSQL one.
+    scenarios = "hub,scaleout,history,list,outbox" if postgres else "floor_python,floor_node,hub,history,list,outbox"
     done = subprocess.run(  # noqa: S603
-        [sys.executable, "-m", "bench", "--smoke", "--out", str(out)],
+        [sys.executable, "-m", "bench", "--smoke", "--only", scenarios, "--out", str(out)],
         cwd=str(ROOT), env=env, capture_output=True, text=True, timeout=420,
     )
     output = done.stdout[-6000:] + "\n" + done.stderr[-6000:]
@@ -64,7 +68,7 @@ def run_smoke(tmp_path: Path, postgres: str | None, redis: str | None) -> tuple[
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_every_scenario_runs_without_losing_a_message(tmp_path: Path, backend: str) -> None:
     postgres = _postgres_url() if backend == "postgresql" else None
-    redis = _redis_url()
+    redis = _redis_url() if backend == "postgresql" else None
     report, details, output = run_smoke(tmp_path, postgres, redis)
 
     assert set(report) >= {"fanout", "scaleout", "history", "list", "outbox", "machine"}, output
@@ -74,6 +78,8 @@ def test_every_scenario_runs_without_losing_a_message(tmp_path: Path, backend: s
     for name in ("hub", "floor_python", "floor_node"):
         figures = report["fanout"][name]
         assert set(figures) >= FANOUT_KEYS, (name, figures)
+        if name != "hub" and backend == "postgresql":
+            continue
         if name == "floor_node" and figures.get("skipped"):
             # Only Node.js/npm or the npm registry missing may skip it, with the reason.
             assert "npm" in figures["skipped"] or "Node" in figures["skipped"], figures
@@ -86,11 +92,11 @@ def test_every_scenario_runs_without_losing_a_message(tmp_path: Path, backend: s
     scaleout = report["scaleout"]
     assert set(scaleout) >= {"p99_ms", "msgs_per_s", "lost"}
     if redis:
-        assert "skipped" not in scaleout, scaleout
+        assert "skipped" not in scaleout and "error" not in scaleout, scaleout
         assert scaleout["lost"] == 0 and details["scaleout"]["duplicated"] == 0
         assert details["scaleout"]["out_of_order"] == 0 and details["scaleout"]["receipts"] > 0
     else:
-        assert scaleout["skipped"]
+        assert scaleout.get("skipped") or backend == "sqlite", scaleout
 
     assert report["history"]["p99_ms"] is not None
     assert isinstance(report["list"]["queries"], int) and report["list"]["p99_ms"] is not None
