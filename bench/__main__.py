@@ -15,11 +15,14 @@ import argparse
 import json
 import os
 import shutil
+import signal
+import subprocess
 import sys
 import tempfile
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -99,23 +102,42 @@ class Run:
             raise
         return db
 
-    def _profiler(self, label: str, pid_of: Callable[[], int | None]) -> Callable[[float], None] | None:
-        """Record the hub with py-spy while the load runs (`--profile`)."""
+    def _spy(self) -> str | None:
         spy = shutil.which("py-spy") or str(Path(PYTHON).parent / "py-spy")
-        if not self.profile or not Path(spy).exists():
-            return None
+        return spy if self.profile and Path(spy).exists() else None
 
-        def during(seconds: float) -> None:
-            pid = pid_of()
-            if pid is None:
-                return
-            self.out.mkdir(parents=True, exist_ok=True)
-            for fmt, ext in (("raw", "txt"), ("flamegraph", "svg")):
-                self.sup.start(f"py-spy-{label}-{fmt}", [
-                    spy, "record", "--pid", str(pid), "--rate", "97", "--duration", str(int(seconds) + 1),
-                    "--format", fmt, "--output", str(self.out / f"profile-{label}.{ext}"), "--nonblocking",
-                ])
-        return during
+    @contextmanager
+    def profiling(self, label: str, pid: int | None) -> Iterator[None]:
+        """With `--profile`, record `pid` with py-spy (collapsed stacks, `bench/out/profile-<label>.txt`,
+        for speedscope or flamegraph.pl) until the block ends."""
+        spy = self._spy()
+        if spy is None or pid is None:
+            yield
+            return
+        self.out.mkdir(parents=True, exist_ok=True)
+        proc = self.sup.start(f"py-spy-{label}", [
+            spy, "record", "--pid", str(pid), "--rate", "97", "--format", "raw", "--nonblocking",
+            "--output", str(self.out / f"profile-{label}.txt"),
+        ])
+        try:
+            yield
+        finally:
+            if proc.alive():
+                proc.popen.send_signal(signal.SIGINT)  # py-spy writes its file on Ctrl-C
+                try:
+                    proc.popen.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    pass
+            self.sup.stop(proc)
+
+    def profile_prefix(self, label: str) -> list[str]:
+        """With `--profile`, the py-spy command that runs and records a short-lived process."""
+        spy = self._spy()
+        if spy is None:
+            return []
+        self.out.mkdir(parents=True, exist_ok=True)
+        return [spy, "record", "--rate", "97", "--format", "raw", "--nonblocking",
+                "--output", str(self.out / f"profile-{label}.txt"), "--"]
 
     # --- scenarios --------------------------------------------------------------------------
 
@@ -145,8 +167,8 @@ class Run:
             world = database.build_fanout_world(db, size.shipments, size.per_shipment)
             proc, port = servers.start_hub(self.sup, db, "hub")
             try:
-                during = self._profiler("hub-fanout", lambda: servers.worker_pid(proc))
-                self._fanout("hub", fanout.hub_connections(world, [f"http://127.0.0.1:{port}"]), during)
+                with self.profiling("hub-fanout", servers.worker_pid(proc)):
+                    self._fanout("hub", fanout.hub_connections(world, [f"http://127.0.0.1:{port}"]))
             finally:
                 self.sup.stop(proc)
         finally:
@@ -188,9 +210,10 @@ class Run:
             try:
                 shipment_id = world.shipments[0]
                 person = world.participants[shipment_id][0]
-                measured = history.run_history(
-                    f"http://127.0.0.1:{port}", person.token, shipment_id, s.history_thread, s.history_requests,
-                )
+                with self.profiling("hub-history", servers.worker_pid(proc)):
+                    measured = history.run_history(
+                        f"http://127.0.0.1:{port}", person.token, shipment_id, s.history_thread, s.history_requests,
+                    )
             finally:
                 self.sup.stop(proc)
         finally:
@@ -206,7 +229,8 @@ class Run:
             world = database.build_list_world(db, s.list_shipments, s.list_small, s.list_messages_each)
             proc, port = servers.start_hub(self.sup, db, "hub-list")
             try:
-                timing = listing.run_list_timing(f"http://127.0.0.1:{port}", world, s.list_requests)
+                with self.profiling("hub-list", servers.worker_pid(proc)):
+                    timing = listing.run_list_timing(f"http://127.0.0.1:{port}", world, s.list_requests)
             finally:
                 self.sup.stop(proc)
             counting, port = servers.start_hub(
@@ -224,7 +248,9 @@ class Run:
     def outbox(self) -> None:
         db = self.database("outbox")
         try:
-            measured = outbox.run_outbox(self.sup, db, self.sizes.outbox_emails, self.sizes.outbox_timeout_s)
+            measured = outbox.run_outbox(
+                self.sup, db, self.sizes.outbox_emails, self.sizes.outbox_timeout_s, self.profile_prefix("outbox-worker"),
+            )
         finally:
             db.dispose()
         self.results["outbox"] = measured["figures"]
@@ -233,8 +259,8 @@ class Run:
         if d["rows_by_status"].get("sent", 0) != d["queued"] or d["duplicated_ids"] or d["distinct_outbox_ids"] != d["queued"]:
             raise BenchError(f"outbox: not every email sent exactly once: {d}")
 
-    def _fanout(self, name: str, connections: list[dict[str, Any]], during: Any = None) -> None:
-        merged = fanout.run_load(self.sup, name, connections, self.sizes.fanout, self.tmp / "load", during)
+    def _fanout(self, name: str, connections: list[dict[str, Any]]) -> None:
+        merged = fanout.run_load(self.sup, name, connections, self.sizes.fanout, self.tmp / "load")
         self.results.setdefault("fanout", {})[name] = merged["figures"]
         self.details.setdefault("fanout", {})[name] = merged["details"]
 
@@ -359,7 +385,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate", type=float, help="fan-out: messages per second per participant")
     parser.add_argument("--duration", type=float, help="fan-out: seconds of sending")
     parser.add_argument("--shipments", type=int, help="fan-out: shipments (x participants = connections)")
-    parser.add_argument("--profile", action="store_true", help="record the hub with py-spy during its fan-out")
+    parser.add_argument("--profile", action="store_true", help="record the hub (fan-out, history, list) and the email worker with py-spy into bench/out/profile-*.txt")
     parser.add_argument("--out", type=Path, default=OUT_DIR / "latest.json", help="where the JSON goes")
     args = parser.parse_args(argv)
     only = [name.strip() for name in args.only.split(",") if name.strip()]

@@ -71,11 +71,8 @@ def _wait_for(lines: queue.Queue[tuple[int, str]], procs: list[Proc], word: str,
 
 def run_load(
     sup: Supervisor, label: str, connections: list[dict[str, Any]], size: FanoutSize, tmp: Path,
-    during: Any = None,
 ) -> dict[str, Any]:
-    """Drive `connections` ({url, shipment_id, token}) with `size`'s load; merge the figures.
-
-    `during(seconds)` is called once the load starts (the profiler hooks in there)."""
+    """Drive `connections` ({url, shipment_id, token}) with `size`'s load; merge the figures."""
     by_shipment: dict[int, list[dict[str, Any]]] = {}
     for conn in connections:
         by_shipment.setdefault(int(conn["shipment_id"]), []).append(conn)
@@ -112,8 +109,6 @@ def run_load(
             assert proc.popen.stdin is not None
             proc.popen.stdin.write(f"GO {start_epoch}\n".encode())
             proc.popen.stdin.flush()
-        if during is not None:
-            during(size.duration)
         _wait_for(lines, procs, "DONE", timeout=size.duration + size.drain_s + 2 * size.timeout_s + 30)
         for proc in procs:
             proc.popen.wait(timeout=30)

@@ -19,8 +19,11 @@ from bench.servers import fake_sendgrid_stats, start_fake_sendgrid
 MAX_WORKER_RUNS = 50
 
 
-def run_outbox(sup: Supervisor, db: BenchDatabase, count: int, timeout: float) -> dict[str, Any]:
-    """Queue `count` emails, run the worker until none is pending, count what arrived."""
+def run_outbox(
+    sup: Supervisor, db: BenchDatabase, count: int, timeout: float, prefix: list[str] | None = None,
+) -> dict[str, Any]:
+    """Queue `count` emails, run the worker until none is pending, count what arrived.
+    `prefix` wraps the worker command (a profiler)."""
     queued = queue_outbox(db, count)
     fake, port = start_fake_sendgrid(sup)
     env = db.hub_env() | {"SENDGRID_API_KEY": "SG.bench-key", "SENDGRID_API_HOST": f"http://127.0.0.1:{port}"}
@@ -34,7 +37,8 @@ def run_outbox(sup: Supervisor, db: BenchDatabase, count: int, timeout: float) -
             left = timeout - (time.monotonic() - started)
             if left <= 0:
                 raise BenchError(f"the worker did not send {count} emails within {timeout:.0f}s")
-            run_command([PYTHON, "-m", "flask", "--app", "wsgi", "hub", "worker", "--once"], env, left, "hub worker --once")
+            command = [PYTHON, "-m", "flask", "--app", "wsgi", "hub", "worker", "--once"]
+            run_command([*(prefix if runs == 1 else []), *command], env, left, "hub worker --once")
             if outbox_counts(db).get("pending", 0) == 0:
                 break
         wall = time.monotonic() - started

@@ -145,6 +145,28 @@ def wait_for_port(port: int, proc: Proc, timeout: float = 30.0) -> None:
     raise BenchError(f"{proc.name} did not listen on port {port} within {timeout:.0f}s:\n{proc.log_tail()}")
 
 
+def wait_for_http(port: int, proc: Proc, timeout: float = 60.0) -> None:
+    """Wait until the server answers HTTP at all (gunicorn binds the port before its worker
+    has loaded the app): any status will do."""
+    import http.client
+
+    deadline = time.monotonic() + timeout
+    wait_for_port(port, proc, timeout)
+    while time.monotonic() < deadline:
+        if not proc.alive():
+            raise BenchError(f"{proc.name} exited with {proc.popen.returncode}:\n{proc.log_tail()}")
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        try:
+            connection.request("GET", "/socket.io/?EIO=4&transport=polling")
+            connection.getresponse().read()
+            return
+        except OSError:
+            time.sleep(0.1)
+        finally:
+            connection.close()
+    raise BenchError(f"{proc.name} did not answer HTTP on port {port} within {timeout:.0f}s:\n{proc.log_tail()}")
+
+
 def run_command(
     args: Sequence[str], env: dict[str, str], timeout: float, what: str
 ) -> subprocess.CompletedProcess[str]:

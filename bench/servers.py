@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.database import BenchDatabase
-from bench.procs import PYTHON, ROOT, Proc, Supervisor, free_port, wait_for_port
+from bench.procs import PYTHON, ROOT, Proc, Supervisor, free_port, wait_for_http, wait_for_port
 
 BENCH_DIR = Path(__file__).resolve().parent
 
@@ -29,7 +29,7 @@ def start_hub(
     proc = sup.start(
         name, [PYTHON, "-m", "flask", "--app", "wsgi", "hub", "serve", "--host", "127.0.0.1", "--port", str(port)], env,
     )
-    wait_for_port(port, proc, timeout=60)
+    wait_for_http(port, proc, timeout=60)
     return proc, port
 
 
@@ -40,7 +40,7 @@ def start_floor_python(sup: Supervisor) -> tuple[Proc, int]:
         PYTHON, "-m", "gunicorn", *GUNICORN_GEVENT, "--bind", f"127.0.0.1:{port}", "--chdir", str(ROOT),
         "--access-logfile", "/dev/null", "--error-logfile", "-", "bench.floor_relay:app",
     ])
-    wait_for_port(port, proc, timeout=30)
+    wait_for_http(port, proc, timeout=30)
     return proc, port
 
 
@@ -76,7 +76,7 @@ def start_floor_node(sup: Supervisor, node: str) -> tuple[Proc, int]:
     """The bare Node.js socket.io relay."""
     port = free_port()
     proc = sup.start("floor_node", [node, str(BENCH_DIR / "floor_relay.js"), str(port)])
-    wait_for_port(port, proc, timeout=30)
+    wait_for_http(port, proc, timeout=30)
     return proc, port
 
 
