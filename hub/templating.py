@@ -11,6 +11,7 @@ from flask_login import current_user
 from hub.i18n import local_time
 from hub.milestones_catalogue import label
 from hub.shipments.reference_data import country_name
+from hub.timestamps import to_iso
 
 # Links areas add to the top navigation: (label, endpoint, who) with who "all", "staff" or "admin".
 _nav_items: list[tuple[str, str, str]] = []
@@ -33,6 +34,12 @@ def init_templating(app: Flask) -> None:
 
     app.add_template_filter(label, "status_label")
     app.add_template_filter(country_name, "country_name")
+    app.add_template_filter(to_iso, "iso")
+
+    @app.template_global()
+    def viewer_time_zone() -> str:
+        """The IANA zone pages show times in: the signed-in user's, else UTC."""
+        return current_user.time_zone if current_user and current_user.is_authenticated else "UTC"
 
     @app.template_global()
     def hub_nav_items() -> list[dict[str, Any]]:
@@ -42,5 +49,5 @@ def init_templating(app: Flask) -> None:
                 continue
             if who == "admin" and current_user.role != "admin":
                 continue
-            items.append({"label": text, "url": url_for(endpoint)})
+            items.append({"label": text, "url": url_for(endpoint), "endpoint": endpoint})
         return items

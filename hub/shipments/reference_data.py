@@ -80,3 +80,14 @@ def time_zone(value: Any) -> str:
         raise ValueError("must be an IANA time zone such as Europe/Berlin")
     ZoneInfo(value)
     return value
+
+
+def all_countries() -> list[tuple[str, str]]:
+    """(alpha-2 code, common name) of every ISO 3166-1 country, by name: for form selects."""
+    return sorted(((c.alpha_2, country_name(c.alpha_2)) for c in pycountry.countries), key=lambda pair: pair[1])
+
+
+def all_currencies() -> list[tuple[str, str]]:
+    """(ISO 4217 code, name) of every currency, by code: for form suggestions."""
+    return sorted((c.alpha_3, c.name) for c in pycountry.currencies)
+

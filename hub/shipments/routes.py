@@ -7,12 +7,16 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from hub.accounts.models import ORGANIZATION_KINDS
 from hub.errors import HubError
 from hub.extensions import db
 from hub.permissions import Action, can, can_create_shipments, get_shipment_for, require_staff
-from hub.shipments import services
+from hub.shipments import reference_data, services
 from hub.shipments.extras import shipment_extras
-from hub.shipments.models import INCOTERMS, PARTICIPANT_ROLES, TRANSPORT_MODES
+from hub.shipments.models import INCOTERMS, PARTICIPANT_ROLES, TRANSPORT_MODES, Shipment
+
+# Optional fields of the shipment form: an empty input means "none" when editing.
+_OPTIONAL_FORM_FIELDS = ("port_of_entry", "incoterm", "goods_description", "declared_value", "currency", "etd", "eta")
 
 bp = Blueprint("shipments", __name__)
 
@@ -56,8 +60,50 @@ def list_page() -> Any:
         filters=filters,
         modes=TRANSPORT_MODES,
         statuses=STATUS_CODES,
+        countries=services.visible_countries(current_user),
         can_create=can_create_shipments(current_user),
+        filtered=any(filters.values()),
     )
+
+
+def _form_context(**extra: Any) -> dict[str, Any]:
+    return {
+        "country_options": [(code, f"{name} ({code})") for code, name in reference_data.all_countries()],
+        "mode_options": [(mode, mode.capitalize()) for mode in TRANSPORT_MODES],
+        "incoterm_options": [(term, term) for term in INCOTERMS],
+        "currencies": reference_data.all_currencies(),
+        **extra,
+    }
+
+
+def shipment_form_body(form: dict[str, str], editing: bool) -> dict[str, Any]:
+    """The API body for the shipment form: blank inputs are left out when creating and clear
+    optional fields when editing; HS codes are split on commas, semicolons or spaces."""
+    body: dict[str, Any] = {}
+    for key in services.SHIPMENT_FIELDS:
+        if key not in form:
+            continue
+        value = form[key].strip()
+        if key == "hs_codes":
+            codes = [c for c in value.replace(";", ",").replace(" ", ",").split(",") if c]
+            if codes or editing:
+                body[key] = codes
+        elif value:
+            body[key] = value
+        elif editing:
+            # Clearing an optional field removes it; a cleared required one gets its 422.
+            body[key] = None if key in _OPTIONAL_FORM_FIELDS else ""
+    return body
+
+
+def _form_values(shipment: Shipment) -> dict[str, str]:
+    values = {key: "" if getattr(shipment, key) is None else str(getattr(shipment, key))
+              for key in services.SHIPMENT_FIELDS if key not in ("hs_codes", "etd", "eta")}
+    values["hs_codes"] = ", ".join(shipment.hs_codes or [])
+    for key in ("etd", "eta"):
+        moment = getattr(shipment, key)
+        values[key] = moment.strftime("%Y-%m-%d") if moment is not None else ""
+    return values
 
 
 @bp.route("/shipments/new", methods=["GET", "POST"])
@@ -67,21 +113,40 @@ def new_page() -> Any:
     require_staff(current_user)
     form = request.form.to_dict() if request.method == "POST" else {}
     if request.method == "POST":
-        body: dict[str, Any] = {k: v.strip() for k, v in form.items() if k != "csrf_token" and v.strip()}
-        if "hs_codes" in body:
-            body["hs_codes"] = [c.strip() for c in body["hs_codes"].replace(";", ",").split(",") if c.strip()]
         try:
-            shipment = services.create_shipment(current_user, body)
+            shipment = services.create_shipment(current_user, shipment_form_body(form, editing=False))
         except HubError as exc:
             db.session.rollback()
             return render_template(
-                "shipments/new.html", form=form, errors=exc.fields or {}, message=exc.message,
-                modes=TRANSPORT_MODES, incoterms=INCOTERMS,
+                "shipments/new.html", **_form_context(form=form, errors=exc.fields or {}, message=exc.message)
             ), exc.status
-        flash(f"Shipment {shipment.reference} created.", "success")
+        flash(f"Shipment {shipment.reference} created. Add the partners who work on it.", "success")
+        return redirect(url_for("shipments.detail_page", shipment_id=shipment.id))
+    return render_template("shipments/new.html", **_form_context(form=form, errors={}, message=None))
+
+
+@bp.route("/shipments/<int:shipment_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_page(shipment_id: int) -> Any:
+    """Edit a shipment's facts (staff of the owner)."""
+    shipment = get_shipment_for(current_user, shipment_id, Action.EDIT_SHIPMENT)
+    if request.method == "POST":
+        form = request.form.to_dict()
+        before = _form_values(shipment)
+        # Send only what changed: an untouched ETA keeps its time of day, which the date input hides.
+        changed = {k: v for k, v in form.items() if k in before and v.strip() != before[k].strip()}
+        try:
+            services.update_shipment(current_user, shipment, shipment_form_body(changed, editing=True))
+        except HubError as exc:
+            db.session.rollback()
+            return render_template(
+                "shipments/edit.html",
+                **_form_context(shipment=shipment, form=form, errors=exc.fields or {}, message=exc.message),
+            ), exc.status
+        flash(f"Shipment {shipment.reference} saved.", "success")
         return redirect(url_for("shipments.detail_page", shipment_id=shipment.id))
     return render_template(
-        "shipments/new.html", form=form, errors={}, message=None, modes=TRANSPORT_MODES, incoterms=INCOTERMS
+        "shipments/edit.html", **_form_context(shipment=shipment, form=_form_values(shipment), errors={}, message=None)
     )
 
 
@@ -97,7 +162,11 @@ def detail_page(shipment_id: int) -> Any:
         panels=[template for _order, template in _panels],
         can_manage=can(current_user, Action.MANAGE_PARTICIPANTS, shipment),
         can_post=can(current_user, Action.POST_MESSAGE, shipment),
+        can_edit=can(current_user, Action.EDIT_SHIPMENT, shipment),
         roles=PARTICIPANT_ROLES,
+        organizations=services.known_organizations(current_user) if current_user.is_staff else [],
+        organization_kinds=[k for k in ORGANIZATION_KINDS if k != "shipper"],
+        countries=reference_data.all_countries(),
         Action=Action,
         can=can,
     )

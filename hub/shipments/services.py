@@ -274,3 +274,29 @@ def remove_participant(actor: User, shipment: Shipment, user_id: int) -> None:
     record_audit(actor, "participant.remove", "user", user_id, {"role": participant.role}, shipment.id)
     evict_after_commit(shipment.id, user_id)
     db.session.commit()
+
+
+def known_organizations(user: User) -> list[Organization]:
+    """Organizations a coordinator may pick when inviting: their own and those of people who
+    take part in their organization's shipments (never every partner on the hub, which would
+    show one shipper's partners to another)."""
+    owned = select(Shipment.id).where(Shipment.owner_org_id == user.organization_id)
+    partner_orgs = (
+        select(User.organization_id)
+        .join(ShipmentParticipant, ShipmentParticipant.user_id == User.id)
+        .where(ShipmentParticipant.shipment_id.in_(owned))
+    )
+    query = (
+        select(Organization)
+        .where(or_(Organization.id == user.organization_id, Organization.id.in_(partner_orgs)))
+        .order_by(Organization.name)
+    )
+    return list(db.session.scalars(query))
+
+
+def visible_countries(user: User) -> list[str]:
+    """Origin and destination countries of the user's shipments, for the list's filter."""
+    visible = visible_shipments(user).subquery()
+    codes = set(db.session.scalars(select(visible.c.origin_country).distinct()))
+    codes |= set(db.session.scalars(select(visible.c.destination_country).distinct()))
+    return sorted(codes)

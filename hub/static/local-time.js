@@ -1,4 +1,5 @@
-// Shows each participant's local time next to their name, refreshed every minute.
+// Shows each participant's current local time next to their name ([data-time-zone]),
+// refreshed every minute, so a coordinator sees whether it is office hours over there.
 (function () {
   function render() {
     document.querySelectorAll("[data-time-zone]").forEach(function (el) {
