@@ -35,6 +35,7 @@ from werkzeug.routing import Rule
 
 from tests import factories
 from tests.conftest import HubTestClient, World
+from tests.documents import factories as documents_factories
 
 # --- what is open to anyone -----------------------------------------------------------------
 
@@ -80,11 +81,13 @@ def _callers_token(world: World) -> int:
 OBJECT_FACTORIES: dict[str, Callable[[World], Any]] = {
     "user_id": _participant_user,
     "token_id": _callers_token,
+    "document_id": documents_factories.document,
+    "override_id": documents_factories.rule_override,
 }
 
 #: Parameters whose objects do not belong to world.shipment: routes using them (and no
 #: shipment_id) are checked only for "anonymous out, signed-in people in".
-UNSCOPED_PARAMS: set[str] = {"token_id"}
+UNSCOPED_PARAMS: set[str] = {"token_id", "override_id"}
 
 PERSONAS = ("anonymous", "other_staff", "outsider", "observer", "agent", "staff")
 DENIED = {"other_staff", "outsider"}
@@ -190,12 +193,13 @@ def test_the_matrix_covers_the_foundation_routes():
 class Caller:
     """One persona's client: bearer token for the API, a signed-in session for pages."""
 
-    def __init__(self, app: Flask, world: World, persona: str) -> None:
+    def __init__(self, app: Flask, world: World, persona: str, api: bool) -> None:
         self.persona = persona
         self.user = None if persona == "anonymous" else getattr(world, persona)
         self.client = HubTestClient(app, app.response_class, use_cookies=True)
         self.headers = world.headers(persona)
-        self.csrf = factories.login(self.client, self.user) if self.user else factories.page_csrf_token(self.client)
+        # API calls carry only the bearer token; pages get a session (signed in unless anonymous).
+        self.csrf = None if api else factories.session_for(self.client, self.user)
 
     def call(self, method: str, url: str, api: bool) -> Any:
         if api:
@@ -204,10 +208,9 @@ class Caller:
             if method not in SAFE_METHODS:
                 kwargs["json"] = {}
             return self.client.open(url, method=method, **kwargs)
-        client = self.client
         if method in SAFE_METHODS:
-            return client.open(url, method=method)
-        return client.open(url, method=method, data={"csrf_token": self.csrf})
+            return self.client.open(url, method=method)
+        return self.client.open(url, method=method, data={"csrf_token": self.csrf})
 
 
 def _describe(persona: str, method: str, url: str, response: Any) -> str:
@@ -240,7 +243,7 @@ def test_permission_matrix(app, world, rule: str, method: str, endpoint: str):
     scoped = is_shipment_scoped(set(rule_obj.arguments))
     problems = []
     for persona in PERSONAS:
-        caller = Caller(app, world, persona)
+        caller = Caller(app, world, persona, api)
         world.caller = caller.user  # type: ignore[attr-defined]  (read by caller-bound factories)
         url = _url(rule_obj, world)
         response = caller.call(method, url, api)

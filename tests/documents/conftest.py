@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 
+# The real-server and Chromium fixtures of the milestones area's browser tests, shared by ours.
+from tests.milestones.test_browser import browser, live, servers  # noqa: F401
 from tests.services import unavailable
 
 PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"

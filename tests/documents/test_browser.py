@@ -1,0 +1,72 @@
+"""In Chromium against the real server: several files dropped on the panel upload through the API
+with progress bars, the panel refreshes in place, and the one-click `documents_complete` button."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from hub.documents.models import DocumentVersion
+from hub.extensions import db
+from tests.milestones.test_browser import signed_in_page
+
+PDF_TEXT = "%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"
+
+
+def drop_files(page: Any, files: dict[str, str]) -> None:
+    """Drop text files on the panel's drop zone as a user dragging them from the desktop would."""
+    page.evaluate(
+        """(files) => {
+            const transfer = new DataTransfer();
+            for (const [name, text] of Object.entries(files)) {
+                transfer.items.add(new File([text], name, {type: "application/pdf"}));
+            }
+            const zone = document.querySelector("[data-dropzone]");
+            zone.dispatchEvent(new DragEvent("dragover", {dataTransfer: transfer, bubbles: true, cancelable: true}));
+            zone.dispatchEvent(new DragEvent("drop", {dataTransfer: transfer, bubbles: true, cancelable: true}));
+        }""",
+        files,
+    )
+
+
+def test_dropping_several_files_uploads_each_and_refreshes_the_panel(live, browser, world):
+    page = signed_in_page(browser, live, world.agent.email, f"/shipments/{world.shipment.id}")
+    page.select_option("#upload-doc-type", "packing_list")
+    page.evaluate("""() => { window.progressSeen = 0;
+        const original = XMLHttpRequest.prototype.send;
+        XMLHttpRequest.prototype.send = function (body) {
+            this.upload.addEventListener("progress", () => { window.progressSeen += 1; });
+            return original.call(this, body);
+        }; }""")
+    drop_files(page, {"packing-1.pdf": PDF_TEXT + "1", "packing-2.pdf": PDF_TEXT + "2", "evil.pdf": "MZ\x00\x00PE"})
+    page.wait_for_selector("#documents-status:has-text('2 of 3 file(s) uploaded')")
+    assert "evil.pdf" in page.inner_text("[data-upload-progress]")
+    assert page.evaluate("window.progressSeen") >= 1
+    page.wait_for_selector("#documents li[data-document-id]", timeout=15_000)
+    names = page.inner_text("#documents .doc-list")
+    assert "packing-1.pdf" in names and "packing-2.pdf" in names
+    db.session.rollback()
+    assert len(db.session.scalars(select(DocumentVersion)).all()) == 2
+
+
+def test_the_one_click_button_records_documents_complete(live, browser, world):
+    agent = signed_in_page(browser, live, world.agent.email, f"/shipments/{world.shipment.id}")
+    for doc_type in ("commercial_invoice", "packing_list", "bill_of_lading"):
+        agent.select_option("#upload-doc-type", doc_type)
+        agent.set_input_files("#upload-files", files=[{"name": f"{doc_type}.pdf", "mimeType": "application/pdf",
+                                                       "buffer": (PDF_TEXT + doc_type).encode()}])
+        agent.click("[data-upload-form] button[type=submit]")
+        agent.wait_for_selector(f"#documents .doc-list:has-text('{doc_type}.pdf')")
+    broker = signed_in_page(browser, live, world.broker.email, f"/shipments/{world.shipment.id}")
+    for _ in range(3):
+        broker.click("#documents .doc-list form:has(input[value=accept]) button")
+        broker.wait_for_load_state()
+    broker.wait_for_selector("[data-record-documents-complete]")
+    broker.click("[data-record-documents-complete]")
+    broker.wait_for_selector("#documents-status:has-text('recorded')")
+    assert broker.locator("[data-record-documents-complete]").count() == 0
+    from hub.milestones.models import Milestone
+
+    db.session.rollback()
+    assert [m.code for m in db.session.scalars(select(Milestone))] == ["documents_complete"]
