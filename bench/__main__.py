@@ -145,7 +145,7 @@ class Run:
         proc, port = servers.start_floor_python(self.sup)
         try:
             size = self.sizes.fanout
-            self._fanout("floor_python", fanout.floor_connections(size, f"http://127.0.0.1:{port}"))
+            self._fanout("floor_python", fanout.floor_connections(size, f"http://127.0.0.1:{port}"), [proc])
         finally:
             self.sup.stop(proc)
 
@@ -156,7 +156,7 @@ class Run:
             return
         proc, port = servers.start_floor_node(self.sup, node)
         try:
-            self._fanout("floor_node", fanout.floor_connections(self.sizes.fanout, f"http://127.0.0.1:{port}"))
+            self._fanout("floor_node", fanout.floor_connections(self.sizes.fanout, f"http://127.0.0.1:{port}"), [proc])
         finally:
             self.sup.stop(proc)
 
@@ -168,7 +168,7 @@ class Run:
             proc, port = servers.start_hub(self.sup, db, "hub")
             try:
                 with self.profiling("hub-fanout", servers.worker_pid(proc)):
-                    self._fanout("hub", fanout.hub_connections(world, [f"http://127.0.0.1:{port}"]))
+                    self._fanout("hub", fanout.hub_connections(world, [f"http://127.0.0.1:{port}"]), [proc])
             finally:
                 self.sup.stop(proc)
         finally:
@@ -189,7 +189,10 @@ class Run:
             second, port2 = servers.start_hub(self.sup, db, "hub-b", env)
             try:
                 urls = [f"http://127.0.0.1:{port1}", f"http://127.0.0.1:{port2}"]
-                merged = fanout.run_load(self.sup, "scaleout", fanout.hub_connections(world, urls), size, self.tmp / "load")
+                merged = fanout.run_load(
+                    self.sup, "scaleout", fanout.hub_connections(world, urls), size, self.tmp / "load",
+                    servers.serving_pids([first, second]),
+                )
             finally:
                 self.sup.stop(second)
                 self.sup.stop(first)
@@ -259,8 +262,10 @@ class Run:
         if d["rows_by_status"].get("sent", 0) != d["queued"] or d["duplicated_ids"] or d["distinct_outbox_ids"] != d["queued"]:
             raise BenchError(f"outbox: not every email sent exactly once: {d}")
 
-    def _fanout(self, name: str, connections: list[dict[str, Any]]) -> None:
-        merged = fanout.run_load(self.sup, name, connections, self.sizes.fanout, self.tmp / "load")
+    def _fanout(self, name: str, connections: list[dict[str, Any]], server: list[Any]) -> None:
+        merged = fanout.run_load(
+            self.sup, name, connections, self.sizes.fanout, self.tmp / "load", servers.serving_pids(server),
+        )
         self.results.setdefault("fanout", {})[name] = merged["figures"]
         self.details.setdefault("fanout", {})[name] = merged["details"]
 
@@ -324,7 +329,14 @@ class Run:
         return {}
 
     def cleanup(self) -> None:
+        """Stop everything; keep the processes' logs in `<out>/logs`, drop the databases."""
         self.sup.stop_all()
+        logs = self.out / "logs"
+        shutil.rmtree(logs, ignore_errors=True)
+        try:
+            shutil.copytree(self.tmp / "logs", logs)
+        except OSError:
+            pass
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 

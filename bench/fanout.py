@@ -8,6 +8,7 @@ connections; all participants of a shipment in the same process.
 from __future__ import annotations
 
 import json
+import os
 import queue
 import subprocess
 import threading
@@ -69,10 +70,27 @@ def _wait_for(lines: queue.Queue[tuple[int, str]], procs: list[Proc], word: str,
     return got
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time the processes have used so far (Linux /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
 def run_load(
     sup: Supervisor, label: str, connections: list[dict[str, Any]], size: FanoutSize, tmp: Path,
+    server_pids: list[int] | None = None,
 ) -> dict[str, Any]:
-    """Drive `connections` ({url, shipment_id, token}) with `size`'s load; merge the figures."""
+    """Drive `connections` ({url, shipment_id, token}) with `size`'s load; merge the figures.
+
+    The CPU time `server_pids` use while the load runs is measured too: on a busy machine
+    it compares the servers' cost per message better than the clock does."""
     by_shipment: dict[int, list[dict[str, Any]]] = {}
     for conn in connections:
         by_shipment.setdefault(int(conn["shipment_id"]), []).append(conn)
@@ -105,11 +123,13 @@ def run_load(
         connect_s = time.monotonic() - connect_started
         refused = sum(int(line.split()[2]) for line in ready.values())
         start_epoch = time.time() + 1.0
+        cpu_before = cpu_seconds(server_pids or [])
         for proc in procs:
             assert proc.popen.stdin is not None
             proc.popen.stdin.write(f"GO {start_epoch}\n".encode())
             proc.popen.stdin.flush()
         _wait_for(lines, procs, "DONE", timeout=size.duration + size.drain_s + 2 * size.timeout_s + 30)
+        server_cpu = cpu_seconds(server_pids or []) - cpu_before
         for proc in procs:
             proc.popen.wait(timeout=30)
         for i in range(len(groups)):
@@ -117,7 +137,12 @@ def run_load(
     finally:
         for proc in procs:
             sup.stop(proc)
-    return _merge(results, size, connect_s, refused)
+    merged = _merge(results, size, connect_s, refused)
+    if server_pids:
+        acked = merged["details"]["acked"]
+        merged["details"]["server_cpu_s"] = round(server_cpu, 2)
+        merged["details"]["server_cpu_ms_per_acked_send"] = round(server_cpu * 1000 / acked, 2) if acked else None
+    return merged
 
 
 def _merge(results: list[dict[str, Any]], size: FanoutSize, connect_s: float, refused: int) -> dict[str, Any]:

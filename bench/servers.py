@@ -103,6 +103,17 @@ def worker_pid(proc: Proc) -> int | None:
     return int(children[0]) if children else None
 
 
+def serving_pids(procs: list[Proc]) -> list[int]:
+    """The processes doing the serving: each gunicorn master and its worker, or the node process."""
+    pids = []
+    for proc in procs:
+        pids.append(proc.pid)
+        worker = worker_pid(proc)
+        if worker is not None:
+            pids.append(worker)
+    return pids
+
+
 def redis_url() -> str | None:
     """`HUB_BENCH_REDIS_URL` when set and not empty."""
     return os.environ.get("HUB_BENCH_REDIS_URL") or None
