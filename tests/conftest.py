@@ -57,8 +57,19 @@ def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A migrated PostgreSQL database created for this test run and dropped afterwards."""
     with fresh_postgres_database() as url:
+        _skip_commit_flush(url)
         migrate_to_head(make_app(url, tmp_path_factory.mktemp("pg")))
         yield url
+
+
+def _skip_commit_flush(url: str) -> None:
+    """A throwaway test database need not wait for the WAL flush at each commit (faster tests;
+    nothing is lost unless the server crashes mid-run)."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f'ALTER DATABASE "{make_url(url).database}" SET synchronous_commit TO off')
 
 
 def _empty_all_tables(app: Flask) -> None:
@@ -68,7 +79,15 @@ def _empty_all_tables(app: Flask) -> None:
         tables = [t.name for t in reversed(db.metadata.sorted_tables)]
         with db.engine.begin() as conn:
             if db.engine.dialect.name == "postgresql":
-                conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+                # DELETE and restarting the sequences is ten times faster than TRUNCATE on these
+                # small tables (TRUNCATE replaces every table's files), with the same result.
+                for table in tables:
+                    conn.execute(text(f'DELETE FROM "{table}"'))
+                sequences = conn.execute(
+                    text("SELECT sequencename FROM pg_sequences WHERE schemaname = current_schema()")
+                ).scalars()
+                for sequence in list(sequences):
+                    conn.execute(text(f'ALTER SEQUENCE "{sequence}" RESTART'))
             else:
                 for table in tables:
                     conn.execute(text(f'DELETE FROM "{table}"'))

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 import tempfile
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -75,6 +76,42 @@ def _callers_token(world: World) -> int:
     return row.id
 
 
+def _message(world: World) -> int:
+    """A text message in world.shipment's thread, by the caller when they may post (so editing
+    and deleting one's own message is exercised), else by the owner's coordinator."""
+    from hub.threads.services import add_message, shipment_transaction
+
+    caller = getattr(world, "caller", None)
+    author = caller if caller in (world.staff, world.agent, world.broker) else world.staff
+    with shipment_transaction(world.shipment.id) as locked:
+        message = add_message(locked, author, "Matrix message", client_id=f"matrix-{uuid.uuid4()}")
+    return message.id
+
+
+def _outbox_email(world: World) -> int:
+    """An email about world.shipment to its agent, as the outbox holds it (invitation-like)."""
+    from hub.extensions import db
+    from hub.notifications.models import OutboxEmail
+
+    row = OutboxEmail(kind="invitation", to_email=world.agent.email, to_name=world.agent.name,
+                      user_id=world.agent.id, shipment_id=world.shipment.id,
+                      subject="About ACME-001", text_body="Secret link", html_body="<p>Secret link</p>")
+    db.session.add(row)
+    db.session.commit()
+    return row.id
+
+
+def _suppression(world: World) -> int:
+    """A suppressed (bounced) address; not tied to a shipment (admins lift them)."""
+    from hub.extensions import db
+    from hub.notifications.models import SuppressedAddress
+
+    row = SuppressedAddress(email=f"bounced-{uuid.uuid4().hex[:8]}@example.com", reason="bounce")
+    db.session.add(row)
+    db.session.commit()
+    return row.id
+
+
 #: URL parameter name -> a function creating such an object (in world.shipment, or for the
 #: caller: `world.caller` is the user making the request, None when anonymous) and answering
 #: the value for the URL. Areas add an entry for each parameter their routes introduce.
@@ -83,11 +120,14 @@ OBJECT_FACTORIES: dict[str, Callable[[World], Any]] = {
     "token_id": _callers_token,
     "document_id": documents_factories.document,
     "override_id": documents_factories.rule_override,
+    "message_id": _message,
+    "email_id": _outbox_email,
+    "suppression_id": _suppression,
 }
 
 #: Parameters whose objects do not belong to world.shipment: routes using them (and no
 #: shipment_id) are checked only for "anonymous out, signed-in people in".
-UNSCOPED_PARAMS: set[str] = {"token_id", "override_id"}
+UNSCOPED_PARAMS: set[str] = {"token_id", "override_id", "suppression_id"}
 
 PERSONAS = ("anonymous", "other_staff", "outsider", "observer", "agent", "staff")
 DENIED = {"other_staff", "outsider"}
