@@ -6,14 +6,14 @@ import unicodedata
 from typing import Any
 from urllib.parse import quote
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 from flask_login import current_user
 from werkzeug.datastructures import FileStorage
 
 from hub.accounts.models import User
 from hub.documents import services
-from hub.documents.storage import get_storage
-from hub.errors import MalformedRequest
+from hub.documents.storage import StorageError, get_storage
+from hub.errors import MalformedRequest, Unavailable
 from hub.payload import json_object
 from hub.permissions import Action, get_shipment_for
 
@@ -74,7 +74,11 @@ def download(document_id: int) -> Any:
     """Stream the current version (or `?version=N`) as an attachment."""
     document = services.get_document_for(me(), document_id)
     version = services.version_of(document, request.args.get("version"))
-    chunks = get_storage().open(version.sha256)
+    try:
+        chunks = get_storage().open(version.sha256)
+    except StorageError as exc:
+        current_app.logger.error("document %s version %s unreadable: %s", document.id, version.version, exc)
+        raise Unavailable("The file store is unavailable for the moment; try again.") from exc
     services.record_download(me(), version)
     response = Response(chunks, mimetype=version.content_type, direct_passthrough=True)
     response.headers["Content-Disposition"] = content_disposition(version.filename)

@@ -117,3 +117,11 @@ def test_concurrent_new_versions_get_the_next_two_numbers(app, world, monkeypatc
                                   .order_by(DocumentVersion.version)).all()
     assert versions == [1, 2, 3]
     assert db.session.get(Document, document_id).current_version == 3
+
+
+def test_a_file_missing_from_storage_is_503_not_a_crash(app, client, world):
+    doc = upload(client, world.headers("agent"), world.shipment.id).json
+    for path in files_under(app):
+        path.unlink()
+    response = client.get(f"/api/v1/documents/{doc['id']}/download", headers=world.headers("broker"))
+    assert response.status_code == 503 and response.json["error"]["code"] == "unavailable"
