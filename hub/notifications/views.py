@@ -133,16 +133,39 @@ def unsubscribe(token: str) -> Any:
                                done=done, changed=changed)
 
 
+def _mailbox_rows() -> Any:
+    """Emails about shipments the viewer can see, and emails without a shipment to people of
+    the viewer's organization (password resets)."""
+    from hub.accounts.models import User as Recipient
+
+    visible = visible_shipments(current_user).with_only_columns(Shipment.id)
+    own_people = select(Recipient.id).where(Recipient.organization_id == current_user.organization_id)
+    return select(OutboxEmail).where(
+        OutboxEmail.shipment_id.in_(visible)
+        | (OutboxEmail.shipment_id.is_(None) & OutboxEmail.user_id.in_(own_people))
+    )
+
+
+def _mailbox_email(email_id: int) -> OutboxEmail:
+    """One email of the viewer's mailbox: 404 when it is about something they cannot see,
+    then 403 unless they are staff."""
+    row = db.session.scalar(_mailbox_rows().where(OutboxEmail.id == email_id))
+    if row is None:
+        raise NotFound("Email not found.")
+    require_staff(current_user)
+    return row
+
+
 @bp.get("/dev/mailbox")
 @login_required
 def mailbox_page() -> Any:
-    """Every email the hub has queued or sent, newest first (staff)."""
+    """The local mailbox: every email the hub queued or sent about the viewer's shipments,
+    newest first (staff)."""
     require_staff(current_user)
     page, per_page = page_args()
-    total = db.session.scalar(select(func.count(OutboxEmail.id))) or 0
-    rows = db.session.scalars(
-        select(OutboxEmail).order_by(OutboxEmail.id.desc()).offset((page - 1) * per_page).limit(per_page)
-    )
+    query = _mailbox_rows()
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = db.session.scalars(query.order_by(OutboxEmail.id.desc()).offset((page - 1) * per_page).limit(per_page))
     return render_template("notifications/mailbox.html", rows=list(rows), page=page, per_page=per_page, total=total)
 
 
@@ -150,18 +173,14 @@ def mailbox_page() -> Any:
 @login_required
 def mailbox_email_page(email_id: int) -> Any:
     """One email: headers, text part and the HTML part in a sandboxed frame (staff)."""
-    require_staff(current_user)
-    row = db.session.get(OutboxEmail, email_id) or abort(404)
-    return render_template("notifications/mailbox_email.html", row=row)
+    return render_template("notifications/mailbox_email.html", row=_mailbox_email(email_id))
 
 
 @bp.get("/dev/mailbox/<int:email_id>/html")
 @login_required
 def mailbox_email_html(email_id: int) -> Any:
     """The HTML part as sent, served sandboxed (no scripts, no same-origin)."""
-    require_staff(current_user)
-    row = db.session.get(OutboxEmail, email_id) or abort(404)
-    response = Response(row.html_body, mimetype="text/html")
+    response = Response(_mailbox_email(email_id).html_body, mimetype="text/html")
     response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src *"
     return response
 

@@ -158,3 +158,11 @@ def test_queue_email_renders_in_the_recipients_language(app, world):
     db.session.commit()
     assert row.subject == "Ana Coordinator le invita al envío ACME-001 en Clearance Hub"
     assert "agente de aduanas" in row.text_body
+
+
+def test_the_mailbox_shows_staff_only_emails_about_shipments_they_can_see(app, client, world):
+    row_id = _queue_mention(world, "Secret for @li.wei").id
+    sign_in(client, "rita@rival.example")  # staff of another shipper
+    assert "Secret" not in client.get("/dev/mailbox").text
+    assert client.get(f"/dev/mailbox/{row_id}").status_code == 404
+    assert client.get(f"/dev/mailbox/{row_id}/html").status_code == 404
