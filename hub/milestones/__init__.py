@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Flask
@@ -31,6 +31,7 @@ def register(app: Flask) -> None:
     app.add_template_global({"location": LOCATION_MAX_CHARS, "note": NOTE_MAX_CHARS}, "milestone_limits")
     app.add_template_global(lambda: {code: label(code) for code in STATUS_CODES}, "milestone_status_labels")
     app.add_template_global(_now_local, "milestone_now_local")
+    app.add_template_global(_zone_names, "milestone_zone_names")
     app.add_template_filter(to_iso, "milestone_iso")
 
 
@@ -39,3 +40,17 @@ def _now_local() -> str:
     zone = current_user.time_zone if current_user.is_authenticated else "UTC"
     now: datetime = utcnow().astimezone(ZoneInfo(zone))
     return now.strftime("%Y-%m-%dT%H:%M")
+
+
+def _zone_names(zone: str) -> dict[str, str]:
+    """{UTC offset in minutes: abbreviation} of `zone` over the last and next year, so the
+    panel's script names the zone as the server's `local_time` filter does ("CST", not "GMT+8")."""
+    tz = ZoneInfo(zone)
+    start = utcnow().replace(day=1, hour=12, minute=0, second=0, microsecond=0) - timedelta(days=366)
+    names: dict[str, str] = {}
+    for week in range(0, 106):
+        local = (start + timedelta(weeks=week)).astimezone(tz)
+        offset = local.utcoffset()
+        if offset is not None:
+            names.setdefault(str(int(offset.total_seconds() // 60)), local.tzname() or "")
+    return names

@@ -19,16 +19,24 @@
 
   function pad(n) { return String(n).padStart(2, "0"); }
 
-  // "2026-11-20 16:00 GMT+8": the same shape as the server's `local_time` filter.
+  // The server's names of the viewer zone's offsets (minutes -> "CST"), so times added here read
+  // exactly like those the server's `local_time` filter wrote ("2026-11-20 16:00 CST").
+  var zoneNames = {};
+  try { zoneNames = JSON.parse(panel.dataset.zoneNames || "{}"); } catch (e) { zoneNames = {}; }
+
   function localTime(iso) {
     var date = new Date(iso);
     try {
       var parts = {};
       new Intl.DateTimeFormat("en-US", {
         timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit",
-        hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZoneName: "short",
+        hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23", timeZoneName: "short",
       }).formatToParts(date).forEach(function (p) { parts[p.type] = p.value; });
-      return parts.year + "-" + parts.month + "-" + parts.day + " " + parts.hour + ":" + parts.minute + " " + parts.timeZoneName;
+      var wall = Date.UTC(Number(parts.year), Number(parts.month) - 1, Number(parts.day), Number(parts.hour),
+        Number(parts.minute), Number(parts.second));
+      var offset = Math.round((wall - Math.floor(date.getTime() / 1000) * 1000) / 60000);
+      var name = zoneNames[String(offset)] || parts.timeZoneName;
+      return parts.year + "-" + parts.month + "-" + parts.day + " " + parts.hour + ":" + parts.minute + " " + name;
     } catch (e) {
       return date.getUTCFullYear() + "-" + pad(date.getUTCMonth() + 1) + "-" + pad(date.getUTCDate()) + " " +
         pad(date.getUTCHours()) + ":" + pad(date.getUTCMinutes()) + " UTC";
@@ -94,6 +102,18 @@
       .then(function (s) { if (s && s.status) setStatus(s.status); })
       .catch(function () {});
   }
+
+  // Events sent while this page was asleep or offline are not replayed: catch up from the API
+  // when it comes back to the foreground or the network returns.
+  function resync() {
+    fetch("/api/v1/shipments/" + shipmentId + "/milestones", { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (body) { if (body) body.milestones.forEach(upsert); })
+      .catch(function () {});
+    refreshStatus();
+  }
+  document.addEventListener("visibilitychange", function () { if (document.visibilityState === "visible") resync(); });
+  window.addEventListener("online", resync);
 
   document.addEventListener("hub:socket-event", function (e) {
     var detail = e.detail || {};
