@@ -415,7 +415,8 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     try:
         run.run(only)
-        report = run.report(only, "python -m bench " + " ".join(sys.argv[1:] if argv is None else argv), time.monotonic() - started)
+        command = " ".join(["python -m bench", *(sys.argv[1:] if argv is None else argv)])
+        report = run.report(only, command, time.monotonic() - started)
     except KeyboardInterrupt:
         print("bench: interrupted; every process stopped", file=sys.stderr)
         return 130
