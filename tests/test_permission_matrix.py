@@ -84,7 +84,7 @@ def _message(world: World) -> int:
     caller = getattr(world, "caller", None)
     author = caller if caller in (world.staff, world.agent, world.broker) else world.staff
     with shipment_transaction(world.shipment.id) as locked:
-        message = add_message(locked, author, "Matrix message", client_id=f"matrix-{uuid.uuid4()}")
+        message = add_message(locked, author, "Matrix message", client_id=str(uuid.uuid4()))
     return message.id
 
 
@@ -126,8 +126,9 @@ OBJECT_FACTORIES: dict[str, Callable[[World], Any]] = {
 }
 
 #: Parameters whose objects do not belong to world.shipment: routes using them (and no
-#: shipment_id) are checked only for "anonymous out, signed-in people in".
-UNSCOPED_PARAMS: set[str] = {"token_id", "override_id", "suppression_id"}
+#: shipment_id) are checked only for "anonymous out, signed-in people in". `user_id` under a
+#: shipment is scoped by its shipment_id; alone (/admin/users/<user_id>) it is about people.
+UNSCOPED_PARAMS: set[str] = {"token_id", "override_id", "suppression_id", "user_id"}
 
 PERSONAS = ("anonymous", "other_staff", "outsider", "observer", "agent", "staff")
 DENIED = {"other_staff", "outsider"}

@@ -9,8 +9,12 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from hub.accounts import services
+from hub.accounts.admin import bp as admin_bp
+from hub.templating import register_nav_item
 
 bp = Blueprint("accounts", __name__)
+bp.register_blueprint(admin_bp)  # /admin: endpoints `accounts.admin.*`
+register_nav_item("Admin", "accounts.admin.index", "admin")
 
 
 def _safe_next(target: str | None) -> str:

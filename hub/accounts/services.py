@@ -264,3 +264,18 @@ def touch_login(user: User) -> None:
     """Audit a sign-in."""
     record_audit(user, "user.login", "user", user.id, {"at": utcnow().isoformat()})
     db.session.commit()
+
+
+def set_user_active(actor: User, user: User, active: bool) -> None:
+    """Deactivate or reactivate a user and commit; nobody deactivates themselves (an admin
+    could lock every admin out)."""
+    from hub.errors import Forbidden
+
+    if user.id == actor.id and not active:
+        raise Forbidden("You cannot deactivate your own account.")
+    if user.password_hash is None and active:
+        raise ValidationFailed("This person has not accepted their invitation yet.",
+                               fields={"active": "invitation not accepted"})
+    user.active = active
+    record_audit(actor, "user.activate" if active else "user.deactivate", "user", user.id)
+    db.session.commit()
