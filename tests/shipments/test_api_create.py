@@ -145,3 +145,54 @@ def test_list_is_paged_and_filtered(client, world):
     agent = client.get("/api/v1/shipments", headers=world.headers("agent")).json
     assert [s["reference"] for s in agent["items"]] == ["ACME-001"]
     assert client.get("/api/v1/shipments?page=0", headers=world.headers("staff")).status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"reference": None}, "reference"),
+        ({"origin_country": ["CN"]}, "origin_country"),
+        ({"destination_country": {"code": "DE"}}, "destination_country"),
+        ({"currency": 978}, "currency"),
+        ({"declared_value": "1e20"}, "declared_value"),
+        ({"declared_value": "-5.00"}, "declared_value"),
+        ({"declared_value": "125000.00", "currency": None}, "currency"),
+        ({"hs_codes": [8413]}, "hs_codes"),
+        ({"incoterm": "FOBB"}, "incoterm"),
+        ({"reference": "x" * 65}, "reference"),
+        ({"eta": "2026-11-01", "etd": "2026-12-01"}, "eta"),
+        ({"owner_org_id": 2}, "owner_org_id"),
+        ({"created_at": "2026-01-01"}, "created_at"),
+    ],
+)
+def test_more_bad_values_change_nothing(client, world, change, field):
+    from hub.audit.models import AuditLog
+    from hub.shipments.models import ShipmentParticipant
+
+    def rows() -> tuple[int, int, int]:
+        return tuple(  # type: ignore[return-value]
+            db.session.scalar(select(func.count()).select_from(model)) or 0
+            for model in (Shipment, ShipmentParticipant, AuditLog)
+        )
+
+    before = rows()
+    response = client.post("/api/v1/shipments", json=VALID | change, headers=world.headers("staff"))
+    assert response.status_code == 422, response.json
+    assert response.json["error"]["code"] == "validation_error"
+    assert field in response.json["error"]["fields"]
+    assert rows() == before
+
+
+def test_unknown_and_invalid_fields_are_all_reported_at_once(client, world):
+    response = client.post("/api/v1/shipments", json=VALID | {"colour": "red", "currency": "XYZ", "origin_country": "QQ"},
+                           headers=world.headers("staff"))
+    assert response.status_code == 422
+    assert set(response.json["error"]["fields"]) == {"colour", "currency", "origin_country"}
+    assert shipment_count() == 1
+
+
+def test_authorization_comes_before_validation(client, world):
+    """A partner gets 403 whatever the body; an anonymous caller 401."""
+    assert client.post("/api/v1/shipments", json={"bogus": 1}, headers=world.headers("agent")).status_code == 403
+    assert client.post("/api/v1/shipments", json={"bogus": 1}).status_code == 401
+    assert shipment_count() == 1
