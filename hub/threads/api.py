@@ -60,7 +60,7 @@ def post_message(shipment_id: int) -> Any:
     values = check_fields(json_object(), {"body": lambda v: v, "client_id": _uuid}, required={"body"})
     client_id = values.get("client_id") or services.new_client_id()
     message, created = services.send_message(current_user, shipment_id, values["body"], client_id, via=_channel())
-    return jsonify(message.to_dict()), 201 if created else 200
+    return jsonify(services.message_object(message)), 201 if created else 200
 
 
 @bp.patch("/messages/<int:message_id>")
@@ -68,13 +68,13 @@ def edit_message(message_id: int) -> Any:
     """Edit `{"body"}` (author only, within MESSAGE_EDIT_WINDOW_S)."""
     services.editable_message(current_user, message_id, "edit")
     values = check_fields(json_object(), {"body": lambda v: v}, required={"body"})
-    return jsonify(services.edit_message(current_user, message_id, values["body"]).to_dict())
+    return jsonify(services.message_object(services.edit_message(current_user, message_id, values["body"])))
 
 
 @bp.delete("/messages/<int:message_id>")
 def delete_message(message_id: int) -> Any:
     """Soft-delete (author only, within MESSAGE_EDIT_WINDOW_S); answers the emptied message."""
-    return jsonify(services.delete_message(current_user, message_id).to_dict())
+    return jsonify(services.message_object(services.delete_message(current_user, message_id)))
 
 
 @bp.post("/shipments/<int:shipment_id>/read")

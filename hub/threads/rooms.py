@@ -158,12 +158,36 @@ def joined(sid: str, shipment_id: int) -> bool:
         return shipment_id in _joined.get(sid, set())
 
 
+#: Presence changes of a shipment within this many seconds go out as one `presence` event:
+#: a burst of joins (a page reload of many users, a server restart) costs one emit each, not
+#: one per join to every socket already in the room (which grows as joins squared).
+PRESENCE_COALESCE_S = 0.5
+_presence_due: set[int] = set()
+_presence_lock = threading.Lock()
+
+
 def announce_presence(shipment_id: int) -> None:
-    """Emit `presence` `{"shipment_id", "online": [user ids]}` to the shipment's room."""
-    socketio.server.emit(
-        "presence", {"shipment_id": shipment_id, "online": presence.online(shipment_id)},
-        to=shipment_room(shipment_id), namespace=NAMESPACE,
-    )
+    """Emit `presence` `{"shipment_id", "online": [user ids]}` to the shipment's room, soon."""
+    with _presence_lock:
+        if shipment_id in _presence_due:
+            return
+        _presence_due.add(shipment_id)
+    socketio.start_background_task(_announce_later, shipment_id)
+
+
+def _announce_later(shipment_id: int) -> None:
+    socketio.sleep(PRESENCE_COALESCE_S)
+    with _presence_lock:
+        _presence_due.discard(shipment_id)
+    try:
+        socketio.server.emit(
+            "presence", {"shipment_id": shipment_id, "online": presence.online(shipment_id)},
+            to=shipment_room(shipment_id), namespace=NAMESPACE,
+        )
+    except Exception:  # noqa: BLE001  (presence is best effort; the next change announces again)
+        import logging
+
+        logging.getLogger(__name__).exception("could not announce presence of shipment %s", shipment_id)
 
 
 # --- eviction -----------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import event, select
+from sqlalchemy import event, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -178,8 +178,21 @@ def add_message(
         db.session.add(MessageMention(message_id=message.id, user_id=user_id))
     db.session.flush()
     message_posted.send(message)
-    emit_after_commit("message", message.to_dict(), shipment_room(shipment.id))
+    _emit_message(message)
     return message
+
+
+def _emit_message(message: Message) -> None:
+    payload = message.to_dict()
+    # Kept for `message_object`: after the commit the row is expired and would be read again.
+    message.hub_payload = payload  # type: ignore[attr-defined]
+    emit_after_commit("message", payload, shipment_room(message.shipment_id))
+
+
+def message_object(message: Message) -> dict[str, Any]:
+    """The message object of a message this request just wrote or read."""
+    payload = getattr(message, "hub_payload", None)
+    return payload if payload is not None else message.to_dict()
 
 
 def check_message_body(body: object) -> str:
@@ -217,9 +230,6 @@ def send_message(user: User, shipment_id: int, body: object, client_id: str, via
     shipment = get_shipment_for(user, shipment_id, Action.POST_MESSAGE)
     text = check_message_body(body)
     client_id = check_client_id(client_id)
-    existing = _message_by_client_id(user, client_id)
-    if existing is not None:
-        return existing, False
     try:
         with shipment_transaction(shipment.id) as locked:
             # Checked again under the lock: a resend racing its original is answered the original.
@@ -242,13 +252,14 @@ def _message_by_client_id(user: User, client_id: str) -> Message | None:
 
 
 def _mark_read_by_author(shipment: Shipment, author: User, seq: int) -> None:
-    participant = db.session.scalar(
-        select(ShipmentParticipant).where(
-            ShipmentParticipant.shipment_id == shipment.id, ShipmentParticipant.user_id == author.id
-        )
+    # One statement (no select first): the author has read their own message.
+    db.session.execute(
+        update(ShipmentParticipant)
+        .where(ShipmentParticipant.shipment_id == shipment.id, ShipmentParticipant.user_id == author.id,
+               ShipmentParticipant.last_read_seq < seq)
+        .values(last_read_seq=seq)
+        .execution_options(synchronize_session=False)
     )
-    if participant is not None and participant.last_read_seq < seq:
-        participant.last_read_seq = seq
 
 
 def _mentioned_user_ids(shipment: Shipment, body: str, author: User | None) -> list[int]:
@@ -306,12 +317,6 @@ def list_messages(
     return list(reversed(rows[:limit])), more
 
 
-def catch_up(user: User, shipment_id: int, after_seq: int) -> tuple[list[Message], bool]:
-    """What a joining socket missed: messages after `after_seq` (at most 500) and `more`."""
-    shipment = get_shipment_for(user, shipment_id)
-    return messages_after(shipment, after_seq, JOIN_CATCH_UP_LIMIT)
-
-
 # --- editing ------------------------------------------------------------------------------
 
 
@@ -353,7 +358,7 @@ def edit_message(user: User, message_id: int, body: object) -> Message:
                     db.session.add(MessageMention(message_id=message.id, user_id=user_id))
             record_audit(user, "message.edit", "message", message.id, {"seq": message.seq}, shipment.id)
             db.session.flush()
-            emit_after_commit("message", message.to_dict(), shipment_room(shipment.id))
+            _emit_message(message)
     return message
 
 
@@ -371,7 +376,7 @@ def delete_message(user: User, message_id: int) -> Message:
         message.deleted_at = utcnow()
         record_audit(user, "message.delete", "message", message.id, {"seq": message.seq}, shipment.id)
         db.session.flush()
-        emit_after_commit("message", message.to_dict(), shipment_room(shipment.id))
+        _emit_message(message)
     return message
 
 

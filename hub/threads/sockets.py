@@ -122,7 +122,7 @@ def on_join(payload: Any) -> dict[str, Any]:
     if shipment is None or not can(user, Action.VIEW, shipment):
         rooms.leave(request.sid, shipment_id, user.id)
         raise services.NotFound("Shipment not found.")
-    messages, more = services.catch_up(user, shipment_id, after_seq)
+    messages, more = services.messages_after(shipment, after_seq, services.JOIN_CATCH_UP_LIMIT)
     return {"messages": [m.to_dict() for m in messages], "more": more}
 
 
@@ -134,7 +134,7 @@ def on_send(payload: Any) -> dict[str, Any]:
     client_id = services.check_client_id(data.get("client_id"))
     user = _socket_user()
     message, _created = services.send_message(user, shipment_id, data.get("body"), client_id, via="web")
-    return {"message": message.to_dict()}
+    return {"message": services.message_object(message)}
 
 
 @_acknowledged
