@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -77,6 +77,12 @@ _REPORTERS = {
     "delivered": ("forwarder",), "documents_requested": ("broker", "agent"), "documents_complete": (),
 }
 _CUSTOMS_REPORTERS = ("agent", "broker")
+_TRANSIT_DAYS = {"sea": 18, "air": 2, "road": 3, "rail": 14, "courier": 2}
+# Usual time from the milestone before (a day unless said here).
+_GAPS = {
+    "documents_complete": timedelta(days=2), "under_inspection": timedelta(hours=6),
+    "released": timedelta(hours=6), "duties_paid": timedelta(hours=20),
+}
 
 _CHAT = [
     (None, "Shipment opened; partners added."),
@@ -100,14 +106,18 @@ def seed(if_empty: bool = False) -> bool:
         users.append(user)
     db.session.add_all(users)
     db.session.flush()
-    now = utcnow()
+    now = utcnow().replace(second=0, microsecond=0)
     for index, (ref, origin, dest, port, mode, inco, goods, hs, value, cur, status, partners) in enumerate(_SHIPMENTS):
         coordinator = users[1 + index % 2]
+        when = _timeline_times(_TIMELINES[status], mode, now - timedelta(hours=3, minutes=7 * index))
+        # ETD and ETA agree with the timeline: the actual times once departed or arrived.
+        etd = when.get("departed", now + timedelta(days=2 + index % 3))
+        eta = when.get("arrived", etd + timedelta(days=_TRANSIT_DAYS[mode]))
         shipment = Shipment(
             reference=ref, owner_org_id=orgs[0].id, origin_country=origin, destination_country=dest,
             port_of_entry=port, transport_mode=mode, incoterm=inco, goods_description=goods, hs_codes=hs,
             declared_value=Decimal(value), currency=cur, created_by_id=coordinator.id,
-            etd=now - timedelta(days=20 - index), eta=now + timedelta(days=index - 4),
+            etd=etd, eta=eta,
         )
         shipment.participants.append(ShipmentParticipant(user=coordinator, role="coordinator", added_by_id=coordinator.id))
         for user_index, role in partners:
@@ -122,26 +132,33 @@ def seed(if_empty: bool = False) -> bool:
                 body = text.format(partner=partner.email.split("@")[0], hs=hs[0])
                 add_message(locked, author, body, kind="system" if author is None else "text",
                             client_id=None if author is None else str(uuid.uuid4()))
-        _record_timeline(shipment, status, coordinator, [(users[i], role) for i, role in partners], index)
+        _record_timeline(shipment, when, coordinator, [(users[i], role) for i, role in partners], index)
     db.session.commit()
     return True
 
 
+def _timeline_times(codes: tuple[str, ...], mode: str, last: datetime) -> dict[str, datetime]:
+    """When each milestone of `codes` happened: usual gaps between them (the voyage takes the
+    mode's transit time), shifted so that the last one happened at `last`."""
+    offsets: dict[str, timedelta] = {}
+    elapsed = timedelta()
+    for position, code in enumerate(codes):
+        if position:
+            elapsed += timedelta(days=_TRANSIT_DAYS[mode]) if code == "arrived" else _GAPS.get(code, timedelta(days=1))
+        offsets[code] = elapsed
+    return {code: last - elapsed + offset for code, offset in offsets.items()}
+
+
 def _record_timeline(
-    shipment: Shipment, status: str, coordinator: User, partners: list[tuple[User, str]], index: int
+    shipment: Shipment, when: dict[str, datetime], coordinator: User, partners: list[tuple[User, str]], index: int
 ) -> None:
-    """Record the milestones that bring `shipment` to `status`, through the milestone service,
-    so the status comes from the rules. Reports are a day or so apart and end a few hours ago;
-    on every other shipment the departure is reported late, after the arrival."""
+    """Record the milestones at the times `when` gives, through the milestone service, so the
+    shipment's status comes from the rules. On every other shipment the departure is reported
+    late, after the arrival (the status does not depend on the order of reports)."""
     from hub.milestones.services import record_milestone
     from hub.shipments.reference_data import country_name
 
-    codes = _TIMELINES[status]
-    now = utcnow().replace(second=0, microsecond=0)
-    when = {
-        code: now - timedelta(hours=3 + 20 * (len(codes) - 1 - i), minutes=7 * index) for i, code in enumerate(codes)
-    }
-    order = list(codes)
+    order = list(when)
     if index % 2 == 0 and "departed" in order and "arrived" in order:
         order.remove("departed")
         order.insert(order.index("arrived") + 1, "departed")

@@ -29,5 +29,11 @@ def test_demo_statuses_follow_from_recorded_timelines(app):
         ).all()
         assert len(posted) == len(milestones)
         assert {m.author_id for m in posted} == {m.recorded_by_id for m in milestones} or not milestones
+        # ETD and ETA agree with the timeline once the shipment has departed or arrived.
+        recorded = {m.code: m.occurred_at for m in milestones}
+        if "departed" in recorded:
+            assert shipment.etd == recorded["departed"]
+        if "arrived" in recorded:
+            assert shipment.eta == recorded["arrived"]
         observers = {p.user_id for p in shipment.participants if p.role == "observer"}
         assert not observers & {m.recorded_by_id for m in milestones}
