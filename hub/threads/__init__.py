@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Flask
 
 
@@ -21,5 +19,3 @@ def register(app: Flask) -> None:
     register_panel("threads/_panel.html", 20)
     app.add_template_global(thread_page_context, "thread_page_context")
 
-
-__all__: list[Any] = ["register"]
