@@ -106,6 +106,10 @@ class Config:
         self.PASSWORD_RESET_MAX_AGE_S: int = _int("PASSWORD_RESET_MAX_AGE_S", 3600)
         self.INVITATION_MAX_AGE_S: int = _int("INVITATION_MAX_AGE_S", 7 * 24 * 3600)
         self.RATELIMIT_ENABLED: bool = _bool("RATELIMIT_ENABLED", True)
+        # memory:// counts per process; use the Redis URL when several processes serve.
+        self.RATELIMIT_STORAGE_URI: str = _str("RATELIMIT_STORAGE_URI", "memory://") or "memory://"
+        self.RATELIMIT_HEADERS_ENABLED = True
+        self.LOGIN_RATE_LIMIT: str = _str("LOGIN_RATE_LIMIT", "10 per minute") or "10 per minute"
         self.PASSWORD_HASH_METHOD: str = "scrypt"
         self.SQLALCHEMY_TRACK_MODIFICATIONS = False
         self.WTF_CSRF_CHECK_DEFAULT = False  # checked in hub.security, so bearer requests are exempt

@@ -63,7 +63,7 @@ def create_app(config: dict[str, Any] | Config | None = None) -> Flask:
 
 def _init_extensions(app: Flask) -> None:
     from hub.database import configure_engine
-    from hub.extensions import babel, csrf, db, login_manager, migrate, socketio
+    from hub.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
     from hub.i18n import select_locale, select_time_zone
     from hub.security import init_security
 
@@ -73,6 +73,7 @@ def _init_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
     login_manager.init_app(app)
     csrf.init_app(app)
+    limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_time_zone)
     socketio.init_app(
         app,

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, g, jsonify
+from flask import Blueprint, current_app, g, jsonify
 from flask_login import current_user
 from sqlalchemy import select
 
 from hub.accounts import services
 from hub.accounts.models import LOCALES, ApiToken
 from hub.errors import NotFound, Unauthorized
-from hub.extensions import db
+from hub.extensions import db, limiter
 from hub.payload import check_fields, integer_id, json_object, one_of, text
 from hub.security import csrf_exempt, public_endpoint
 from hub.shipments.reference_data import time_zone
@@ -20,6 +20,7 @@ bp = Blueprint("accounts_api", __name__, url_prefix="/api/v1")
 
 
 @bp.post("/auth/token")
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"])
 @public_endpoint
 @csrf_exempt
 def create_token_with_password() -> Any:

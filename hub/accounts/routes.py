@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from hub.accounts import services
 from hub.accounts.admin import bp as admin_bp
+from hub.extensions import limiter
 from hub.templating import register_nav_item
 
 bp = Blueprint("accounts", __name__)
@@ -25,6 +26,7 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
 def login() -> Any:
     """Sign in with email and password."""
     if current_user.is_authenticated:
@@ -50,6 +52,7 @@ def logout() -> Any:
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
 def forgot_password() -> Any:
     """Ask for a reset link; the answer never tells whether the address exists."""
     if request.method == "POST":

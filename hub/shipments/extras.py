@@ -26,5 +26,10 @@ def shipment_extras(user: User, shipment: Shipment) -> dict[str, Any]:
     """The merged extra fields for this viewer."""
     extra: dict[str, Any] = {"warnings": []}
     for provider in _providers:
-        extra.update(provider(user, shipment))
+        for key, value in provider(user, shipment).items():
+            # Several areas may raise warnings: lists add up, other fields are set once.
+            if isinstance(value, list) and isinstance(extra.get(key), list):
+                extra[key] = extra[key] + value
+            else:
+                extra[key] = value
     return extra
