@@ -44,10 +44,38 @@ def effective_preference(user: User, shipment_id: int) -> tuple[str, list[str]]:
     return row.level, list(row.muted_milestones or [])
 
 
+def effective_preferences(users: list[User], shipment_id: int) -> dict[int, tuple[str, list[str]]]:
+    """`effective_preference` of many users on one shipment, by user id, in one query."""
+    if not users:
+        return {}
+    rows = db.session.scalars(
+        select(NotificationPreference)
+        .where(
+            NotificationPreference.user_id.in_({user.id for user in users}),
+            (NotificationPreference.shipment_id == shipment_id) | NotificationPreference.shipment_id.is_(None),
+        )
+        .order_by(NotificationPreference.id)
+    )
+    # The first row (lowest id) of each (user, scope) wins, as in `_row`.
+    first: dict[tuple[int, bool], NotificationPreference] = {}
+    for row in rows:
+        first.setdefault((row.user_id, row.shipment_id is None), row)
+    chosen: dict[int, tuple[str, list[str]]] = {}
+    for user in users:
+        row = first.get((user.id, False)) or first.get((user.id, True))
+        chosen[user.id] = (default_level(user), []) if row is None else (row.level, list(row.muted_milestones or []))
+    return chosen
+
+
 def wants(user: User, shipment_id: int, what: str, milestone_code: str | None = None) -> bool:
     """Whether `user` gets an email of this sort: `milestone`, `digest` or `direct`
     (mentions, document requests and reviews)."""
-    level, muted = effective_preference(user, shipment_id)
+    return wants_with(effective_preference(user, shipment_id), what, milestone_code)
+
+
+def wants_with(preference: tuple[str, list[str]], what: str, milestone_code: str | None = None) -> bool:
+    """`wants` for an already looked-up (level, muted milestone codes)."""
+    level, muted = preference
     if level == "mute":
         return False
     if what == "digest":

@@ -13,7 +13,7 @@ from hub.accounts.models import User
 from hub.extensions import db
 from hub.notifications.models import PendingDigest
 from hub.notifications.outbox import queue_email
-from hub.notifications.preferences import wants
+from hub.notifications.preferences import effective_preferences, wants, wants_with
 from hub.shipments.models import Shipment
 from hub.signals import document_requested, document_reviewed, message_posted, milestone_recorded
 from hub.threads.models import Message, MessageMention
@@ -23,16 +23,17 @@ def recipients(shipment: Shipment, actor: User | None, what: str, milestone_code
     """The shipment's active participants who want this sort of email, never the actor.
     (Pending invitees are inactive until they accept; suppressed addresses get a row marked
     `suppressed` by `queue_email`.)"""
-    chosen = []
-    for participant in shipment.participants:
-        user = participant.user
-        if actor is not None and user.id == actor.id:
-            continue
-        if not user.active:
-            continue
-        if wants(user, shipment.id, what, milestone_code):
-            chosen.append(user)
-    return chosen
+    candidates = _candidates(shipment, actor)
+    preferences = effective_preferences(candidates, shipment.id)
+    return [user for user in candidates if wants_with(preferences[user.id], what, milestone_code)]
+
+
+def _candidates(shipment: Shipment, actor: User | None) -> list[User]:
+    """The shipment's active participants but the actor (their preferences not yet asked)."""
+    return [
+        participant.user for participant in shipment.participants
+        if participant.user.active and (actor is None or participant.user_id != actor.id)
+    ]
 
 
 def _queue(kind: str, user: User, shipment: Shipment, context: dict[str, Any]) -> None:
@@ -58,15 +59,37 @@ def on_message_posted(message: Message, **_: Any) -> None:
     if shipment is None:
         return
     author = message.author
+    # One preference lookup serves both the mention emails and the digests.
+    candidates = _candidates(shipment, author)
+    preferences = effective_preferences(candidates, shipment.id)
+    # A body without "@" mentions nobody (see hub.threads.services), so nothing to read.
     mentioned_ids = set(db.session.scalars(
         select(MessageMention.user_id).where(MessageMention.message_id == message.id)
-    ))
-    for user in recipients(shipment, author, "direct"):
-        if user.id in mentioned_ids:
+    )) if "@" in message.body else set()
+    for user in candidates:
+        if user.id in mentioned_ids and wants_with(preferences[user.id], "direct"):
             _queue("mention", user, shipment, {"message": message, "author": author})
     due = message.created_at + timedelta(seconds=current_app.config["DIGEST_DELAY_S"])
-    for user in recipients(shipment, author, "digest"):
-        _upsert_digest(user.id, shipment.id, due)
+    _upsert_digests([user.id for user in candidates if wants_with(preferences[user.id], "digest")], shipment.id, due)
+
+
+def _upsert_digests(user_ids: list[int], shipment_id: int, due: Any) -> None:
+    # The poster holds the shipment's row lock (shipment_transaction), and the worker takes
+    # the same lock, so select-then-insert cannot race for one (user, shipment).
+    if not user_ids:
+        return
+    existing = {
+        row.user_id: row for row in db.session.scalars(
+            select(PendingDigest).where(PendingDigest.shipment_id == shipment_id, PendingDigest.user_id.in_(user_ids))
+        )
+    }
+    for user_id in user_ids:
+        row = existing.get(user_id)
+        if row is None:
+            db.session.add(PendingDigest(user_id=user_id, shipment_id=shipment_id, due_at=due))
+        elif row.due_at is None:
+            row.due_at = due
+        # else: an earlier unread message already set the (earlier) due time.
 
 
 def _upsert_digest(user_id: int, shipment_id: int, due: Any) -> None:

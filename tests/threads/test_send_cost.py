@@ -1,0 +1,85 @@
+"""The cost of one message send in SQL statements does not grow with the shipment's people,
+and every participant still gets their digest or mention email."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import event, select
+
+from hub.extensions import db
+from hub.notifications.models import OutboxEmail, PendingDigest
+from hub.notifications.preferences import set_preference
+from hub.threads import services
+from tests import factories
+
+
+@contextmanager
+def counted_statements() -> Iterator[list[str]]:
+    """Every SQL statement the app's engine runs inside the block."""
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+
+    engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def _send(user, shipment_id: int, body: str) -> list[str]:
+    db.session.rollback()
+    db.session.expire_all()
+    with counted_statements() as statements:
+        message, created = services.send_message(user, shipment_id, body, str(uuid.uuid4()), via="web")
+    assert created
+    return statements
+
+
+def _add_partners(world, count: int) -> list:
+    agency = world.agent.organization
+    people = []
+    for _ in range(count):
+        person = factories.user(agency, "partner")
+        factories.participant(world.shipment, person, "agent")
+        people.append(person)
+    return people
+
+
+def test_send_statements_do_not_grow_with_participants(world):
+    sid = world.shipment.id
+    set_preference(world.agent, {"level": "all"})  # someone gets the digest from the start
+    few = _send(world.staff, sid, "first, few people")
+    mention_few = _send(world.staff, sid, "ping @li.wei please")
+    partners = _add_partners(world, 12)
+    set_preference(partners[0], {"level": "all"})  # a default row of their own
+    set_preference(partners[1], {"shipment_id": sid, "level": "mute"})
+    many = _send(world.staff, sid, "second, many people")
+    mention_many = _send(world.staff, sid, "ping @li.wei again")
+    print(f"statements per send: {len(few)} with 4 participants, {len(many)} with 16")
+    assert len(many) == len(few), many
+    assert len(mention_many) == len(mention_few), mention_many
+    # Under twenty statements for a plain send (it was 32 for four participants before).
+    assert len(few) < 20, few
+
+
+def test_send_still_notifies_each_participant_by_preference(world):
+    sid = world.shipment.id
+    partners = _add_partners(world, 3)
+    set_preference(partners[0], {"level": "all"})
+    set_preference(partners[1], {"level": "all"})
+    set_preference(partners[1], {"shipment_id": sid, "level": "mute"})
+    set_preference(world.admin, {"shipment_id": sid, "level": "milestones"})
+    factories.participant(world.shipment, world.admin, "coordinator")
+    _send(world.staff, sid, "hello @li.wei and @olga")
+    db.session.rollback()
+    digests = set(db.session.scalars(select(PendingDigest.user_id).where(PendingDigest.shipment_id == sid)))
+    # Staff default to `all`; partners to `milestones`; a shipment row beats the default.
+    assert digests == {partners[0].id}
+    mentioned = set(db.session.scalars(select(OutboxEmail.user_id).where(OutboxEmail.kind == "mention")))
+    assert mentioned == {world.agent.id, world.observer.id}
