@@ -224,10 +224,18 @@ def new_client_id() -> str:
     return str(uuid.uuid4())
 
 
-def send_message(user: User, shipment_id: int, body: object, client_id: str, via: str) -> tuple[Message, bool]:
+def send_message(user: User, shipment_id: int, body: object, client_id: str, via: str,
+                 *, authorized: Shipment | None = None) -> tuple[Message, bool]:
     """Post a text message as `user`; answers (message, created). A repeated `client_id` from
-    the same author answers the original message and creates nothing."""
-    shipment = get_shipment_for(user, shipment_id, Action.POST_MESSAGE)
+    the same author answers the original message and creates nothing.
+
+    `authorized`: the shipment, when the caller has just checked (in this same transaction)
+    with `get_shipment_for(user, shipment_id, Action.POST_MESSAGE)`; it is not checked again.
+    """
+    if authorized is not None and authorized.id == shipment_id:
+        shipment = authorized
+    else:
+        shipment = get_shipment_for(user, shipment_id, Action.POST_MESSAGE)
     text = check_message_body(body)
     client_id = check_client_id(client_id)
     try:
