@@ -1,0 +1,44 @@
+"""Plain bodies skip the Markdown parser but render exactly as the parser would."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from hub.threads import markup
+
+
+def _parsed(body: str) -> str:
+    """The full path: Markdown parser, then the sanitizer (what every body went through)."""
+    return markup.nh3.clean(
+        markup._markdown.render(body), tags=markup._ALLOWED_TAGS, attributes=markup._ALLOWED_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto"}, link_rel="noopener noreferrer nofollow",
+    ).strip()
+
+
+PLAIN = ["Hello", "Container is at the port, ETA Tuesday.", "ping @li.wei: ok?", "Now 50% done; see /docs!",
+         "Ärger über Zölle 税关", "it's $40", "a.b@c.example", "Update (3.14) - ok", "a+b=c #1"]
+MARKED = ["**bold**", "_it_", "a *b* c", "[x](http://e.com)", "`code`", "- item", "1. one", "3) three",
+          "two\nlines", "two  spaces", " leading", "trailing ", "<b>x</b>", "a & b", 'say "hi"', "a\\b",
+          "+ plus", "# title", "-1", "= x", "(1) x]", "x_y_z", "a\u00a0b", "tab\there", "", "   "]
+
+
+@pytest.mark.parametrize("body", PLAIN)
+def test_plain_bodies_take_the_short_path_with_the_same_html(body):
+    assert markup._PLAIN.fullmatch(body)
+    assert markup.render_markdown(body) == _parsed(body)
+
+
+@pytest.mark.parametrize("body", MARKED)
+def test_bodies_with_markup_go_through_the_parser(body):
+    assert not markup._PLAIN.fullmatch(body)
+    assert markup.render_markdown(body) == _parsed(body)
+
+
+def test_random_bodies_render_as_the_parser_renders_them():
+    rng = random.Random(7)
+    alphabet = "ab Z9 0 1.,;:?!'@%/$_*-+#=()[]<>&\"`\\\n\tÄ税\u00a0"
+    for _ in range(20000):
+        body = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 24)))
+        assert markup.render_markdown(body) == _parsed(body), repr(body)
