@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -24,6 +27,65 @@ def sqlite_transactions_held() -> Iterator[None]:
     """
     with _sqlite_process_lock:
         yield
+
+
+class DatabaseFileLock:
+    """An exclusive `flock` on a file next to a SQLite database, shared by every process that
+    opens the database: a second process's transaction waits on it, not only on the database's
+    own write lock, which COMMIT releases too early for some work (the thread's emit).
+
+    One per process (the descriptor is reopened after a fork); `acquire` polls with short sleeps
+    so a gevent worker keeps serving its other sockets meanwhile.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._fd: int | None = None
+        self._pid: int | None = None
+
+    def _descriptor(self) -> int:
+        if self._fd is None or self._pid != os.getpid():
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            self._pid = os.getpid()
+        return self._fd
+
+    def acquire(self, timeout_s: float = 30.0) -> None:
+        """Wait for the lock (at most `timeout_s`, like SQLite's busy timeout)."""
+        fd = self._descriptor()
+        deadline = time.monotonic() + timeout_s
+        pause = 0.0002
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"{self.path} stayed locked for {timeout_s:.0f} s") from None
+                time.sleep(pause)
+                pause = min(pause * 2, 0.005)
+
+    def release(self) -> None:
+        """Let the next process in."""
+        if self._fd is not None and self._pid == os.getpid():
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+
+_locks_guard = threading.Lock()
+_file_locks: dict[str, DatabaseFileLock] = {}
+
+
+def database_file_lock(engine: Engine) -> DatabaseFileLock | None:
+    """The cross-process lock of a file SQLite database (None for memory databases and
+    other dialects, where one process or the server's own locks suffice)."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or database in (None, "", ":memory:") or database.startswith("file:"):
+        return None
+    path = os.path.abspath(database) + ".hub-lock"
+    with _locks_guard:
+        lock = _file_locks.get(path)
+        if lock is None:
+            lock = _file_locks[path] = DatabaseFileLock(path)
+        return lock
 
 
 def configure_engine(engine: Engine) -> None:

@@ -8,7 +8,17 @@ shipment's events in `seq` order:
   which every transaction of the process already takes);
 - across processes on PostgreSQL, by a session-level advisory lock on the transaction's own
   connection, taken before the row lock and released only after the commit *and* the emit (the
-  row lock alone is released at COMMIT, before the emit, so two processes could emit out of order).
+  row lock alone is released at COMMIT, before the emit, so two processes could emit out of order);
+- across processes on SQLite with a message queue (SOCKETIO_MESSAGE_QUEUE: several servers), by
+  an exclusive `flock` on a file next to the database, taken just after BEGIN IMMEDIATE (so always
+  in the same order as the database's write lock: no deadlock) and released after the emit.
+  Without a message queue one process serves every socket and needs no file lock.
+
+With a message queue, a server delivers its own emits to its own sockets at once but the other
+processes' emits only when its queue listener gets to them, so a lock held across the emit is not
+enough: the events of a shipment transaction are instead published to the queue only (by a
+write-only queue client, like an external process), and every server, the sender included,
+delivers them in the queue's one order, which the lock makes the `seq` order.
 """
 
 from __future__ import annotations
@@ -29,11 +39,11 @@ from sqlalchemy.orm import Session
 
 from hub.accounts.models import User
 from hub.audit import record_audit
-from hub.database import sqlite_transactions_held
+from hub.database import DatabaseFileLock, database_file_lock, sqlite_transactions_held
 from hub.errors import Forbidden, MalformedRequest, NotFound, ValidationFailed
-from hub.extensions import db
+from hub.extensions import db, socketio
 from hub.permissions import Action, get_shipment_for
-from hub.realtime import _emit_pending, emit_after_commit, shipment_room
+from hub.realtime import _PENDING, _emit_pending, emit_after_commit, shipment_room
 from hub.shipments.models import Shipment, ShipmentParticipant
 from hub.signals import message_posted
 from hub.threads.markup import render_markdown
@@ -52,6 +62,9 @@ LIST_MAX_LIMIT = 500
 _locks_guard = threading.Lock()
 _shipment_locks: weakref.WeakValueDictionary[int, Any] = weakref.WeakValueDictionary()
 _UNLOCK = "hub_thread_advisory_unlock"
+_FILE_UNLOCK = "hub_thread_file_unlock"
+_QUEUED_EVENTS = "hub_thread_queued_events"
+_queue_clients: dict[str, Any] = {}
 
 
 def _lock_for(shipment_id: int) -> Any:
@@ -77,7 +90,26 @@ def shipment_transaction(shipment_id: int) -> Iterator[Shipment]:
         # SQLite: every transaction of the process already queues on this (re-entrant) lock;
         # holding it through commit and emit keeps the next writer out until the event is sent.
         with sqlite_transactions_held():
-            yield from _locked_row_transaction(shipment_id)
+            file_lock = database_file_lock(db.engine) if current_app.config.get("SOCKETIO_MESSAGE_QUEUE") else None
+            if file_lock is None:
+                yield from _locked_row_transaction(shipment_id)
+            else:
+                yield from _sqlite_shared_transaction(shipment_id, file_lock)
+
+
+def _sqlite_shared_transaction(shipment_id: int, file_lock: DatabaseFileLock) -> Iterator[Shipment]:
+    # BEGIN IMMEDIATE first: the file lock is only ever taken by the database's writer, and its
+    # holder needs the database no more once it committed, so the two locks cannot deadlock.
+    db.session.connection()
+    file_lock.acquire()
+    # Released by `_unlock_after_emit` once the commit's events are out, or below on failure.
+    db.session.info[_FILE_UNLOCK] = file_lock
+    try:
+        yield from _locked_row_transaction(shipment_id)
+    finally:
+        pending = db.session.info.pop(_FILE_UNLOCK, None)
+        if pending is not None:  # no commit happened: the transaction was rolled back
+            pending.release()
 
 
 def _postgres_transaction(shipment_id: int) -> Iterator[Shipment]:
@@ -105,8 +137,12 @@ def _locked_row_transaction(shipment_id: int) -> Iterator[Shipment]:
         if shipment is None:
             raise NotFound("Shipment not found.")
         yield shipment
+        if current_app.config.get("SOCKETIO_MESSAGE_QUEUE"):
+            # Taken from hub.realtime's after-commit emit: `_unlock_after_emit` publishes them.
+            db.session.info[_QUEUED_EVENTS] = db.session.info.pop(_PENDING, None) or []
         db.session.commit()
     except BaseException:
+        db.session.info.pop(_QUEUED_EVENTS, None)
         pending = db.session.info.get(_UNLOCK)
         if pending is not None:
             # End the failed transaction on the connection itself first: an aborted PostgreSQL
@@ -140,12 +176,36 @@ def _advisory_unlock(dbapi_connection: Any, shipment_id: int) -> None:
 def _unlock_after_emit(session: Session) -> None:
     """After COMMIT, while the connection is still the session's: emit, then unlock."""
     pending = session.info.pop(_UNLOCK, None)
-    if pending is None:
+    file_lock = session.info.pop(_FILE_UNLOCK, None)
+    queued = session.info.pop(_QUEUED_EVENTS, None)
+    if pending is None and file_lock is None and queued is None:
         return
     # Emit now (hub.realtime's own after_commit hook then finds nothing left to send), so the
     # events leave before another process may take the shipment's lock and emit the next seq.
-    _emit_pending(session)
-    _advisory_unlock(*pending)
+    try:
+        _emit_pending(session)
+        if queued:
+            _publish_in_queue_order(queued)
+    finally:
+        if pending is not None:
+            _advisory_unlock(*pending)
+        if file_lock is not None:
+            file_lock.release()
+
+
+def _publish_in_queue_order(events: list[tuple[str, dict[str, Any], str]]) -> None:
+    """Publish events to the message queue only; every server, this one too, delivers them."""
+    manager = socketio.server.manager
+    client = _queue_clients.get(manager.channel)
+    if client is None:
+        # Its own host id, so this server's listener does not skip them as its own.
+        client = type(manager)(current_app.config["SOCKETIO_MESSAGE_QUEUE"], channel=manager.channel, write_only=True)
+        _queue_clients[manager.channel] = client
+    for event_name, payload, room in events:
+        try:
+            client.emit(event_name, payload, namespace="/", room=room)
+        except Exception:  # an emit failure must not undo a committed write
+            current_app.logger.exception("could not publish %s to %s", event_name, room)
 
 
 def add_message(

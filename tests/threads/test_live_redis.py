@@ -1,4 +1,5 @@
-"""Two server processes with the Redis message queue (SOCKETIO_MESSAGE_QUEUE) on PostgreSQL:
+"""Two server processes with the Redis message queue (SOCKETIO_MESSAGE_QUEUE) on PostgreSQL
+(and SQLite for the ordering):
 they deliver to each other's clients, in seq order even when both take posts for the same
 shipment at once; a background process emits to rooms; an eviction reaches every process."""
 
@@ -84,10 +85,11 @@ def test_two_processes_deliver_to_each_others_clients(two_servers, world, tmp_pa
             client.disconnect()
 
 
-@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
 def test_concurrent_posts_on_two_processes_reach_every_socket_in_seq_order(two_servers, world):
-    """Both processes assign, commit and emit for the same shipment at once; the advisory lock
-    held across commit and emit keeps every socket's events in seq order."""
+    """Both processes assign, commit and emit for the same shipment at once; the lock held
+    across commit and emit (PostgreSQL: advisory lock; SQLite: a file lock beside the database)
+    keeps every socket's events in seq order."""
     one, two = two_servers
     sid = world.shipment.id
     watchers = [ThreadClient(server.url, world.tokens["observer"]).connect() for server in (one, two)]
