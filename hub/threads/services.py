@@ -33,7 +33,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import event, select, update
+from sqlalchemy import event, inspect, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -126,9 +126,26 @@ def _postgres_transaction(shipment_id: int) -> Iterator[Shipment]:
             _advisory_unlock(*pending)
 
 
+def _read_in_this_transaction(shipment_id: int) -> Shipment | None:
+    """SQLite only: the shipment when this very transaction has already read it and nothing
+    changed it since (every SQLite transaction here starts with BEGIN IMMEDIATE, so it has held
+    the database's write lock from its first statement: no other writer could change the row;
+    a commit or rollback expires what the session read). Saves reading it a second time."""
+    if not db.session().in_transaction():
+        return None
+    shipment = db.session.identity_map.get(Session.identity_key(Shipment, shipment_id))
+    if shipment is None:
+        return None
+    state = inspect(shipment)
+    if state.expired or state.expired_attributes or state.modified or "last_seq" not in state.dict:
+        return None
+    return shipment
+
+
 def _locked_row_transaction(shipment_id: int) -> Iterator[Shipment]:
     try:
-        shipment = db.session.execute(
+        sqlite = db.session.get_bind().dialect.name == "sqlite"
+        shipment = (_read_in_this_transaction(shipment_id) if sqlite else None) or db.session.execute(
             select(Shipment)
             .where(Shipment.id == shipment_id)
             .with_for_update(of=Shipment)  # not the eagerly outer-joined owner (PostgreSQL refuses)
