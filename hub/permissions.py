@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from enum import Enum
 
-from sqlalchemy import Select, exists, select
+from sqlalchemy import Select, bindparam, exists, select
 
 from hub.accounts.models import User
 from hub.errors import Forbidden, NotFound
@@ -50,12 +50,16 @@ def is_owner_staff(user: User, shipment: Shipment) -> bool:
 
 def participant_role(user: User, shipment: Shipment) -> str | None:
     """The user's role on the shipment, or None."""
-    row = db.session.scalar(
-        select(ShipmentParticipant.role).where(
-            ShipmentParticipant.shipment_id == shipment.id, ShipmentParticipant.user_id == user.id
-        )
-    )
-    return row
+    return db.session.execute(  # the session's: it flushes a participant added just before
+        _PARTICIPANT_ROLE, {"b_shipment": shipment.id, "b_user": user.id}
+    ).scalar()
+
+
+# Asked by nearly every request and socket event: built once.
+_PARTICIPANT_ROLE = select(ShipmentParticipant.__table__.c.role).where(
+    ShipmentParticipant.__table__.c.shipment_id == bindparam("b_shipment"),
+    ShipmentParticipant.__table__.c.user_id == bindparam("b_user"),
+)
 
 
 def can(user: User, action: Action, shipment: Shipment) -> bool:

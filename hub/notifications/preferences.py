@@ -7,11 +7,12 @@ A shipment's own row, when there is one, replaces the user's default for that sh
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import select
 
-from hub.accounts.models import User
+from hub.accounts.models import STAFF_ROLES, User
 from hub.audit import record_audit
 from hub.errors import ValidationFailed
 from hub.extensions import db
@@ -24,7 +25,12 @@ from hub.shipments.models import Shipment
 
 def default_level(user: User) -> str:
     """Staff hear everything by default, partners the milestones."""
-    return "all" if user.is_staff else "milestones"
+    return level_for_role(user.role)
+
+
+def level_for_role(role: str) -> str:
+    """The default level of a user with this account role."""
+    return "all" if role in STAFF_ROLES else "milestones"
 
 
 def _row(user_id: int, shipment_id: int | None) -> NotificationPreference | None:
@@ -48,23 +54,33 @@ def effective_preferences(users: list[User], shipment_id: int) -> dict[int, tupl
     """`effective_preference` of many users on one shipment, by user id, in one query."""
     if not users:
         return {}
-    rows = db.session.scalars(
-        select(NotificationPreference)
+    rows = db.session.execute(
+        select(NotificationPreference.user_id, NotificationPreference.shipment_id,
+               NotificationPreference.level, NotificationPreference.muted_milestones)
         .where(
             NotificationPreference.user_id.in_({user.id for user in users}),
             (NotificationPreference.shipment_id == shipment_id) | NotificationPreference.shipment_id.is_(None),
         )
         .order_by(NotificationPreference.id)
     )
+    return preferences_from_rows([(user.id, user.role) for user in users], rows)
+
+
+def preferences_from_rows(
+    people: list[tuple[int, str]], rows: Iterable[Any]
+) -> dict[int, tuple[str, list[str]]]:
+    """The effective (level, muted codes) of each (user id, account role) in `people`, from
+    their preference rows `(user_id, shipment_id, level, muted_milestones)` on one shipment
+    (shipment rows and default rows, lowest id first); None stands for no row at all."""
     # The first row (lowest id) of each (user, scope) wins, as in `_row`.
-    first: dict[tuple[int, bool], NotificationPreference] = {}
+    first: dict[tuple[int, bool], tuple[str, list[str]]] = {}
     for row in rows:
-        first.setdefault((row.user_id, row.shipment_id is None), row)
-    chosen: dict[int, tuple[str, list[str]]] = {}
-    for user in users:
-        row = first.get((user.id, False)) or first.get((user.id, True))
-        chosen[user.id] = (default_level(user), []) if row is None else (row.level, list(row.muted_milestones or []))
-    return chosen
+        if row.level is not None:
+            first.setdefault((row.user_id, row.shipment_id is None), (row.level, list(row.muted_milestones or [])))
+    return {
+        user_id: first.get((user_id, False)) or first.get((user_id, True)) or (level_for_role(role), [])
+        for user_id, role in people
+    }
 
 
 def wants(user: User, shipment_id: int, what: str, milestone_code: str | None = None) -> bool:

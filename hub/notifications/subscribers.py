@@ -3,20 +3,23 @@ transaction that caused it, so an email exists if and only if the change committ
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import and_, bindparam, or_, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from hub.accounts.models import User
 from hub.extensions import db
-from hub.notifications.models import PendingDigest
+from hub.notifications.models import NotificationPreference, PendingDigest
 from hub.notifications.outbox import queue_email
-from hub.notifications.preferences import effective_preferences, wants, wants_with
-from hub.shipments.models import Shipment
+from hub.notifications.preferences import effective_preferences, preferences_from_rows, wants, wants_with
+from hub.shipments.models import Shipment, ShipmentParticipant
 from hub.signals import document_requested, document_reviewed, message_posted, milestone_recorded
 from hub.threads.models import Message, MessageMention
+from hub.timestamps import utcnow
 
 
 def recipients(shipment: Shipment, actor: User | None, what: str, milestone_code: str | None = None) -> list[User]:
@@ -55,54 +58,75 @@ def on_message_posted(message: Message, **_: Any) -> None:
     digest due DIGEST_DELAY_S after their oldest unread message."""
     if message.kind != "text":
         return
-    shipment = db.session.get(Shipment, message.shipment_id)
-    if shipment is None:
-        return
-    author = message.author
-    # One preference lookup serves both the mention emails and the digests.
-    candidates = _candidates(shipment, author)
-    preferences = effective_preferences(candidates, shipment.id)
+    author_id = message.author_id if message.author_id is not None else 0
+    # Every send runs this: one statement answers who is on the thread and what they want.
+    rows = db.session.connection().execute(
+        _PARTICIPANTS_WITH_PREFERENCES, {"b_shipment": message.shipment_id, "b_author": author_id}
+    ).all()
+    people = list({row.person_id: row.person_role for row in rows}.items())
+    preferences = preferences_from_rows(people, rows)
     # A body without "@" mentions nobody (see hub.threads.services), so nothing to read.
     mentioned_ids = set(db.session.scalars(
         select(MessageMention.user_id).where(MessageMention.message_id == message.id)
     )) if "@" in message.body else set()
-    for user in candidates:
-        if user.id in mentioned_ids and wants_with(preferences[user.id], "direct"):
-            _queue("mention", user, shipment, {"message": message, "author": author})
+    shipment = db.session.get(Shipment, message.shipment_id) if mentioned_ids else None
+    for user_id in sorted(mentioned_ids):
+        user = db.session.get(User, user_id)
+        if shipment is not None and user is not None and user_id in preferences \
+                and wants_with(preferences[user_id], "direct"):
+            _queue("mention", user, shipment, {"message": message, "author": message.author})
     due = message.created_at + timedelta(seconds=current_app.config["DIGEST_DELAY_S"])
-    _upsert_digests([user.id for user in candidates if wants_with(preferences[user.id], "digest")], shipment.id, due)
+    _upsert_digests([user_id for user_id, _role in people if wants_with(preferences[user_id], "digest")],
+                    message.shipment_id, due)
 
 
-def _upsert_digests(user_ids: list[int], shipment_id: int, due: Any) -> None:
-    # The poster holds the shipment's row lock (shipment_transaction), and the worker takes
-    # the same lock, so select-then-insert cannot race for one (user, shipment).
+_participant = ShipmentParticipant.__table__
+_user = User.__table__
+_preference = NotificationPreference.__table__
+#: The shipment's active participants but the author, each with their preference rows for
+#: the shipment and their default (none: one row of NULLs), lowest preference id first.
+_PARTICIPANTS_WITH_PREFERENCES = (
+    select(_user.c.id.label("person_id"), _user.c.role.label("person_role"), _preference.c.user_id,
+           _preference.c.shipment_id, _preference.c.level, _preference.c.muted_milestones)
+    .select_from(
+        _participant.join(_user, _user.c.id == _participant.c.user_id).outerjoin(
+            _preference,
+            and_(_preference.c.user_id == _user.c.id,
+                 or_(_preference.c.shipment_id == _participant.c.shipment_id, _preference.c.shipment_id.is_(None))),
+        )
+    )
+    .where(_participant.c.shipment_id == bindparam("b_shipment"), _user.c.active.is_(True),
+           _user.c.id != bindparam("b_author"))
+    .order_by(_user.c.id, _preference.c.id)
+)
+
+
+def _upsert_digests(user_ids: list[int], shipment_id: int, due: datetime) -> None:
+    """Make each user's digest of the thread due at `due` unless one is already due earlier;
+    one statement (the poster holds the shipment's lock, as does the digest worker)."""
     if not user_ids:
         return
-    existing = {
-        row.user_id: row for row in db.session.scalars(
-            select(PendingDigest).where(PendingDigest.shipment_id == shipment_id, PendingDigest.user_id.in_(user_ids))
-        )
-    }
-    for user_id in user_ids:
-        row = existing.get(user_id)
-        if row is None:
-            db.session.add(PendingDigest(user_id=user_id, shipment_id=shipment_id, due_at=due))
-        elif row.due_at is None:
-            row.due_at = due
-        # else: an earlier unread message already set the (earlier) due time.
+    connection = db.session.connection()
+    now = utcnow()
+    connection.execute(_UPSERT_DIGEST[connection.dialect.name], [
+        {"b_user": user_id, "b_shipment": shipment_id, "b_due": due, "b_now": now} for user_id in user_ids
+    ])
 
 
-def _upsert_digest(user_id: int, shipment_id: int, due: Any) -> None:
-    # The poster holds the shipment's row lock (shipment_transaction), and the worker takes
-    # the same lock, so select-then-insert cannot race for one (user, shipment).
-    row = db.session.scalar(
-        select(PendingDigest).where(PendingDigest.user_id == user_id, PendingDigest.shipment_id == shipment_id)
+def _upsert_digest_statement(insert: Any) -> Any:
+    table = PendingDigest.__table__
+    statement = insert(table).values(user_id=bindparam("b_user"), shipment_id=bindparam("b_shipment"),
+                                     due_at=bindparam("b_due"), last_digested_seq=0, updated_at=bindparam("b_now"))
+    return statement.on_conflict_do_update(
+        index_elements=[table.c.user_id, table.c.shipment_id],
+        set_={"due_at": statement.excluded.due_at, "updated_at": statement.excluded.updated_at},
+        # An earlier unread message already set the (earlier) due time: leave it.
+        where=table.c.due_at.is_(None),
     )
-    if row is None:
-        db.session.add(PendingDigest(user_id=user_id, shipment_id=shipment_id, due_at=due))
-    elif row.due_at is None:
-        row.due_at = due
-    # else: an earlier unread message already set the (earlier) due time.
+
+
+_UPSERT_DIGEST = {"postgresql": _upsert_digest_statement(postgresql_insert),
+                  "sqlite": _upsert_digest_statement(sqlite_insert)}
 
 
 def on_document_requested(shipment: Shipment, *, actor: User, request_id: int, doc_type: str, label: str,

@@ -33,9 +33,10 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import event, inspect, select, update
+from sqlalchemy import bindparam, event, insert, inspect, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from hub.accounts.models import User
 from hub.audit import record_audit
@@ -236,27 +237,47 @@ def add_message(
 ) -> Message:
     """Add a message inside an open `shipment_transaction`: next `seq`, rendered body,
     mentions; the `message` event is emitted after the commit."""
-    shipment.last_seq += 1
-    message = Message(
-        shipment_id=shipment.id,
-        seq=shipment.last_seq,
-        author=author,
-        kind=kind,
-        body=body,
-        body_html=render_markdown(body),
-        client_id=client_id,
-        via=via,
-    )
+    # Every send runs this: a few prepared Core statements instead of the unit of work.
+    connection = db.session.connection()
+    now = utcnow()
+    seq = connection.execute(_NEXT_SEQ, {"b_shipment": shipment.id, "b_now": now}).scalar_one()
+    set_committed_value(shipment, "last_seq", seq)
+    set_committed_value(shipment, "updated_at", now)
+    values = {
+        "shipment_id": shipment.id, "seq": seq, "author_id": author.id if author is not None else None,
+        "kind": kind, "body": body, "body_html": render_markdown(body), "client_id": client_id, "via": via,
+        "created_at": now, "edited_at": None, "deleted_at": None,
+    }
+    message_id = connection.execute(_INSERT_MESSAGE, values).inserted_primary_key[0]
+    # Known in full: enter the session as if just loaded, without reading it back.
+    message = Message(id=message_id, author=author, **values)
+    make_transient_to_detached(message)
     db.session.add(message)
-    db.session.flush()
     if author is not None:
-        _mark_read_by_author(shipment, author, message.seq)
+        # The author has read their own message.
+        connection.execute(_MARK_READ, {"b_shipment": shipment.id, "b_user": author.id, "b_seq": seq})
     for user_id in _mentioned_user_ids(shipment, body, author):
         db.session.add(MessageMention(message_id=message.id, user_id=user_id))
-    db.session.flush()
     message_posted.send(message)
     _emit_message(message)
     return message
+
+
+_shipments = Shipment.__table__
+_participants = ShipmentParticipant.__table__
+_NEXT_SEQ = (
+    update(_shipments)
+    .where(_shipments.c.id == bindparam("b_shipment"))
+    .values(last_seq=_shipments.c.last_seq + 1, updated_at=bindparam("b_now"))
+    .returning(_shipments.c.last_seq)
+)
+_INSERT_MESSAGE = insert(Message.__table__)
+_MARK_READ = (
+    update(_participants)
+    .where(_participants.c.shipment_id == bindparam("b_shipment"), _participants.c.user_id == bindparam("b_user"),
+           _participants.c.last_read_seq < bindparam("b_seq"))
+    .values(last_read_seq=bindparam("b_seq"))
+)
 
 
 def _emit_message(message: Message) -> None:
@@ -333,18 +354,16 @@ def send_message(user: User, shipment_id: int, body: object, client_id: str, via
 
 
 def _message_by_client_id(user: User, client_id: str) -> Message | None:
-    return db.session.scalar(select(Message).where(Message.author_id == user.id, Message.client_id == client_id))
+    # Asked on every send and almost always answered "none": the cheap id lookup first.
+    message_id = db.session.connection().execute(
+        _MESSAGE_ID_BY_CLIENT_ID, {"b_author": user.id, "b_client_id": client_id}
+    ).scalar()
+    return db.session.get(Message, message_id) if message_id is not None else None
 
 
-def _mark_read_by_author(shipment: Shipment, author: User, seq: int) -> None:
-    # One statement (no select first): the author has read their own message.
-    db.session.execute(
-        update(ShipmentParticipant)
-        .where(ShipmentParticipant.shipment_id == shipment.id, ShipmentParticipant.user_id == author.id,
-               ShipmentParticipant.last_read_seq < seq)
-        .values(last_read_seq=seq)
-        .execution_options(synchronize_session=False)
-    )
+_MESSAGE_ID_BY_CLIENT_ID = select(Message.__table__.c.id).where(
+    Message.__table__.c.author_id == bindparam("b_author"), Message.__table__.c.client_id == bindparam("b_client_id")
+)
 
 
 def _mentioned_user_ids(shipment: Shipment, body: str, author: User | None) -> list[int]:
