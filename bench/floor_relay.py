@@ -11,6 +11,8 @@ from typing import Any
 
 import socketio
 
+from hub.serving import settle_garbage_collector
+
 sio = socketio.Server(
     async_mode="gevent",
     cors_allowed_origins="*",
@@ -42,3 +44,7 @@ def send(sid: str, data: dict[str, Any]) -> dict[str, Any]:
     message = {"shipment_id": data["shipment_id"], "seq": seq, "client_id": data["client_id"], "body": data["body"]}
     sio.emit("message", message, to=room)
     return {"ok": True, "message": message}
+
+
+# The same process settings as the hub's wsgi.py.
+settle_garbage_collector()

@@ -12,6 +12,7 @@ send time and the receipt times are read from the same clock.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import random
 import sys
@@ -218,6 +219,10 @@ async def _main(spec_path: str) -> None:
     try:
         await load.connect_all()
         connected = sum(1 for c in load.conns if c.joined)
+        # Every connection is set up and lives until the end: frozen out of the collector, so
+        # no full collection of the client's own objects pauses it (and skews any target).
+        gc.collect()
+        gc.freeze()
         print(f"READY {connected} {len(load.conns) - connected}", flush=True)
         line = await loop.run_in_executor(None, sys.stdin.readline)
         if not line.startswith("GO "):

@@ -13,6 +13,7 @@ from typing import Any
 
 from bench.database import BenchDatabase
 from bench.procs import PYTHON, ROOT, Proc, Supervisor, free_port, wait_for_http, wait_for_port
+from hub.cli import SERVE_ENVIRONMENT
 
 BENCH_DIR = Path(__file__).resolve().parent
 
@@ -39,7 +40,7 @@ def start_floor_python(sup: Supervisor) -> tuple[Proc, int]:
     proc = sup.start("floor_python", [
         PYTHON, "-m", "gunicorn", *GUNICORN_GEVENT, "--bind", f"127.0.0.1:{port}", "--chdir", str(ROOT),
         "--access-logfile", "/dev/null", "--error-logfile", "-", "bench.floor_relay:app",
-    ])
+    ], dict(SERVE_ENVIRONMENT))
     wait_for_http(port, proc, timeout=30)
     return proc, port
 
