@@ -3,6 +3,7 @@ uses the same, so the comparison stays fair)."""
 
 from __future__ import annotations
 
+import atexit
 import gc
 
 #: Young-generation size before a collection, and how many young collections make a middle one.
@@ -19,4 +20,7 @@ def settle_garbage_collector() -> None:
     # The loaded app's objects (modules, mappers, templates, catalogues: ~140,000) are never
     # garbage: out of the collector's sight, no collection walks them again.
     gc.freeze()
+    # At exit the collector sees them again, so the final collection still closes what they
+    # hold (a SQLite connection folds its write-ahead log into the database file on close).
+    atexit.register(gc.unfreeze)
     gc.set_threshold(*GC_THRESHOLDS)

@@ -43,7 +43,7 @@ from hub.audit import record_audit
 from hub.database import DatabaseFileLock, database_file_lock, sqlite_transactions_held
 from hub.errors import Forbidden, MalformedRequest, NotFound, ValidationFailed
 from hub.extensions import db, socketio
-from hub.permissions import Action, get_shipment_for
+from hub.permissions import Action, authorize_on, get_shipment_for
 from hub.realtime import _PENDING, _emit_pending, emit_after_commit, shipment_room
 from hub.shipments.models import Shipment, ShipmentParticipant
 from hub.signals import message_posted
@@ -84,21 +84,33 @@ def shipment_transaction(shipment_id: int) -> Iterator[Shipment]:
 
     Raises NotFound when the shipment does not exist. Any exception rolls back.
     """
+    yield from _ordered_transaction(shipment_id, load=True)  # type: ignore[misc]
+
+
+@contextmanager
+def thread_transaction(shipment_id: int) -> Iterator[None]:
+    """`shipment_transaction` for a writer that needs the thread's order but not the shipment
+    row (a plain message): the row is not read; `add_message`'s UPDATE of the shipment's seq
+    counter takes its row lock. The caller has checked that the shipment exists."""
+    yield from _ordered_transaction(shipment_id, load=False)  # type: ignore[misc]
+
+
+def _ordered_transaction(shipment_id: int, load: bool) -> Iterator[Shipment | None]:
     if db.session.get_bind().dialect.name == "postgresql":
         with _lock_for(shipment_id):
-            yield from _postgres_transaction(shipment_id)
+            yield from _postgres_transaction(shipment_id, load)
     else:
         # SQLite: every transaction of the process already queues on this (re-entrant) lock;
         # holding it through commit and emit keeps the next writer out until the event is sent.
         with sqlite_transactions_held():
             file_lock = database_file_lock(db.engine) if current_app.config.get("SOCKETIO_MESSAGE_QUEUE") else None
             if file_lock is None:
-                yield from _locked_row_transaction(shipment_id)
+                yield from _locked_row_transaction(shipment_id, load)
             else:
-                yield from _sqlite_shared_transaction(shipment_id, file_lock)
+                yield from _sqlite_shared_transaction(shipment_id, load, file_lock)
 
 
-def _sqlite_shared_transaction(shipment_id: int, file_lock: DatabaseFileLock) -> Iterator[Shipment]:
+def _sqlite_shared_transaction(shipment_id: int, load: bool, file_lock: DatabaseFileLock) -> Iterator[Shipment | None]:
     # BEGIN IMMEDIATE first: the file lock is only ever taken by the database's writer, and its
     # holder needs the database no more once it committed, so the two locks cannot deadlock.
     db.session.connection()
@@ -106,21 +118,21 @@ def _sqlite_shared_transaction(shipment_id: int, file_lock: DatabaseFileLock) ->
     # Released by `_unlock_after_emit` once the commit's events are out, or below on failure.
     db.session.info[_FILE_UNLOCK] = file_lock
     try:
-        yield from _locked_row_transaction(shipment_id)
+        yield from _locked_row_transaction(shipment_id, load)
     finally:
         pending = db.session.info.pop(_FILE_UNLOCK, None)
         if pending is not None:  # no commit happened: the transaction was rolled back
             pending.release()
 
 
-def _postgres_transaction(shipment_id: int) -> Iterator[Shipment]:
+def _postgres_transaction(shipment_id: int, load: bool) -> Iterator[Shipment | None]:
     connection = db.session.connection()
     dbapi_connection = connection.connection.dbapi_connection
     connection.exec_driver_sql("SELECT pg_advisory_lock(%s, %s)", (ADVISORY_NAMESPACE, shipment_id))
     # Released by `_unlock_after_emit` once the commit's events are out, or below on failure.
     db.session.info[_UNLOCK] = (dbapi_connection, shipment_id)
     try:
-        yield from _locked_row_transaction(shipment_id)
+        yield from _locked_row_transaction(shipment_id, load)
     finally:
         pending = db.session.info.pop(_UNLOCK, None)
         if pending is not None:  # no commit happened: the transaction was rolled back
@@ -143,18 +155,22 @@ def _read_in_this_transaction(shipment_id: int) -> Shipment | None:
     return shipment
 
 
-def _locked_row_transaction(shipment_id: int) -> Iterator[Shipment]:
+def _locked_row(shipment_id: int) -> Shipment:
+    sqlite = db.session.get_bind().dialect.name == "sqlite"
+    shipment = (_read_in_this_transaction(shipment_id) if sqlite else None) or db.session.execute(
+        select(Shipment)
+        .where(Shipment.id == shipment_id)
+        .with_for_update(of=Shipment)  # not the eagerly outer-joined owner (PostgreSQL refuses)
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    if shipment is None:
+        raise NotFound("Shipment not found.")
+    return shipment
+
+
+def _locked_row_transaction(shipment_id: int, load: bool) -> Iterator[Shipment | None]:
     try:
-        sqlite = db.session.get_bind().dialect.name == "sqlite"
-        shipment = (_read_in_this_transaction(shipment_id) if sqlite else None) or db.session.execute(
-            select(Shipment)
-            .where(Shipment.id == shipment_id)
-            .with_for_update(of=Shipment)  # not the eagerly outer-joined owner (PostgreSQL refuses)
-            .execution_options(populate_existing=True)
-        ).scalar_one_or_none()
-        if shipment is None:
-            raise NotFound("Shipment not found.")
-        yield shipment
+        yield _locked_row(shipment_id) if load else None
         if current_app.config.get("SOCKETIO_MESSAGE_QUEUE"):
             # Taken from hub.realtime's after-commit emit: `_unlock_after_emit` publishes them.
             db.session.info[_QUEUED_EVENTS] = db.session.info.pop(_PENDING, None) or []
@@ -227,7 +243,7 @@ def _publish_in_queue_order(events: list[tuple[str, dict[str, Any], str]]) -> No
 
 
 def add_message(
-    shipment: Shipment,
+    shipment: Shipment | int,
     author: User | None,
     body: str,
     *,
@@ -235,16 +251,22 @@ def add_message(
     via: str = "web",
     client_id: str | None = None,
 ) -> Message:
-    """Add a message inside an open `shipment_transaction`: next `seq`, rendered body,
-    mentions; the `message` event is emitted after the commit."""
+    """Add a message inside an open `shipment_transaction` or `thread_transaction` (of this
+    shipment, or its id): next `seq`, rendered body, mentions; the `message` event is emitted
+    after the commit."""
+    shipment_id = shipment if isinstance(shipment, int) else shipment.id
     # Every send runs this: a few prepared Core statements instead of the unit of work.
     connection = db.session.connection()
     now = utcnow()
-    seq = connection.execute(_NEXT_SEQ, {"b_shipment": shipment.id, "b_now": now}).scalar_one()
-    set_committed_value(shipment, "last_seq", seq)
-    set_committed_value(shipment, "updated_at", now)
+    seq = connection.execute(_NEXT_SEQ, {"b_shipment": shipment_id, "b_now": now}).scalar()
+    if seq is None:
+        raise NotFound("Shipment not found.")
+    loaded = db.session.identity_map.get(Session.identity_key(Shipment, shipment_id))
+    if loaded is not None:  # keep a shipment this session has read in step with the row
+        set_committed_value(loaded, "last_seq", seq)
+        set_committed_value(loaded, "updated_at", now)
     values = {
-        "shipment_id": shipment.id, "seq": seq, "author_id": author.id if author is not None else None,
+        "shipment_id": shipment_id, "seq": seq, "author_id": author.id if author is not None else None,
         "kind": kind, "body": body, "body_html": render_markdown(body), "client_id": client_id, "via": via,
         "created_at": now, "edited_at": None, "deleted_at": None,
     }
@@ -255,8 +277,8 @@ def add_message(
     db.session.add(message)
     if author is not None:
         # The author has read their own message.
-        connection.execute(_MARK_READ, {"b_shipment": shipment.id, "b_user": author.id, "b_seq": seq})
-    for user_id in _mentioned_user_ids(shipment, body, author):
+        connection.execute(_MARK_READ, {"b_shipment": shipment_id, "b_user": author.id, "b_seq": seq})
+    for user_id in _mentioned_user_ids(shipment_id, body, author):
         db.session.add(MessageMention(message_id=message.id, user_id=user_id))
     message_posted.send(message)
     _emit_message(message)
@@ -330,20 +352,18 @@ def send_message(user: User, shipment_id: int, body: object, client_id: str, via
     `authorized`: the shipment, when the caller has just checked (in this same transaction)
     with `get_shipment_for(user, shipment_id, Action.POST_MESSAGE)`; it is not checked again.
     """
-    if authorized is not None and authorized.id == shipment_id:
-        shipment = authorized
-    else:
-        shipment = get_shipment_for(user, shipment_id, Action.POST_MESSAGE)
+    if authorized is None or authorized.id != shipment_id:
+        authorize_on(user, shipment_id, Action.POST_MESSAGE)
     text = check_message_body(body)
     client_id = check_client_id(client_id)
     try:
-        with shipment_transaction(shipment.id) as locked:
+        with thread_transaction(shipment_id):
             # Checked again under the lock: a resend racing its original is answered the original.
             existing = _message_by_client_id(user, client_id)
             if existing is not None:
                 message, created = existing, False
             else:
-                message, created = add_message(locked, user, text, kind="text", via=via, client_id=client_id), True
+                message, created = add_message(shipment_id, user, text, kind="text", via=via, client_id=client_id), True
     except IntegrityError:
         # The same client_id stored first for another shipment by a concurrent request.
         existing = _message_by_client_id(user, client_id)
@@ -366,12 +386,13 @@ _MESSAGE_ID_BY_CLIENT_ID = select(Message.__table__.c.id).where(
 )
 
 
-def _mentioned_user_ids(shipment: Shipment, body: str, author: User | None) -> list[int]:
+def _mentioned_user_ids(shipment_id: int, body: str, author: User | None) -> list[int]:
     handles = {m.group(1).lower().rstrip(".") for m in _MENTION.finditer(body)}
     if not handles:
         return []
+    shipment = db.session.get(Shipment, shipment_id)
     ids = []
-    for participant in shipment.participants:
+    for participant in shipment.participants if shipment is not None else []:
         local_part = participant.user.email.split("@", 1)[0].lower()
         if local_part in handles and (author is None or participant.user_id != author.id):
             ids.append(participant.user_id)
