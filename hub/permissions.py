@@ -11,7 +11,7 @@ from enum import Enum
 
 from sqlalchemy import Select, bindparam, exists, select
 
-from hub.accounts.models import User
+from hub.accounts.models import Principal, User
 from hub.errors import Forbidden, NotFound
 from hub.extensions import db
 from hub.shipments.models import Shipment, ShipmentParticipant
@@ -43,16 +43,16 @@ _ROLES_FOR: dict[Action, frozenset[str]] = {
 }
 
 
-def is_owner_staff(user: User, shipment: Shipment) -> bool:
+def is_owner_staff(user: Principal, shipment: Shipment) -> bool:
     """Admin or coordinator of the organization that owns the shipment."""
     return _is_staff_of(user, shipment.owner_org_id)
 
 
-def _is_staff_of(user: User, owner_org_id: int) -> bool:
+def _is_staff_of(user: Principal, owner_org_id: int) -> bool:
     return user.is_active and user.is_staff and user.organization_id == owner_org_id
 
 
-def participant_role(user: User, shipment: Shipment) -> str | None:
+def participant_role(user: Principal, shipment: Shipment) -> str | None:
     """The user's role on the shipment, or None."""
     return db.session.execute(  # the session's: it flushes a participant added just before
         _PARTICIPANT_ROLE, {"b_shipment": shipment.id, "b_user": user.id}
@@ -75,7 +75,7 @@ _OWNER_AND_ROLE = (
 )
 
 
-def can(user: User, action: Action, shipment: Shipment) -> bool:
+def can(user: Principal, action: Action, shipment: Shipment) -> bool:
     """Whether `user` may do `action` to `shipment`."""
     if not _signed_in(user):
         return False
@@ -85,7 +85,7 @@ def can(user: User, action: Action, shipment: Shipment) -> bool:
     return role is not None and role in _ROLES_FOR[action]
 
 
-def authorize(user: User, action: Action, shipment: Shipment) -> None:
+def authorize(user: Principal, action: Action, shipment: Shipment) -> None:
     """Raise NotFound when the user may not see the shipment, Forbidden when they may not act."""
     if not _signed_in(user):
         raise NotFound("Shipment not found.")
@@ -94,7 +94,7 @@ def authorize(user: User, action: Action, shipment: Shipment) -> None:
     _check_role(participant_role(user, shipment), action)
 
 
-def authorize_on(user: User, shipment_id: int, action: Action) -> None:
+def authorize_on(user: Principal, shipment_id: int, action: Action) -> None:
     """`authorize` for a shipment known by its id, in one query and without loading it (the
     path of every message sent)."""
     if not _signed_in(user):
@@ -107,7 +107,7 @@ def authorize_on(user: User, shipment_id: int, action: Action) -> None:
     _check_role(row.role, action)
 
 
-def _signed_in(user: User | None) -> bool:
+def _signed_in(user: Principal | None) -> bool:
     return user is not None and getattr(user, "is_authenticated", False) and user.is_active
 
 
@@ -119,7 +119,7 @@ def _check_role(role: str | None, action: Action) -> None:
         raise Forbidden(_forbidden_message(action))
 
 
-def get_shipment_for(user: User, shipment_id: int, action: Action = Action.VIEW) -> Shipment:
+def get_shipment_for(user: Principal, shipment_id: int, action: Action = Action.VIEW) -> Shipment:
     """Load a shipment the user may act on, or raise NotFound / Forbidden."""
     shipment = db.session.get(Shipment, shipment_id)
     if shipment is None:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, String, func
+from sqlalchemy import Boolean, ForeignKey, String, bindparam, func, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -95,7 +96,7 @@ class User(UserMixin, db.Model):
 
     def summary(self) -> dict[str, object]:
         """`{"id", "name", "organization"}` as embedded in messages and lists."""
-        return {"id": self.id, "name": self.name, "organization": self.organization.name}
+        return user_summary(self.id, self.name, self.organization.name)
 
     def to_dict(self) -> dict[str, object]:
         """The user as `GET /api/v1/me` shows it."""
@@ -150,3 +151,58 @@ def normalize_email(value: str) -> str:
 def find_user_by_email(email: str) -> User | None:
     """The user with this email, whatever its case."""
     return db.session.scalar(db.select(User).where(func.lower(User.email) == normalize_email(email)))
+
+
+def user_summary(user_id: int, name: str, organization_name: str) -> dict[str, object]:
+    """A user as embedded in messages and lists: `{"id", "name", "organization"}`."""
+    return {"id": user_id, "name": name, "organization": organization_name}
+
+
+@dataclass(frozen=True)
+class SignedInUser:
+    """What a socket event needs of its user, read afresh for each event in one query
+    (`signed_in_user`) rather than as a `User` with its organization: the permission rules and
+    the thread accept either."""
+
+    id: int
+    name: str
+    role: str
+    organization_id: int
+    organization_name: str
+    active: bool
+
+    is_authenticated = True
+
+    @property
+    def is_active(self) -> bool:
+        """Deactivated users are refused."""
+        return self.active
+
+    @property
+    def is_staff(self) -> bool:
+        """Admins and coordinators of their organization."""
+        return self.role in STAFF_ROLES
+
+    def summary(self) -> dict[str, object]:
+        """As `User.summary`."""
+        return user_summary(self.id, self.name, self.organization_name)
+
+
+_users = User.__table__
+_organizations = Organization.__table__
+_SIGNED_IN_USER = (
+    select(_users.c.id, _users.c.name, _users.c.role, _users.c.organization_id,
+           _organizations.c.name.label("organization_name"), _users.c.active)
+    .select_from(_users.join(_organizations, _organizations.c.id == _users.c.organization_id))
+    .where(_users.c.id == bindparam("b_user"))
+)
+
+
+#: Whom the permission rules and the thread accept: a loaded `User` or a `SignedInUser`.
+Principal = User | SignedInUser
+
+
+def signed_in_user(user_id: int) -> SignedInUser | None:
+    """The user with this id as it is now in the database, or None."""
+    row = db.session.execute(_SIGNED_IN_USER, {"b_user": user_id}).first()
+    return SignedInUser(**row._mapping) if row is not None else None

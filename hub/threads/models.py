@@ -43,15 +43,18 @@ class Message(db.Model):
 
     author: Mapped[User | None] = relationship(lazy="joined")
 
-    def to_dict(self) -> dict[str, object]:
-        """The message object of the API and the socket events."""
+    def to_dict(self, author: dict[str, object] | None = None) -> dict[str, object]:
+        """The message object of the API and the socket events; `author`: the author's summary
+        when the caller has it at hand (else it comes from the `author` relationship)."""
         deleted = self.deleted_at is not None
+        if author is None and self.author_id is not None:
+            author = self.author.summary() if self.author is not None else None
         return {
             "id": self.id,
             "shipment_id": self.shipment_id,
             "seq": self.seq,
             "kind": self.kind,
-            "author": self.author.summary() if self.author is not None else None,
+            "author": author,
             "body": "" if deleted else self.body,
             "body_html": "" if deleted else self.body_html,
             "client_id": self.client_id,

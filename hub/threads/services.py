@@ -38,7 +38,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
-from hub.accounts.models import User
+from hub.accounts.models import Principal, User
 from hub.audit import record_audit
 from hub.database import DatabaseFileLock, database_file_lock, sqlite_transactions_held
 from hub.errors import Forbidden, MalformedRequest, NotFound, ValidationFailed
@@ -244,7 +244,7 @@ def _publish_in_queue_order(events: list[tuple[str, dict[str, Any], str]]) -> No
 
 def add_message(
     shipment: Shipment | int,
-    author: User | None,
+    author: Principal | None,
     body: str,
     *,
     kind: str = "text",
@@ -271,8 +271,11 @@ def add_message(
         "created_at": now, "edited_at": None, "deleted_at": None,
     }
     message_id = connection.execute(_INSERT_MESSAGE, values).inserted_primary_key[0]
-    # Known in full: enter the session as if just loaded, without reading it back.
-    message = Message(id=message_id, author=author, **values)
+    # Known in full: enter the session as if just loaded, without reading it back (a
+    # SignedInUser author is no ORM object: `message.author` loads the User when asked).
+    message = Message(id=message_id, **values)
+    if isinstance(author, User):
+        message.author = author
     make_transient_to_detached(message)
     db.session.add(message)
     if author is not None:
@@ -281,7 +284,7 @@ def add_message(
     for user_id in _mentioned_user_ids(shipment_id, body, author):
         db.session.add(MessageMention(message_id=message.id, user_id=user_id))
     message_posted.send(message)
-    _emit_message(message)
+    _emit_message(message, author.summary() if author is not None else None)
     return message
 
 
@@ -302,8 +305,8 @@ _MARK_READ = (
 )
 
 
-def _emit_message(message: Message) -> None:
-    payload = message.to_dict()
+def _emit_message(message: Message, author: dict[str, object] | None = None) -> None:
+    payload = message.to_dict(author)
     # Kept for `message_object`: after the commit the row is expired and would be read again.
     message.hub_payload = payload  # type: ignore[attr-defined]
     emit_after_commit("message", payload, shipment_room(message.shipment_id))
@@ -344,7 +347,7 @@ def new_client_id() -> str:
     return str(uuid.uuid4())
 
 
-def send_message(user: User, shipment_id: int, body: object, client_id: str, via: str,
+def send_message(user: Principal, shipment_id: int, body: object, client_id: str, via: str,
                  *, authorized: Shipment | None = None) -> tuple[Message, bool]:
     """Post a text message as `user`; answers (message, created). A repeated `client_id` from
     the same author answers the original message and creates nothing.
@@ -373,7 +376,7 @@ def send_message(user: User, shipment_id: int, body: object, client_id: str, via
     return message, created
 
 
-def _message_by_client_id(user: User, client_id: str) -> Message | None:
+def _message_by_client_id(user: Principal, client_id: str) -> Message | None:
     # Asked on every send and almost always answered "none": the cheap id lookup first.
     message_id = db.session.connection().execute(
         _MESSAGE_ID_BY_CLIENT_ID, {"b_author": user.id, "b_client_id": client_id}
@@ -386,7 +389,7 @@ _MESSAGE_ID_BY_CLIENT_ID = select(Message.__table__.c.id).where(
 )
 
 
-def _mentioned_user_ids(shipment_id: int, body: str, author: User | None) -> list[int]:
+def _mentioned_user_ids(shipment_id: int, body: str, author: Principal | None) -> list[int]:
     handles = {m.group(1).lower().rstrip(".") for m in _MENTION.finditer(body)}
     if not handles:
         return []
@@ -508,7 +511,7 @@ def delete_message(user: User, message_id: int) -> Message:
 # --- read state ---------------------------------------------------------------------------
 
 
-def mark_read(user: User, shipment_id: int, seq: object) -> dict[str, int]:
+def mark_read(user: Principal, shipment_id: int, seq: object) -> dict[str, int]:
     """Move the caller's `last_read_seq` forward to `seq` (clamped to the thread's last seq;
     never backwards) and tell the room. Staff who are not participants have no read state.
 

@@ -20,7 +20,7 @@ from flask_login import current_user
 from flask_socketio import ConnectionRefusedError
 from sqlalchemy.exc import OperationalError
 
-from hub.accounts.models import User
+from hub.accounts.models import SignedInUser, User, signed_in_user
 from hub.errors import HubError, MalformedRequest, Unauthorized, ValidationFailed
 from hub.extensions import db, socketio
 from hub.permissions import Action, can, get_shipment_for
@@ -31,10 +31,11 @@ from hub.threads import rooms, services
 _SESSION_USER = "hub_socket_user_id"
 
 
-def _socket_user() -> User:
-    """The user this socket authenticated as at connect, if still active."""
+def _socket_user() -> SignedInUser:
+    """The user this socket authenticated as at connect, if still active (read for every event,
+    so a deactivation or a change of role or organization counts at once)."""
     user_id = session.get(_SESSION_USER)
-    user = db.session.get(User, user_id) if user_id is not None else None
+    user = signed_in_user(user_id) if user_id is not None else None
     if user is None or not user.active:
         raise Unauthorized("Sign in again.")
     return user

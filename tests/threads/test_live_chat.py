@@ -135,3 +135,26 @@ def _csrf(session, url, shipment_id):
 
     page = session.get(f"{url}/shipments/{shipment_id}", timeout=10).text
     return re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+
+
+def test_an_open_socket_acts_as_its_user_is_now(world, live_server, connect):
+    from hub.accounts.models import User
+
+    sid = world.shipment.id
+    li = connect(world.tokens["agent"])
+    assert li.join(sid)["ok"]
+    user = db.session.get(User, world.agent.id)
+    user.name = "Li Wei (Shenzhen)"
+    db.session.commit()
+    sent = li.send(sid, "after the rename")
+    assert sent["message"]["author"] == {"id": world.agent.id, "name": "Li Wei (Shenzhen)",
+                                         "organization": "Shenzhen Agency"}
+
+    user = db.session.get(User, world.agent.id)
+    user.active = False
+    db.session.commit()
+    refused = li.send(sid, "after the deactivation")
+    assert refused["ok"] is False and refused["error"]["code"] == "unauthorized", refused
+    db.session.rollback()
+    assert [m.body for m in db.session.scalars(db.select(Message).where(Message.shipment_id == sid))] == [
+        "after the rename"]
