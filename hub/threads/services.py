@@ -193,9 +193,14 @@ def _locked_row_transaction(shipment_id: int, load: bool) -> Iterator[Shipment |
 
 def _advisory_unlock(dbapi_connection: Any, shipment_id: int) -> None:
     try:
-        with dbapi_connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", (ADVISORY_NAMESPACE, shipment_id))
-        dbapi_connection.commit()
+        # The transaction has ended: in autocommit the unlock is one round trip, not a
+        # BEGIN, the statement and a COMMIT.
+        dbapi_connection.autocommit = True
+        try:
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", (ADVISORY_NAMESPACE, shipment_id))
+        finally:
+            dbapi_connection.autocommit = False
     except Exception:  # noqa: BLE001
         # A connection that cannot unlock must not go back to the pool holding the lock;
         # closing it ends its PostgreSQL session, which releases every lock it holds.
