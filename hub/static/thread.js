@@ -10,6 +10,9 @@
 // - Optimistic send: a message shows at once as "Sending…" and becomes the real one on the ack.
 // - Typing indicator, presence dots, unread divider, read receipts ("Seen by Ana, Kenji"),
 //   @mention autocomplete (searches names and handles, inserts @localpart).
+// - Edit and delete of one's own text messages inside MESSAGE_EDIT_WINDOW_S (boot.edit_window_s)
+//   through PATCH/DELETE /api/v1/messages/<id>; every viewer re-renders the message in place from
+//   the room's `message` event, which is merged by seq keeping the newest version.
 // - Re-dispatches every server event as `hub:socket-event` ({detail: {event, data}}) on document,
 //   for the other panels (milestones, documents) that share this connection.
 (function () {
@@ -42,6 +45,12 @@
   var oldestSeq = null;
   var typingUsers = new Map();    // user id -> {name, until}
   var lastTypingSent = 0;
+  var editWindowMs = (boot.edit_window_s || 0) * 1000;
+  var editors = new Map();        // seq -> {form, area, save, cancel}: an open editor, kept across re-renders
+  var notes = new Map();          // seq -> error text shown under that message, kept across re-renders
+  var busy = new Set();           // seqs with an edit or delete request in flight
+  var clockOffset = null;         // this clock minus the server's (ms), learnt from send acks; null: assume 0
+  var liveUntil = Date.now();     // every change up to about this time has reached us (see catchUpFrom)
 
   // --- rendering -------------------------------------------------------------------------
 
@@ -108,12 +117,95 @@
     if (state) {
       var st = document.createElement("span"); st.className = "state"; st.textContent = state; meta.appendChild(st);
     }
+    if (!state && changeable(m)) meta.appendChild(buildActions(m));
     li.appendChild(meta);
     var body = document.createElement("div"); body.className = "body";
     if (m.deleted_at) { body.textContent = "Message deleted"; }
     else if (m.body_html !== undefined) { body.innerHTML = m.body_html; highlightMentions(body); }
     else { var p = document.createElement("p"); p.textContent = m.body; body.appendChild(p); }
     li.appendChild(body);
+    if (!state && m.seq && notes.has(m.seq)) {
+      var note = document.createElement("p"); note.className = "note"; note.setAttribute("role", "alert");
+      note.textContent = notes.get(m.seq);
+      li.appendChild(note);
+    }
+    return li;
+  }
+
+  function serverNow() { return Date.now() - (clockOffset || 0); }
+
+  function changeable(m) {
+    // Mirrors the server's rule (author, text, not deleted, inside the window, may still post) only
+    // to hide buttons that would surely be refused; the server has the last word either way.
+    return !!(boot.can_post && editWindowMs && m.id && m.seq && m.kind === "text" && m.author &&
+      m.author.id === me.id && !m.deleted_at && serverNow() - Date.parse(m.created_at) < editWindowMs);
+  }
+
+  function buildActions(m) {
+    var box = document.createElement("span"); box.className = "actions";
+    var when = localTime(m.created_at);
+    [["edit", "Edit", "Edit your message of "], ["delete", "Delete", "Delete your message of "]].forEach(function (a) {
+      var b = document.createElement("button");
+      b.type = "button"; b.className = "link"; b.dataset.action = a[0]; b.textContent = a[1];
+      b.setAttribute("aria-label", a[2] + when);
+      b.disabled = busy.has(m.seq);
+      box.appendChild(b);
+    });
+    return box;
+  }
+
+  function version(m) {
+    // Deleting is final and each edit moves edited_at forward, so (deleted, edited_at) orders the
+    // versions of one message. The timestamps carry 0 to 6 fraction digits: padded to compare as text.
+    var t = m.edited_at || "";
+    if (t) {
+      t = t.replace("Z", "");
+      if (t.indexOf(".") === -1) t += ".";
+      t = (t + "000000").slice(0, 26);
+    }
+    return (m.deleted_at ? "1" : "0") + t;
+  }
+
+  function same(a, b) {
+    // Deep equality, not JSON text: the API's JSON (page boot, REST) has sorted keys, the socket's not.
+    if (a === b) return true;
+    if (!a || !b || typeof a !== "object" || typeof b !== "object") return false;
+    var keys = Object.keys(a);
+    return keys.length === Object.keys(b).length && keys.every(function (k) { return same(a[k], b[k]); });
+  }
+
+  function render(m) {
+    // Builds the message's <li> and puts it in place; an open editor moves into the new <li>, and the
+    // keyboard focus stays where it was (on the editor, or on the same button).
+    var old = elements.get(m.seq);
+    var active = document.activeElement;
+    var had = old && active && old.contains(active) ? active : null;
+    var selection = had && had.tagName === "TEXTAREA" ? [had.selectionStart, had.selectionEnd] : null;
+    var li = buildItem(m);
+    var editor = editors.get(m.seq);
+    if (editor) {
+      var actions = li.querySelector(".actions");
+      if (actions) actions.remove();
+      li.replaceChild(editor.form, li.querySelector(".body"));
+    }
+    if (old) list.replaceChild(li, old); else insertInOrder(li, m.seq);
+    elements.set(m.seq, li);
+    if (had && li.contains(had)) {
+      had.focus();
+      if (selection) had.setSelectionRange(selection[0], selection[1]);
+    } else if (had) {
+      var same = had.dataset && had.dataset.action && li.querySelector('[data-action="' + had.dataset.action + '"]');
+      (same && !same.disabled ? same : list).focus({ preventScroll: true });
+    }
+    return li;
+  }
+
+  function refresh(seq) {
+    // Re-renders a held message after a local change (editor, note, busy state).
+    var m = messages.get(seq);
+    if (!m) return null;
+    var li = render(m);
+    renderReceipts();
     return li;
   }
 
@@ -132,24 +224,27 @@
 
   function upsert(m) {
     if (m.shipment_id !== shipmentId) return;
+    var held = messages.get(m.seq);
+    // An edited or deleted message arrives twice at its author (the request's answer and the room's
+    // `message` event, in either order) and again in catch-ups: an older version never replaces a
+    // newer one, and an identical one changes nothing (a re-render would take the focus away).
+    if (held && (version(m) < version(held) || same(m, held))) return;
     var stick = nearBottom();
-    var old = elements.get(m.seq);
-    var li = buildItem(m);
-    if (old) {
-      list.replaceChild(li, old);
+    if (held) {
+      if (m.deleted_at) { editors.delete(m.seq); notes.delete(m.seq); }  // nothing left to edit
     } else {
       var waiting = m.client_id && pending.get(m.client_id);
       if (waiting) { pending.delete(m.client_id); waiting.el.remove(); }
-      insertInOrder(li, m.seq);
     }
     messages.set(m.seq, m);
-    elements.set(m.seq, li);
+    render(m);
     if (oldestSeq === null || m.seq < oldestSeq) oldestSeq = m.seq;
     empty.hidden = true;
-    if (m.author) typingUsers.delete(m.author.id);
+    if (!held && m.author) typingUsers.delete(m.author.id);  // an edit does not say they stopped typing
     renderTyping();
     renderReceipts();
-    if (stick || (m.author && m.author.id === me.id)) scrollToEnd();
+    // Only a new message of one's own pulls the view down; an edit of an earlier one stays put.
+    if (stick || (!held && m.author && m.author.id === me.id)) scrollToEnd();
     markReadSoon();
   }
 
@@ -217,6 +312,7 @@
   });
 
   socket.on("disconnect", function () {
+    if (joined) liveUntil = Date.now();
     joined = false;
     setStatus("offline", "Offline — messages will be sent when the connection returns");
   });
@@ -231,7 +327,7 @@
   });
 
   function joinThread() {
-    socket.timeout(20000).emit("join", { shipment_id: shipmentId, after_seq: highestSeq() }, function (err, answer) {
+    socket.timeout(20000).emit("join", { shipment_id: shipmentId, after_seq: catchUpFrom() }, function (err, answer) {
       if (err) { socket.disconnect().connect(); return; }  // no answer: start over
       if (!answer.ok) { setStatus("offline", answer.error.message); return; }
       answer.messages.forEach(upsert);
@@ -242,6 +338,20 @@
         markReadSoon();
       });
     });
+  }
+
+  function catchUpFrom() {
+    // The join answers what comes after `after_seq`, but a message we hold may have been edited or
+    // deleted while we were away (or between the page's render and this join). That is possible only
+    // inside a message's edit window, so the catch-up starts before the oldest message sent less than
+    // a window (and a minute for clocks) before we lost the live feed; upsert merges the repeats.
+    var from = highestSeq();
+    if (!editWindowMs) return from;
+    var since = liveUntil - (clockOffset || 0) - editWindowMs - 60000;
+    messages.forEach(function (m, s) {
+      if (m.kind === "text" && !m.deleted_at && s - 1 < from && Date.parse(m.created_at) > since) from = s - 1;
+    });
+    return from;
   }
 
   function pageForward() {
@@ -295,12 +405,23 @@
 
   // --- sending -------------------------------------------------------------------------------
 
+  function noteServerTime(iso) {
+    // A first send's ack carries the server's time of that send: this clock now minus it is the
+    // clocks' offset plus the way back, so the smallest one seen is the best guess. It keeps the
+    // Edit/Delete buttons on the server's window when this computer's clock is off.
+    var offset = Date.now() - Date.parse(iso);
+    if (!isNaN(offset) && (clockOffset === null || offset < clockOffset)) clockOffset = offset;
+  }
+
   function sendPending(clientId) {
     var item = pending.get(clientId);
     if (!item || !socket.connected || !joined) return;  // sent on the next (re)connect
+    item.tries = (item.tries || 0) + 1;
+    var first = item.tries === 1;
     socket.timeout(15000).emit("send", { shipment_id: shipmentId, body: item.body, client_id: clientId }, function (err, answer) {
       if (err) return;  // no answer (connection lost): resent with the same client_id after reconnecting
-      if (answer.ok) { upsert(answer.message); return; }
+      // (A resend may be answered with the original of an earlier attempt: its time says nothing.)
+      if (answer.ok) { if (first) noteServerTime(answer.message.created_at); upsert(answer.message); return; }
       item.failed = true;
       var failedEl = buildItem({ kind: "text", author: me, body: item.body, client_id: clientId }, "Not sent: " + answer.error.message);
       failedEl.classList.add("failed");
@@ -421,6 +542,135 @@
     if (e.key === "Escape") { hideMentions(); e.preventDefault(); return true; }
     return false;
   }
+
+  // --- editing and deleting one's own messages ----------------------------------------------
+
+  function csrfToken() {
+    // Cookie-authenticated writes need the page's CSRF token (as documents.js and milestones.js send it).
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.getAttribute("content") : "";
+  }
+
+  function change(m, method, payload) {
+    // PATCH or DELETE /api/v1/messages/<id>: resolves with the message object, rejects with an Error
+    // whose message is the server's (or a network failure's) text, shown under the message.
+    var headers = { Accept: "application/json", "X-CSRFToken": csrfToken() };
+    if (payload) headers["Content-Type"] = "application/json";
+    return fetch(boot.message_url.replace(/\/0$/, "/" + m.id), {
+      method: method, credentials: "same-origin", headers: headers,
+      body: payload ? JSON.stringify(payload) : undefined
+    }).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (answer) {
+        if (response.ok) return answer;
+        throw new Error((answer.error && answer.error.message) || "The hub answered " + response.status + "; try again.");
+      });
+    }, function () {
+      throw new Error("Could not reach the hub; check your connection and try again.");
+    });
+  }
+
+  function openEditor(seq) {
+    var m = messages.get(seq);
+    if (!m || editors.has(seq) || busy.has(seq) || !changeable(m)) return;
+    var form = document.createElement("form"); form.className = "thread-edit"; form.noValidate = true;
+    var label = document.createElement("label"); label.className = "sr-only";
+    label.htmlFor = "thread-edit-" + seq; label.textContent = "Edit your message";
+    var area = document.createElement("textarea");
+    area.id = "thread-edit-" + seq; area.maxLength = boot.max_chars; area.value = m.body;
+    area.rows = Math.min(8, Math.max(2, m.body.split("\n").length));
+    area.setAttribute("aria-describedby", "thread-edit-hint-" + seq);
+    var save = document.createElement("button"); save.type = "submit"; save.className = "primary"; save.textContent = "Save";
+    var cancel = document.createElement("button"); cancel.type = "button"; cancel.textContent = "Cancel";
+    var hint = document.createElement("p"); hint.className = "thread-hint muted"; hint.id = "thread-edit-hint-" + seq;
+    hint.textContent = "Enter saves, Escape cancels, Shift+Enter adds a line.";
+    form.appendChild(label); form.appendChild(area); form.appendChild(save); form.appendChild(cancel); form.appendChild(hint);
+    form.addEventListener("submit", function (e) { e.preventDefault(); saveEdit(seq); });
+    cancel.addEventListener("click", function () { closeEditor(seq); });
+    area.addEventListener("keydown", function (e) {
+      // Like the composer: Enter saves, Shift+Enter is a new line (and Enter while an IME composes).
+      if (e.key === "Escape") { e.preventDefault(); closeEditor(seq); }
+      else if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); saveEdit(seq); }
+    });
+    editors.set(seq, { form: form, area: area, save: save, cancel: cancel });
+    notes.delete(seq);
+    refresh(seq);
+    area.focus();
+    area.setSelectionRange(area.value.length, area.value.length);
+    form.scrollIntoView({ block: "nearest" });
+  }
+
+  function closeEditor(seq) {
+    var editor = editors.get(seq);
+    if (!editor || busy.has(seq)) return;  // not while its save is on the way: its answer decides
+    var hadFocus = editor.form.contains(document.activeElement);
+    editors.delete(seq);
+    notes.delete(seq);
+    var li = refresh(seq);
+    if (hadFocus) ((li && li.querySelector('[data-action="edit"]')) || list).focus();
+  }
+
+  function setEditorBusy(editor, on) {
+    editor.save.disabled = on; editor.cancel.disabled = on; editor.area.readOnly = on;
+  }
+
+  function saveEdit(seq) {
+    var editor = editors.get(seq), m = messages.get(seq);
+    if (!editor || !m || busy.has(seq)) return;
+    if (editor.area.value === m.body) { closeEditor(seq); return; }  // unchanged: no request, no "(edited)"
+    busy.add(seq);
+    setEditorBusy(editor, true);
+    if (notes.delete(seq)) refresh(seq);
+    change(m, "PATCH", { body: editor.area.value }).then(function (answer) {
+      busy.delete(seq);
+      upsert(answer);     // (a no-op when the room's event came first)
+      closeEditor(seq);
+    }, function (err) {
+      // The editor stays open with the text as typed; nothing else changes.
+      busy.delete(seq);
+      setEditorBusy(editor, false);
+      if (!editors.has(seq)) return;  // deleted meanwhile (from another tab): nothing to edit
+      notes.set(seq, err.message);
+      refresh(seq);
+      editor.area.focus();
+    });
+  }
+
+  function deleteMessage(seq) {
+    var m = messages.get(seq);
+    if (!m || busy.has(seq) || !changeable(m)) return;
+    if (!window.confirm("Delete this message? Everyone in the thread will see \u201cMessage deleted\u201d instead.")) return;
+    busy.add(seq);
+    notes.delete(seq);
+    refresh(seq);  // its buttons disabled while the request is on the way
+    change(m, "DELETE").then(function (answer) {
+      busy.delete(seq);
+      upsert(answer);
+      // The focused button went with the message's actions: keep the keyboard in the thread.
+      if (!document.activeElement || document.activeElement === document.body) list.focus({ preventScroll: true });
+    }, function (err) {
+      busy.delete(seq);
+      notes.set(seq, err.message);
+      refresh(seq);
+    });
+  }
+
+  list.addEventListener("click", function (e) {
+    var button = e.target.closest("button[data-action]");
+    var li = button && button.closest(".thread-message");
+    if (!li || !li.dataset.seq) return;
+    if (button.dataset.action === "edit") openEditor(Number(li.dataset.seq));
+    else if (button.dataset.action === "delete") deleteMessage(Number(li.dataset.seq));
+  });
+
+  // The buttons go once the window has passed (an open editor stays: its save gets the server's answer).
+  setInterval(function () {
+    list.querySelectorAll(".thread-message .actions").forEach(function (box) {
+      var m = messages.get(Number(box.closest(".thread-message").dataset.seq));
+      if (m && changeable(m)) return;
+      if (box.contains(document.activeElement)) list.focus({ preventScroll: true });
+      box.remove();
+    });
+  }, 5000);
 
   // --- earlier messages ----------------------------------------------------------------------
 

@@ -134,3 +134,120 @@ def test_two_users_chat_live_on_the_shipment_page(world, live_server, browser):
     finally:
         desk.close()
         phone.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_authors_edit_and_delete_their_own_messages_live(world, live_server, browser):
+    from datetime import UTC, datetime, timedelta
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    sid = world.shipment.id
+    desk = browser.new_context(viewport={"width": 1280, "height": 900})
+    laptop = browser.new_context(viewport={"width": 1024, "height": 800})
+    # Ana's page runs on Playwright's clock (flowing like the real one) so that the end can move it
+    # past the edit window; the server's clock is left alone.
+    desk.clock.install()
+    try:
+        ana = _sign_in(desk, live_server.url, "ana@acme.example", sid)
+        li = _sign_in(laptop, live_server.url, "li.wei@agency.example", sid)
+
+        # Only the author gets Edit and Delete on a message.
+        li.fill("#thread-body", "Customs asked for the packing list")
+        li.press("#thread-body", "Enter")
+        li.wait_for_selector(".thread-message[data-seq='1']:not(.pending) button[data-action=edit]", timeout=10000)
+        ana.wait_for_selector(".thread-message[data-seq='1']:has-text('packing list')", timeout=10000)
+        assert ana.locator(".thread-message[data-seq='1'] button").count() == 0
+
+        mine = ".thread-message[data-seq='2']"
+        editor = f"{mine} .thread-edit textarea"
+        ana.fill("#thread-body", "The container left on *Tuesday*")
+        ana.press("#thread-body", "Enter")
+        ana.wait_for_selector(f"{mine}:not(.pending) button[data-action=edit]", timeout=10000)
+        li.wait_for_selector(f"{mine} em:has-text('Tuesday')", timeout=10000)
+        assert li.locator(f"{mine} button").count() == 0
+        assert ana.get_attribute(f"{mine} button[data-action=edit]", "aria-label").startswith("Edit your message")
+        assert ana.get_attribute(f"{mine} button[data-action=delete]", "aria-label").startswith("Delete your message")
+
+        # Edit opens on the raw body with the focus in it; Escape cancels, sending nothing, and
+        # leaves the focus on Edit, where Enter opens the editor again.
+        ana.click(f"{mine} button[data-action=edit]")
+        assert ana.input_value(editor) == "The container left on *Tuesday*"
+        assert ana.evaluate("document.activeElement.tagName") == "TEXTAREA"
+        ana.keyboard.type(" (draft)")
+        ana.keyboard.press("Escape")
+        ana.wait_for_selector(f"{mine} .thread-edit", state="detached")
+        assert "(draft)" not in ana.inner_text(mine)
+        assert ana.locator(f"{mine} .edited").count() == 0
+        assert ana.evaluate("document.activeElement.dataset.action") == "edit"
+        ana.keyboard.press("Enter")
+        ana.wait_for_selector(editor)
+
+        # An error answer (422, empty body) shows under the message; the editor stays open and
+        # nothing else changes.
+        ana.fill(editor, "   ")
+        ana.press(editor, "Enter")
+        ana.wait_for_selector(f"{mine} .note[role=alert]:has-text('empty')", timeout=10000)
+        assert ana.locator(editor).count() == 1
+        assert ana.input_value(editor) == "   "
+        assert "Tuesday" in li.inner_text(mine)
+        ana.screenshot(path=str(ARTIFACTS / "thread-edit-error.png"), full_page=True)
+
+        # Shift+Enter adds a line, Enter saves: both pages show the new text, "(edited)", in place.
+        ana.fill(editor, "The container left on *Wednesday*")
+        ana.press(editor, "Shift+Enter")
+        ana.keyboard.type("B/L to follow")
+        ana.press(editor, "Enter")
+        for page in (ana, li):
+            page.wait_for_selector(f"{mine} em:has-text('Wednesday')", timeout=10000)
+            page.wait_for_selector(f"{mine} .edited:has-text('(edited)')", timeout=10000)
+            assert "B/L to follow" in page.inner_text(mine)
+            assert "Tuesday" not in page.inner_text("#thread-messages")
+            assert page.eval_on_selector_all(".thread-message", "els => els.map(e => e.dataset.seq)") == ["1", "2"]
+        ana.wait_for_selector(f"{mine} .thread-edit", state="detached")
+        assert ana.locator(f"{mine} .note").count() == 0
+        ana.screenshot(path=str(ARTIFACTS / "thread-edited.png"), full_page=True)
+
+        # Delete asks first: declined, nothing happens.
+        ana.once("dialog", lambda dialog: dialog.dismiss())
+        ana.click(f"{mine} button[data-action=delete]")
+        assert ana.locator(f"{mine}.deleted").count() == 0
+        assert ana.locator(f"{mine} button[data-action=delete]:not([disabled])").count() == 1
+
+        # Confirmed: both pages show the placeholder and the text is gone from both.
+        asked = []
+        ana.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
+        ana.click(f"{mine} button[data-action=delete]")
+        for page in (ana, li):
+            page.wait_for_selector(f"{mine}.deleted .body:has-text('Message deleted')", timeout=10000)
+            text = page.inner_text("#thread-messages")
+            assert "Wednesday" not in text and "Tuesday" not in text and "B/L to follow" not in text
+            assert page.locator(f"{mine} button").count() == 0
+            assert page.locator(mine).count() == 1
+        assert asked and "Delete this message?" in asked[0]
+        li.screenshot(path=str(ARTIFACTS / "thread-deleted.png"), full_page=True)
+
+        # An edit made while Li is offline reaches her with the catch-up when she is back.
+        last = ".thread-message[data-seq='3']"
+        ana.fill("#thread-body", "One more")
+        ana.press("#thread-body", "Enter")
+        li.wait_for_selector(f"{last}:has-text('One more')", timeout=10000)
+        laptop.set_offline(True)
+        li.wait_for_selector("#thread-status[data-state=offline]", timeout=40000)
+        ana.click(f"{last} button[data-action=edit]")
+        ana.fill(f"{last} textarea", "One more, corrected")
+        ana.press(f"{last} textarea", "Enter")
+        ana.wait_for_selector(f"{last} .edited", timeout=10000)
+        laptop.set_offline(False)
+        li.wait_for_selector("#thread-status[data-state=live]", timeout=40000)
+        li.wait_for_selector(f"{last}:has-text('One more, corrected') .edited", timeout=10000)
+        assert li.locator(".thread-message").count() == 3
+
+        # The buttons go once the edit window has passed (Ana's clock jumps past it).
+        assert ana.locator(f"{last} .actions").count() == 1
+        window = ana.evaluate("JSON.parse(document.getElementById('thread-data').textContent).edit_window_s")
+        assert window > 0
+        ana.clock.set_system_time(datetime.now(UTC) + timedelta(seconds=window + 5))
+        ana.wait_for_selector(f"{last} .actions", state="detached", timeout=15000)
+    finally:
+        desk.close()
+        laptop.close()
