@@ -75,6 +75,9 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_time_zone)
+    # Flask-SocketIO keeps an earlier app's message-queue manager in its options when the next
+    # app has none (several apps in one process: tests, tools): each app gets its own setting.
+    socketio.server_options.pop("client_manager", None)
     socketio.init_app(
         app,
         async_mode=app.config.get("SOCKETIO_ASYNC_MODE") or _socketio_async_mode(),

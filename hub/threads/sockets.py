@@ -172,17 +172,12 @@ def on_leave(payload: Any) -> dict[str, Any]:
     return {}
 
 
-_registered = False
-
-
 def register_socket_handlers() -> None:
-    """Attach the handlers to the shared SocketIO object (once; `init_app` re-binds them)."""
-    global _registered
-    if _registered:
-        return
+    """Attach the handlers to the Socket.IO server of the app being created: `init_app` makes
+    a new server for each app, and Flask-SocketIO keeps handlers registered on an existing
+    server for that server only."""
     socketio.on_event("connect", on_connect)
     socketio.on_event("disconnect", on_disconnect)
     for name, handler in (("join", on_join), ("send", on_send), ("typing", on_typing),
                           ("read", on_read), ("leave", on_leave)):
         socketio.on_event(name, handler)
-    _registered = True
