@@ -20,11 +20,11 @@ def register(app: Flask) -> None:
 
     app.register_blueprint(bp)
     # Flask-SocketIO runs every socket event in a request context built from the connection's
-    # request (/socket.io/); with no route there, Flask's URL matching raised NotFound on every
-    # event (WebsocketMismatch for a websocket) and kept it with its traceback: ~45 objects in reference cycles per event, which
-    # kept the garbage collector busy under load (20-35 ms pauses every two seconds). The
-    # Socket.IO middleware answers this path before Flask does, so the view never runs.
-    # Two rules: werkzeug matches a websocket upgrade only against websocket rules.
+    # request (/socket.io/). Without a route there, Flask's URL matching raised NotFound (for a
+    # websocket, WebsocketMismatch) on every event and kept it with its traceback: ~45 objects
+    # in reference cycles per event, which kept the garbage collector busy under load. The
+    # Socket.IO middleware answers this path before Flask does, so the view never runs. Two
+    # rules: werkzeug matches a websocket upgrade only against websocket rules.
     for websocket in (False, True):
         app.add_url_rule("/socket.io/", endpoint=SOCKET_PATH_ENDPOINT, view_func=_answered_by_socketio,
                          methods=["GET"] if websocket else ["GET", "POST"], websocket=websocket,
@@ -33,7 +33,6 @@ def register(app: Flask) -> None:
     rooms.install(app)
     register_panel("threads/_panel.html", 20)
     app.add_template_global(thread_page_context, "thread_page_context")
-
 
 
 def _answered_by_socketio() -> NoReturn:
