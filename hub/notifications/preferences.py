@@ -71,7 +71,8 @@ def preferences_from_rows(
 ) -> dict[int, tuple[str, list[str]]]:
     """The effective (level, muted codes) of each (user id, account role) in `people`, from
     their preference rows `(user_id, shipment_id, level, muted_milestones)` on one shipment
-    (shipment rows and default rows, lowest id first); None stands for no row at all."""
+    (shipment rows and default rows, lowest id first); a row with a NULL level (an outer join
+    finding none) counts as no row."""
     # The first row (lowest id) of each (user, scope) wins, as in `_row`.
     first: dict[tuple[int, bool], tuple[str, list[str]]] = {}
     for row in rows:
