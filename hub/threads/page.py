@@ -40,4 +40,8 @@ def thread_page_context(user: User, shipment: Shipment) -> dict[str, Any]:
         ],
         "max_chars": current_app.config["MESSAGE_MAX_CHARS"],
         "messages_url": url_for("threads_api.list_messages", shipment_id=shipment.id),
+        # Edits and deletions of one's own messages: the window, and the message URL ending in
+        # /0, where the script puts the message id.
+        "edit_window_s": current_app.config["MESSAGE_EDIT_WINDOW_S"],
+        "message_url": url_for("threads_api.edit_message", message_id=0),
     }
