@@ -50,22 +50,6 @@ def effective_preference(user: User, shipment_id: int) -> tuple[str, list[str]]:
     return row.level, list(row.muted_milestones or [])
 
 
-def effective_preferences(users: list[User], shipment_id: int) -> dict[int, tuple[str, list[str]]]:
-    """`effective_preference` of many users on one shipment, by user id, in one query."""
-    if not users:
-        return {}
-    rows = db.session.execute(
-        select(NotificationPreference.user_id, NotificationPreference.shipment_id,
-               NotificationPreference.level, NotificationPreference.muted_milestones)
-        .where(
-            NotificationPreference.user_id.in_({user.id for user in users}),
-            (NotificationPreference.shipment_id == shipment_id) | NotificationPreference.shipment_id.is_(None),
-        )
-        .order_by(NotificationPreference.id)
-    )
-    return preferences_from_rows([(user.id, user.role) for user in users], rows)
-
-
 def preferences_from_rows(
     people: list[tuple[int, str]], rows: Iterable[Any]
 ) -> dict[int, tuple[str, list[str]]]:

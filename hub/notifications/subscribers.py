@@ -15,7 +15,7 @@ from hub.accounts.models import User
 from hub.extensions import db
 from hub.notifications.models import NotificationPreference, PendingDigest
 from hub.notifications.outbox import queue_email
-from hub.notifications.preferences import effective_preferences, preferences_from_rows, wants, wants_with
+from hub.notifications.preferences import preferences_from_rows, wants, wants_with
 from hub.shipments.models import Shipment, ShipmentParticipant
 from hub.signals import document_requested, document_reviewed, message_posted, milestone_recorded
 from hub.threads.models import Message, MessageMention
@@ -26,17 +26,21 @@ def recipients(shipment: Shipment, actor: User | None, what: str, milestone_code
     """The shipment's active participants who want this sort of email, never the actor.
     (Pending invitees are inactive until they accept; suppressed addresses get a row marked
     `suppressed` by `queue_email`.)"""
-    candidates = _candidates(shipment, actor)
-    preferences = effective_preferences(candidates, shipment.id)
-    return [user for user in candidates if wants_with(preferences[user.id], what, milestone_code)]
+    preferences = participant_preferences(shipment.id, actor.id if actor is not None else None)
+    wanted = [user_id for user_id, preference in preferences.items() if wants_with(preference, what, milestone_code)]
+    if not wanted:
+        return []
+    return list(db.session.scalars(select(User).where(User.id.in_(wanted)).order_by(User.id)))
 
 
-def _candidates(shipment: Shipment, actor: User | None) -> list[User]:
-    """The shipment's active participants but the actor (their preferences not yet asked)."""
-    return [
-        participant.user for participant in shipment.participants
-        if participant.user.active and (actor is None or participant.user_id != actor.id)
-    ]
+def participant_preferences(shipment_id: int, actor_id: int | None) -> dict[int, tuple[str, list[str]]]:
+    """(level, muted milestone codes) of each active participant of the shipment but the actor,
+    by user id, in one statement (every message sent asks it)."""
+    rows = db.session.execute(  # the session's: it flushes a participant added just before
+        _PARTICIPANTS_WITH_PREFERENCES, {"b_shipment": shipment_id, "b_author": actor_id or 0}
+    ).all()
+    people = list({row.person_id: row.person_role for row in rows}.items())
+    return preferences_from_rows(people, rows)
 
 
 def _queue(kind: str, user: User, shipment: Shipment, context: dict[str, Any]) -> None:
@@ -58,13 +62,8 @@ def on_message_posted(message: Message, **_: Any) -> None:
     digest due DIGEST_DELAY_S after their oldest unread message."""
     if message.kind != "text":
         return
-    author_id = message.author_id if message.author_id is not None else 0
-    # Every send runs this: one statement answers who is on the thread and what they want.
-    rows = db.session.connection().execute(
-        _PARTICIPANTS_WITH_PREFERENCES, {"b_shipment": message.shipment_id, "b_author": author_id}
-    ).all()
-    people = list({row.person_id: row.person_role for row in rows}.items())
-    preferences = preferences_from_rows(people, rows)
+    # One lookup serves both the mention emails and the digests.
+    preferences = participant_preferences(message.shipment_id, message.author_id)
     # A body without "@" mentions nobody (see hub.threads.services), so nothing to read.
     mentioned_ids = set(db.session.scalars(
         select(MessageMention.user_id).where(MessageMention.message_id == message.id)
@@ -76,7 +75,7 @@ def on_message_posted(message: Message, **_: Any) -> None:
                 and wants_with(preferences[user_id], "direct"):
             _queue("mention", user, shipment, {"message": message, "author": message.author})
     due = message.created_at + timedelta(seconds=current_app.config["DIGEST_DELAY_S"])
-    _upsert_digests([user_id for user_id, _role in people if wants_with(preferences[user_id], "digest")],
+    _upsert_digests([user_id for user_id, preference in preferences.items() if wants_with(preference, "digest")],
                     message.shipment_id, due)
 
 
