@@ -194,8 +194,8 @@
       had.focus();
       if (selection) had.setSelectionRange(selection[0], selection[1]);
     } else if (had) {
-      var same = had.dataset && had.dataset.action && li.querySelector('[data-action="' + had.dataset.action + '"]');
-      (same && !same.disabled ? same : list).focus({ preventScroll: true });
+      var twin = had.dataset && had.dataset.action && li.querySelector('[data-action="' + had.dataset.action + '"]');
+      (twin && !twin.disabled ? twin : list).focus({ preventScroll: true });
     }
     return li;
   }
