@@ -190,9 +190,12 @@ class SignedInUser:
 
 _users = User.__table__
 _organizations = Organization.__table__
+#: The columns a SignedInUser is made of, named as its fields (also read by
+#: `hub.permissions.signed_in_user_authorized_on`).
+SIGNED_IN_USER_COLUMNS = (_users.c.id, _users.c.name, _users.c.role, _users.c.organization_id,
+                          _organizations.c.name.label("organization_name"), _users.c.active)
 _SIGNED_IN_USER = (
-    select(_users.c.id, _users.c.name, _users.c.role, _users.c.organization_id,
-           _organizations.c.name.label("organization_name"), _users.c.active)
+    select(*SIGNED_IN_USER_COLUMNS)
     .select_from(_users.join(_organizations, _organizations.c.id == _users.c.organization_id))
     .where(_users.c.id == bindparam("b_user"))
 )

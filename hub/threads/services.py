@@ -353,14 +353,15 @@ def new_client_id() -> str:
 
 
 def send_message(user: Principal, shipment_id: int, body: object, client_id: str, via: str,
-                 *, authorized: Shipment | None = None) -> tuple[Message, bool]:
+                 *, authorized: bool = False) -> tuple[Message, bool]:
     """Post a text message as `user`; answers (message, created). A repeated `client_id` from
     the same author answers the original message and creates nothing.
 
-    `authorized`: the shipment, when the caller has just checked (in this same transaction)
-    with `get_shipment_for(user, shipment_id, Action.POST_MESSAGE)`; it is not checked again.
+    `authorized`: the caller has just checked, in this same transaction, that `user` may
+    `Action.POST_MESSAGE` on this shipment (`get_shipment_for`, `signed_in_user_authorized_on`);
+    it is not checked again.
     """
-    if authorized is None or authorized.id != shipment_id:
+    if not authorized:
         authorize_on(user, shipment_id, Action.POST_MESSAGE)
     text = check_message_body(body)
     client_id = check_client_id(client_id)

@@ -155,6 +155,7 @@ def test_an_open_socket_acts_as_its_user_is_now(world, live_server, connect):
     db.session.commit()
     refused = li.send(sid, "after the deactivation")
     assert refused["ok"] is False and refused["error"]["code"] == "unauthorized", refused
+    assert li.call("typing", {"shipment_id": sid})["error"]["code"] == "unauthorized"
     db.session.rollback()
     assert [m.body for m in db.session.scalars(db.select(Message).where(Message.shipment_id == sid))] == [
         "after the rename"]

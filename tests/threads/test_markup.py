@@ -11,10 +11,7 @@ from hub.threads import markup
 
 def _parsed(body: str) -> str:
     """The full path: Markdown parser, then the sanitizer (what every body went through)."""
-    return markup.nh3.clean(
-        markup._markdown.render(body), tags=markup._ALLOWED_TAGS, attributes=markup._ALLOWED_ATTRIBUTES,
-        url_schemes={"http", "https", "mailto"}, link_rel="noopener noreferrer nofollow",
-    ).strip()
+    return markup._sanitizer.clean(markup._markdown.render(body)).strip()
 
 
 PLAIN = ["Hello", "Container is at the port, ETA Tuesday.", "ping @li.wei: ok?", "Now 50% done; see /docs!",
