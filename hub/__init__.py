@@ -65,6 +65,7 @@ def _init_extensions(app: Flask) -> None:
     from hub.database import configure_engine
     from hub.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
     from hub.i18n import select_locale, select_time_zone
+    from hub.realtime import SocketSessionInterface
     from hub.security import init_security
 
     db.init_app(app)
@@ -78,6 +79,7 @@ def _init_extensions(app: Flask) -> None:
     # Flask-SocketIO keeps an earlier app's message-queue manager in its options when the next
     # app has none (several apps in one process: tests, tools): each app gets its own setting.
     socketio.server_options.pop("client_manager", None)
+    app.session_interface = SocketSessionInterface()
     socketio.init_app(
         app,
         async_mode=app.config.get("SOCKETIO_ASYNC_MODE") or _socketio_async_mode(),

@@ -4,13 +4,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
+from flask import Flask, Request, current_app
+from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from hub.extensions import db, socketio
 
 _PENDING = "hub_pending_events"
+#: Where Flask-SocketIO keeps a socket's own session (a copy of the cookie session at connect).
+_SOCKET_SESSION = "saved_session"
+
+
+class SocketSessionInterface(SecureCookieSessionInterface):
+    """The cookie session, except for a Socket.IO event: Flask-SocketIO gives each event its
+    socket's own session instead, so the cookie need not be verified again for every event."""
+
+    def open_session(self, app: Flask, request: Request) -> SessionMixin | None:
+        """The socket's session when there is one, else the signed cookie's."""
+        socket_session = request.environ.get(_SOCKET_SESSION)
+        if socket_session is not None:
+            return socket_session
+        return super().open_session(app, request)
 
 
 def shipment_room(shipment_id: int) -> str:
