@@ -33,7 +33,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import bindparam, event, insert, inspect, select, update
+from sqlalchemy import bindparam, event, exists, insert, inspect, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
@@ -260,22 +260,37 @@ def add_message(
     shipment, or its id): next `seq`, rendered body, mentions; the `message` event is emitted
     after the commit."""
     shipment_id = shipment if isinstance(shipment, int) else shipment.id
+    values = _message_values(shipment_id, author, body, kind, via, client_id)
     # Every send runs this: a few prepared Core statements instead of the unit of work.
     connection = db.session.connection()
-    now = utcnow()
-    seq = connection.execute(_NEXT_SEQ, {"b_shipment": shipment_id, "b_now": now}).scalar()
+    seq = connection.execute(_NEXT_SEQ, {"b_shipment": shipment_id, "b_now": values["created_at"]}).scalar()
     if seq is None:
         raise NotFound("Shipment not found.")
-    loaded = db.session.identity_map.get(Session.identity_key(Shipment, shipment_id))
-    if loaded is not None:  # keep a shipment this session has read in step with the row
-        set_committed_value(loaded, "last_seq", seq)
-        set_committed_value(loaded, "updated_at", now)
-    values = {
-        "shipment_id": shipment_id, "seq": seq, "author_id": author.id if author is not None else None,
-        "kind": kind, "body": body, "body_html": render_markdown(body), "client_id": client_id, "via": via,
-        "created_at": now, "edited_at": None, "deleted_at": None,
-    }
+    values["seq"] = seq
     message_id = connection.execute(_INSERT_MESSAGE, values).inserted_primary_key[0]
+    if author is not None:
+        # The author has read their own message.
+        connection.execute(_MARK_READ, {"b_shipment": shipment_id, "b_user": author.id, "b_seq": seq})
+    return _message_written(message_id, values, author)
+
+
+def _message_values(shipment_id: int, author: Principal | None, body: str, kind: str, via: str,
+                    client_id: str | None) -> dict[str, Any]:
+    """The new message's row but its `seq`."""
+    return {
+        "shipment_id": shipment_id, "author_id": author.id if author is not None else None,
+        "kind": kind, "body": body, "body_html": render_markdown(body), "client_id": client_id, "via": via,
+        "created_at": utcnow(), "edited_at": None, "deleted_at": None,
+    }
+
+
+def _message_written(message_id: int, values: dict[str, Any], author: Principal | None) -> Message:
+    """A message row just written (with its seq, the shipment's counter and the author's read
+    mark): into the session, mentions, the signal, and its event once committed."""
+    loaded = db.session.identity_map.get(Session.identity_key(Shipment, values["shipment_id"]))
+    if loaded is not None:  # keep a shipment this session has read in step with the row
+        set_committed_value(loaded, "last_seq", values["seq"])
+        set_committed_value(loaded, "updated_at", values["created_at"])
     # Known in full: enter the session as if just loaded, without reading it back (a
     # SignedInUser author is no ORM object: `message.author` loads the User when asked).
     message = Message(id=message_id, **values)
@@ -283,14 +298,26 @@ def add_message(
         message.author = author
     make_transient_to_detached(message)
     db.session.add(message)
-    if author is not None:
-        # The author has read their own message.
-        connection.execute(_MARK_READ, {"b_shipment": shipment_id, "b_user": author.id, "b_seq": seq})
-    for user_id in _mentioned_user_ids(shipment_id, body, author):
+    for user_id in _mentioned_user_ids(values["shipment_id"], values["body"], author):
         db.session.add(MessageMention(message_id=message.id, user_id=user_id))
     message_posted.send(message)
     _emit_message(message, author.summary() if author is not None else None)
     return message
+
+
+def _send_once_postgresql(shipment_id: int, author: Principal, body: str, via: str,
+                          client_id: str) -> tuple[Message, bool]:
+    """`send_message`'s transaction on PostgreSQL: the repeat check, the next seq, the row and
+    the author's read mark in one statement (one round trip instead of four)."""
+    values = _message_values(shipment_id, author, body, "text", via, client_id)
+    parameters = {f"b_{name}": values[name] for name in _SEND_ONCE_COLUMNS}
+    row = db.session.connection().execute(_SEND_ONCE, parameters).one()
+    if row.existing_id is not None:
+        return db.session.get_one(Message, row.existing_id), False
+    if row.id is None:
+        raise NotFound("Shipment not found.")
+    values["seq"] = row.seq
+    return _message_written(row.id, values, author), True
 
 
 _shipments = Shipment.__table__
@@ -309,6 +336,53 @@ _MARK_READ = (
     .values(last_read_seq=bindparam("b_seq"))
 )
 
+
+
+def _send_once_statement() -> Any:
+    """The one statement of `_send_once_postgresql`. Its data-modifying CTEs all run, in one
+    snapshot, under the shipment's advisory lock: no other send of this shipment is between
+    the repeat check and the insert; a repeat writes nothing (the counter is not advanced)."""
+    messages = Message.__table__
+    existing = (
+        select(messages.c.id)
+        .where(messages.c.author_id == bindparam("b_author_id"), messages.c.client_id == bindparam("b_client_id"))
+        .cte("existing")
+    )
+    next_seq = (
+        update(_shipments)
+        .where(_shipments.c.id == bindparam("b_shipment_id"), ~exists(select(existing.c.id)))
+        .values(last_seq=_shipments.c.last_seq + 1, updated_at=bindparam("b_created_at", type_=messages.c.created_at.type))
+        .returning(_shipments.c.last_seq)
+        .cte("next_seq")
+    )
+    posted = (
+        insert(messages)
+        .from_select(
+            [*_SEND_ONCE_COLUMNS, "seq"],
+            # Typed: the driver then casts each parameter to its column's type. (Named unlike any
+            # column: SQLAlchemy takes a parameter named as a column for that column's value.)
+            select(*(bindparam(f"b_{name}", type_=messages.c[name].type) for name in _SEND_ONCE_COLUMNS),
+                   next_seq.c.last_seq),
+        )
+        .returning(messages.c.id, messages.c.seq)
+        .cte("posted")
+    )
+    read_mark = (
+        update(_participants)
+        .where(_participants.c.shipment_id == bindparam("b_shipment_id"),
+               _participants.c.user_id == bindparam("b_author_id"), _participants.c.last_read_seq < posted.c.seq)
+        .values(last_read_seq=posted.c.seq)
+        .cte("read_mark")
+    )
+    return select(
+        select(existing.c.id).scalar_subquery().label("existing_id"),
+        select(posted.c.id).scalar_subquery().label("id"),
+        select(posted.c.seq).scalar_subquery().label("seq"),
+    ).add_cte(read_mark)
+
+
+_SEND_ONCE_COLUMNS = ("shipment_id", "author_id", "kind", "body", "body_html", "client_id", "via", "created_at")
+_SEND_ONCE = _send_once_statement()
 
 def _emit_message(message: Message, author: dict[str, object] | None = None) -> None:
     payload = message.to_dict(author)
@@ -368,8 +442,9 @@ def send_message(user: Principal, shipment_id: int, body: object, client_id: str
     try:
         with thread_transaction(shipment_id):
             # Checked again under the lock: a resend racing its original is answered the original.
-            existing = _message_by_client_id(user, client_id)
-            if existing is not None:
+            if db.session.get_bind().dialect.name == "postgresql":
+                message, created = _send_once_postgresql(shipment_id, user, text, via, client_id)
+            elif (existing := _message_by_client_id(user, client_id)) is not None:
                 message, created = existing, False
             else:
                 message, created = add_message(shipment_id, user, text, kind="text", via=via, client_id=client_id), True
