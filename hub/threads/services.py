@@ -441,15 +441,15 @@ def send_message(user: Principal, shipment_id: int, body: object, client_id: str
     client_id = check_client_id(client_id)
     try:
         with thread_transaction(shipment_id):
-            # Checked again under the lock: a resend racing its original is answered the original.
             if db.session.get_bind().dialect.name == "postgresql":
+                # Checked under the lock, in the statement that writes: a repeat writes nothing.
                 message, created = _send_once_postgresql(shipment_id, user, text, via, client_id)
-            elif (existing := _message_by_client_id(user, client_id)) is not None:
-                message, created = existing, False
             else:
+                # A repeat (a client's retry) is rare: the messages' unique (author, client_id)
+                # refuses it, the transaction rolls back (its seq too) and it is answered below.
                 message, created = add_message(shipment_id, user, text, kind="text", via=via, client_id=client_id), True
     except IntegrityError:
-        # The same client_id stored first for another shipment by a concurrent request.
+        # A repeat: the original may be in another shipment, or stored first by a concurrent request.
         existing = _message_by_client_id(user, client_id)
         if existing is None:
             raise
