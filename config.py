@@ -73,6 +73,11 @@ class Config:
     def __init__(self) -> None:
         self.SECRET_KEY: str | None = _str("SECRET_KEY")
         self.DATABASE_URL: str | None = _str("DATABASE_URL")
+        # PostgreSQL connections kept open per server process. Under gevent every event in
+        # flight holds one; a pool smaller than the peaks makes the extra ("overflow")
+        # connections open and close all the time, a new PostgreSQL backend each.
+        self.DATABASE_POOL_SIZE: int = _int("DATABASE_POOL_SIZE", 40)
+        self.DATABASE_MAX_OVERFLOW: int = _int("DATABASE_MAX_OVERFLOW", 10)
         self.PUBLIC_BASE_URL: str = (_str("PUBLIC_BASE_URL", "http://127.0.0.1:5000") or "").rstrip("/")
         self.SOCKETIO_MESSAGE_QUEUE: str | None = _str("SOCKETIO_MESSAGE_QUEUE")
         self.UPLOAD_DIR: str | None = _str("UPLOAD_DIR")
@@ -123,6 +128,9 @@ class Config:
         if not self.UPLOAD_DIR:
             self.UPLOAD_DIR = str(instance_path / "uploads")
         self.SQLALCHEMY_DATABASE_URI = normalize_database_url(self.DATABASE_URL)
+        if self.SQLALCHEMY_DATABASE_URI.startswith("postgresql"):
+            self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_size": self.DATABASE_POOL_SIZE,
+                                              "max_overflow": self.DATABASE_MAX_OVERFLOW}
         self.MAX_CONTENT_LENGTH = self.MAX_UPLOAD_MB * 1024 * 1024 + 64 * 1024
         if self.STORAGE_BACKEND not in ("local", "s3"):
             raise ConfigError(f"STORAGE_BACKEND must be 'local' or 's3', got {self.STORAGE_BACKEND!r}")

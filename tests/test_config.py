@@ -155,3 +155,22 @@ def test_the_cli_refuses_to_start_in_production_naming_the_missing_settings(tmp_
     assert "DATABASE_URL" in result.stderr and "PUBLIC_BASE_URL" in result.stderr
     assert "SECRET_KEY" not in result.stderr.split("missing:")[-1]
     assert os.environ.get("HUB_ENV") != "production"  # the test process is untouched
+
+
+def test_the_postgresql_pool_holds_a_gevent_servers_peaks_and_is_configurable(clean_env, tmp_path):
+    from hub import create_app
+    from hub.extensions import db
+
+    clean_env.setenv("HUB_INSTANCE_PATH", str(tmp_path))
+    clean_env.setenv("DATABASE_URL", "postgresql://hub@127.0.0.1:1/none")  # never connected to
+    clean_env.setenv("DATABASE_MAX_OVERFLOW", "3")
+    app = create_app()
+    with app.app_context():
+        assert (db.engine.pool.size(), db.engine.pool._max_overflow) == (40, 3)
+        db.engine.dispose()
+    clean_env.setenv("DATABASE_POOL_SIZE", "7")
+    assert finalized("development", tmp_path).SQLALCHEMY_ENGINE_OPTIONS == {"pool_size": 7, "max_overflow": 3}
+    # SQLite keeps SQLAlchemy's own pool: its statements never yield to other greenlets, so few
+    # connections are out at once.
+    clean_env.delenv("DATABASE_URL")
+    assert not hasattr(finalized("development", tmp_path), "SQLALCHEMY_ENGINE_OPTIONS")
