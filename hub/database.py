@@ -6,12 +6,13 @@ import fcntl
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 
 # One SQLite transaction at a time in this process: under gevent, a greenlet waiting in
 # SQLite's busy handler would block the event loop and so the greenlet holding the lock.
@@ -29,13 +30,25 @@ def sqlite_transactions_held() -> Iterator[None]:
         yield
 
 
+def _in_short_sleeps(attempt: Callable[[], bool], timeout_s: float) -> bool:
+    """Call `attempt` until it succeeds, sleeping 0.2 ms growing to 5 ms in between (gevent's
+    sleep when monkey-patched: the worker serves its other sockets); False after `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
+    pause = 0.0002
+    while not attempt():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(pause)
+        pause = min(pause * 2, 0.005)
+    return True
+
+
 class DatabaseFileLock:
     """An exclusive `flock` on a file next to a SQLite database, shared by every process that
     opens the database: a second process's transaction waits on it, not only on the database's
     own write lock, which COMMIT releases too early for some work (the thread's emit).
 
-    One per process (the descriptor is reopened after a fork); `acquire` polls with short sleeps
-    so a gevent worker keeps serving its other sockets meanwhile.
+    One per process (the descriptor is reopened after a fork); `acquire` polls in short sleeps.
     """
 
     def __init__(self, path: str) -> None:
@@ -52,17 +65,16 @@ class DatabaseFileLock:
     def acquire(self, timeout_s: float = 30.0) -> None:
         """Wait for the lock (at most `timeout_s`, like SQLite's busy timeout)."""
         fd = self._descriptor()
-        deadline = time.monotonic() + timeout_s
-        pause = 0.0002
-        while True:
+
+        def attempt() -> bool:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return
+                return True
             except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"{self.path} stayed locked for {timeout_s:.0f} s") from None
-                time.sleep(pause)
-                pause = min(pause * 2, 0.005)
+                return False
+
+        if not _in_short_sleeps(attempt, timeout_s):
+            raise TimeoutError(f"{self.path} stayed locked for {timeout_s:.0f} s")
 
     def release(self) -> None:
         """Let the next process in."""
@@ -88,6 +100,32 @@ def database_file_lock(engine: Engine) -> DatabaseFileLock | None:
         return lock
 
 
+_BUSY_TIMEOUT_MS = 30_000
+
+
+def _begin_immediate(connection: Any) -> None:
+    """BEGIN IMMEDIATE, waiting for another process's write lock in short sleeps of our own:
+    SQLite's busy handler sleeps in C (1 ms, growing to 100 ms), which under gevent freezes the
+    whole worker, every socket of it, while another process writes."""
+    cursor = connection.connection.dbapi_connection.cursor()
+    cursor.execute("PRAGMA busy_timeout=0")
+    try:
+        def attempt() -> bool:
+            try:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+                return True
+            except OperationalError as exc:
+                if "locked" not in str(exc.orig):
+                    raise
+                return False
+
+        if not _in_short_sleeps(attempt, _BUSY_TIMEOUT_MS / 1000):
+            connection.exec_driver_sql("BEGIN IMMEDIATE")  # one last try: its error says why
+    finally:
+        cursor.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
+        cursor.close()
+
+
 def configure_engine(engine: Engine) -> None:
     """Install the per-dialect connection hooks."""
     if engine.dialect.name != "sqlite":
@@ -99,7 +137,7 @@ def configure_engine(engine: Engine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
         if engine.url.database not in (None, "", ":memory:"):
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
@@ -115,7 +153,7 @@ def configure_engine(engine: Engine) -> None:
         connection.info["hub_sqlite_locked"] = True
         try:
             # Writers queue on the database lock at BEGIN instead of failing at their first write.
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            _begin_immediate(connection)
         except Exception:
             _release(connection)
             raise
