@@ -337,7 +337,6 @@ _MARK_READ = (
 )
 
 
-
 def _send_once_statement() -> Any:
     """The one statement of `_send_once_postgresql`. Its data-modifying CTEs all run, in one
     snapshot, under the shipment's advisory lock: no other send of this shipment is between
@@ -383,6 +382,7 @@ def _send_once_statement() -> Any:
 
 _SEND_ONCE_COLUMNS = ("shipment_id", "author_id", "kind", "body", "body_html", "client_id", "via", "created_at")
 _SEND_ONCE = _send_once_statement()
+
 
 def _emit_message(message: Message, author: dict[str, object] | None = None) -> None:
     payload = message.to_dict(author)
