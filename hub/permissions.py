@@ -7,6 +7,7 @@ A shipment the user may not see is reported as not found, never forbidden.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import Enum
 
 from sqlalchemy import Select, bindparam, exists, select
@@ -89,9 +90,7 @@ def authorize(user: Principal, action: Action, shipment: Shipment) -> None:
     """Raise NotFound when the user may not see the shipment, Forbidden when they may not act."""
     if not _signed_in(user):
         raise NotFound("Shipment not found.")
-    if is_owner_staff(user, shipment):
-        return
-    _check_role(participant_role(user, shipment), action)
+    _decide(user, shipment.owner_org_id, lambda: participant_role(user, shipment), action)
 
 
 def authorize_on(user: Principal, shipment_id: int, action: Action) -> None:
@@ -102,9 +101,7 @@ def authorize_on(user: Principal, shipment_id: int, action: Action) -> None:
     row = db.session.execute(_OWNER_AND_ROLE, {"b_shipment": shipment_id, "b_user": user.id}).first()
     if row is None:
         raise NotFound("Shipment not found.")
-    if _is_staff_of(user, row.owner_org_id):
-        return
-    _check_role(row.role, action)
+    _decide(user, row.owner_org_id, lambda: row.role, action)
 
 
 _users = User.__table__
@@ -132,13 +129,20 @@ def signed_in_user_authorized_on(user_id: int, shipment_id: int, action: Action)
     user = SignedInUser(**{column.name: values[column.name] for column in SIGNED_IN_USER_COLUMNS})
     if row.owner_org_id is None:
         raise NotFound("Shipment not found.")
-    if not _is_staff_of(user, row.owner_org_id):
-        _check_role(row.participant_role, action)
+    _decide(user, row.owner_org_id, lambda: row.participant_role, action)
     return user
 
 
 def _signed_in(user: Principal | None) -> bool:
     return user is not None and getattr(user, "is_authenticated", False) and user.is_active
+
+
+def _decide(user: Principal, owner_org_id: int, role: Callable[[], str | None], action: Action) -> None:
+    """The rule of `authorize`, whichever way the facts were read: staff of the owner may do
+    everything; anyone else acts by their participant role (asked for only then)."""
+    if _is_staff_of(user, owner_org_id):
+        return
+    _check_role(role(), action)
 
 
 def _check_role(role: str | None, action: Action) -> None:
