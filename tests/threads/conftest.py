@@ -30,6 +30,7 @@ class ThreadClient:
         self.headers = headers or {}
         self.transports = transports or ["websocket"]
         self.sio = socketio.Client(reconnection=False)
+        self._handle_messages_in_wire_order()
         self.lock = threading.Lock()
         self.messages: dict[int, dict[int, dict[str, Any]]] = {}
         self.arrivals: list[int] = []  # seq of each live `message` event, in arrival order
@@ -38,6 +39,20 @@ class ThreadClient:
         for name in ("typing", "read", "presence"):
             self.sio.on(name, self._recorder(name))
         self.sio.on("message", self._on_message)
+
+    def _handle_messages_in_wire_order(self) -> None:
+        """The threaded Engine.IO client hands each incoming packet to a new thread, so two
+        events could reach their handlers in the opposite order to the wire's. Handle them in
+        the reader thread, one after the other, as a browser does: `arrivals` is the wire order."""
+        eio = self.sio.eio
+        trigger = eio._trigger_event
+
+        def in_wire_order(event: str, *args: Any, **kwargs: Any) -> Any:
+            if event == "message":
+                kwargs["run_async"] = False
+            return trigger(event, *args, **kwargs)
+
+        eio._trigger_event = in_wire_order
 
     def _recorder(self, name: str) -> Callable[[Any], None]:
         def record(data: Any) -> None:
