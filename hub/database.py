@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import fcntl
 import os
+import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections import namedtuple
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.engine import Connection, Dialect, Engine
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql import Executable
 
 # One SQLite transaction at a time in this process: under gevent, a greenlet waiting in
 # SQLite's busy handler would block the event loop and so the greenlet holding the lock.
@@ -107,23 +110,26 @@ def _begin_immediate(connection: Any) -> None:
     """BEGIN IMMEDIATE, waiting for another process's write lock in short sleeps of our own:
     SQLite's busy handler sleeps in C (1 ms, growing to 100 ms), which under gevent freezes the
     whole worker, every socket of it, while another process writes."""
-    cursor = connection.connection.dbapi_connection.cursor()
-    cursor.execute("PRAGMA busy_timeout=0")
+    # On the driver: every transaction starts here, and SQLAlchemy's statement machinery would
+    # cost more than the statement. A failure other than the lock is raised by SQLAlchemy
+    # running it once more, so callers get the error type they know.
+    dbapi_connection = connection.connection.dbapi_connection
+    dbapi_connection.execute("PRAGMA busy_timeout=0")
     try:
         def attempt() -> bool:
             try:
-                connection.exec_driver_sql("BEGIN IMMEDIATE")
+                dbapi_connection.execute("BEGIN IMMEDIATE")
                 return True
-            except OperationalError as exc:
-                if "locked" not in str(exc.orig):
-                    raise
-                return False
+            except sqlite3.OperationalError as exc:
+                if "locked" in str(exc):
+                    return False
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            return True
 
         if not _in_short_sleeps(attempt, _BUSY_TIMEOUT_MS / 1000):
             connection.exec_driver_sql("BEGIN IMMEDIATE")  # one last try: its error says why
     finally:
-        cursor.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
-        cursor.close()
+        dbapi_connection.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
 
 
 def configure_engine(engine: Engine) -> None:
@@ -162,3 +168,106 @@ def configure_engine(engine: Engine) -> None:
     # switch in between, so releasing here cannot let another transaction in first.
     event.listen(engine, "commit", _release)
     event.listen(engine, "rollback", _release)
+
+
+class DriverStatement:
+    """A Core statement run straight on the connection's DBAPI cursor: compiled once per
+    dialect, its parameters and results converted by the application's own column types.
+
+    For the few statements every message send runs: SQLAlchemy's work around each execution
+    (execution context, result object, events) costs several times what the database does for
+    them (see the README's Performance section). It runs inside the caller's transaction; no
+    SQLAlchemy event fires for it.
+    """
+
+    def __init__(self, statement: Executable, column_keys: Sequence[str] | None = None) -> None:
+        self._statement = statement
+        self._column_keys = list(column_keys) if column_keys is not None else None
+        self._compiled: dict[str, _CompiledForDriver] = {}
+
+    def _for(self, dialect: Dialect) -> _CompiledForDriver:
+        compiled = self._compiled.get(dialect.name)
+        if compiled is None:
+            compiled = self._compiled[dialect.name] = _CompiledForDriver(self._statement, dialect, self._column_keys)
+        return compiled
+
+    def rows(self, connection: Connection, values: Mapping[str, Any]) -> list[Any]:
+        """Execute once; every row it returns (named tuples), none for a statement without rows."""
+        compiled = self._for(connection.dialect)
+        parameters = compiled.parameters(values)
+        with _driver_errors(connection, compiled.sql, parameters) as cursor:
+            cursor.execute(compiled.sql, parameters)
+            return compiled.rows(cursor.fetchall()) if compiled.row_type is not None else []
+
+    def run_many(self, connection: Connection, values: Sequence[Mapping[str, Any]]) -> None:
+        """Execute once per set of parameters (a statement returning no rows)."""
+        compiled = self._for(connection.dialect)
+        parameters = [compiled.parameters(each) for each in values]
+        with _driver_errors(connection, compiled.sql, parameters) as cursor:
+            cursor.executemany(compiled.sql, parameters)
+
+
+@contextmanager
+def _driver_errors(connection: Connection, sql: str, parameters: Any) -> Iterator[Any]:
+    """A cursor of the connection's driver whose errors are raised as SQLAlchemy's
+    (`IntegrityError`, `OperationalError`, ...), as `Connection.execute` would; a lost
+    connection is invalidated, so the pool does not hand it out again."""
+    dialect = connection.dialect
+    dbapi_connection = connection.connection.dbapi_connection
+    cursor = dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        yield cursor
+    except dialect.loaded_dbapi.Error as exc:
+        lost = dialect.is_disconnect(exc, dbapi_connection, cursor)
+        if lost:
+            connection.invalidate(exc)
+        raise DBAPIError.instance(sql, parameters, exc, dialect.loaded_dbapi.Error, connection_invalidated=lost,
+                                  dialect=dialect) from exc
+    finally:
+        try:
+            cursor.close()
+        except dialect.loaded_dbapi.Error:
+            pass  # the connection is gone: the error above says so
+
+
+class _CompiledForDriver:
+    """One dialect's SQL text of a statement, with its parameter order and type conversions."""
+
+    def __init__(self, statement: Executable, dialect: Dialect, column_keys: list[str] | None) -> None:
+        compiled = statement.compile(dialect=dialect, column_keys=column_keys)  # type: ignore[attr-defined]
+        # SQLAlchemy computes Python-side defaults (`default=`, `onupdate=`) per execution;
+        # nothing does here, so such a column must be given its value.
+        unset = [column.key for column in (*compiled.insert_prefetch, *compiled.update_prefetch)]
+        if unset:
+            raise ValueError(f"give {', '.join(unset)} a value: Python-side defaults do not run on the driver")
+        self.sql = str(compiled)
+        binds = compiled.binds
+        self._names: list[str] = list(compiled.positiontup) if compiled.positional else list(binds)
+        self._positional = bool(compiled.positional)
+        # Literals the statement holds (`last_seq + 1`): bound like the caller's values.
+        self._fixed = {name: bind.value for name, bind in binds.items() if not bind.required}
+        self._to_driver = {name: processor for name, bind in binds.items()
+                           if (processor := bind.type.dialect_impl(dialect).bind_processor(dialect)) is not None}
+        columns = list(getattr(statement, "exported_columns", ()))
+        self.row_type: Any = namedtuple("Row", [column.key for column in columns]) if columns else None  # type: ignore[misc]
+        self._from_driver = [(index, processor) for index, column in enumerate(columns)
+                             if (processor := column.type.dialect_impl(dialect).result_processor(dialect, None)) is not None]
+
+    def parameters(self, values: Mapping[str, Any]) -> Any:
+        converted = {}
+        for name in self._names:
+            value = values[name] if name in values else self._fixed[name]
+            processor = self._to_driver.get(name)
+            converted[name] = processor(value) if processor is not None else value
+        return [converted[name] for name in self._names] if self._positional else converted
+
+    def rows(self, raw: list[Any]) -> list[Any]:
+        if not self._from_driver:
+            return [self.row_type._make(row) for row in raw]
+        rows = []
+        for row in raw:
+            fields = list(row)
+            for index, processor in self._from_driver:
+                fields[index] = processor(fields[index])
+            rows.append(self.row_type._make(fields))
+        return rows

@@ -13,6 +13,7 @@ from enum import Enum
 from sqlalchemy import Select, bindparam, exists, select
 
 from hub.accounts.models import SIGNED_IN_USER_COLUMNS, Organization, Principal, SignedInUser, User
+from hub.database import DriverStatement
 from hub.errors import Forbidden, NotFound
 from hub.extensions import db
 from hub.shipments.models import Shipment, ShipmentParticipant
@@ -105,7 +106,7 @@ def authorize_on(user: Principal, shipment_id: int, action: Action) -> None:
 
 
 _users = User.__table__
-_USER_WITH_OWNER_AND_ROLE = (
+_USER_WITH_OWNER_AND_ROLE = DriverStatement(
     select(*SIGNED_IN_USER_COLUMNS, Shipment.__table__.c.owner_org_id,
            ShipmentParticipant.__table__.c.role.label("participant_role"))
     .select_from(
@@ -122,11 +123,11 @@ _USER_WITH_OWNER_AND_ROLE = (
 def signed_in_user_authorized_on(user_id: int, shipment_id: int, action: Action) -> SignedInUser | None:
     """`signed_in_user` and `authorize_on` in one query (every socket `send` and `typing`):
     None when the user is gone or deactivated; NotFound / Forbidden as `authorize_on`."""
-    row = db.session.execute(_USER_WITH_OWNER_AND_ROLE, {"b_user": user_id, "b_shipment": shipment_id}).first()
+    rows = _USER_WITH_OWNER_AND_ROLE.rows(db.session.connection(), {"b_user": user_id, "b_shipment": shipment_id})
+    row = rows[0] if rows else None
     if row is None or not row.active:
         return None
-    values = row._mapping
-    user = SignedInUser(**{column.name: values[column.name] for column in SIGNED_IN_USER_COLUMNS})
+    user = SignedInUser(**{column.key: getattr(row, column.key) for column in SIGNED_IN_USER_COLUMNS})
     if row.owner_org_id is None:
         raise NotFound("Shipment not found.")
     _decide(user, row.owner_org_id, lambda: row.participant_role, action)

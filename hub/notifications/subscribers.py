@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from hub.accounts.models import User
+from hub.database import DriverStatement
 from hub.extensions import db
 from hub.notifications.models import NotificationPreference, PendingDigest
 from hub.notifications.outbox import queue_email
@@ -36,9 +37,10 @@ def recipients(shipment: Shipment, actor: User | None, what: str, milestone_code
 def participant_preferences(shipment_id: int, actor_id: int | None) -> dict[int, tuple[str, list[str]]]:
     """(level, muted milestone codes) of each active participant of the shipment but the actor,
     by user id, in one statement (every message sent asks it)."""
-    rows = db.session.execute(  # the session's: it flushes a participant added just before
-        _PARTICIPANTS_WITH_PREFERENCES, {"b_shipment": shipment_id, "b_author": actor_id or 0}
-    ).all()
+    db.session.flush()  # a participant added just before counts (no-op when nothing is pending)
+    rows = _PARTICIPANTS_WITH_PREFERENCES.rows(
+        db.session.connection(), {"b_shipment": shipment_id, "b_author": actor_id or 0}
+    )
     people = list({row.person_id: row.person_role for row in rows}.items())
     return preferences_from_rows(people, rows)
 
@@ -84,7 +86,7 @@ _user = User.__table__
 _preference = NotificationPreference.__table__
 #: The shipment's active participants but the author, each with their preference rows for
 #: the shipment and their default (none: one row of NULLs), lowest preference id first.
-_PARTICIPANTS_WITH_PREFERENCES = (
+_PARTICIPANTS_WITH_PREFERENCES = DriverStatement(
     select(_user.c.id.label("person_id"), _user.c.role.label("person_role"), _preference.c.user_id,
            _preference.c.shipment_id, _preference.c.level, _preference.c.muted_milestones)
     .select_from(
@@ -107,7 +109,7 @@ def _upsert_digests(user_ids: list[int], shipment_id: int, due: datetime) -> Non
         return
     connection = db.session.connection()
     now = utcnow()
-    connection.execute(_UPSERT_DIGEST[connection.dialect.name], [
+    _UPSERT_DIGEST[connection.dialect.name].run_many(connection, [
         {"b_user": user_id, "b_shipment": shipment_id, "b_due": due, "b_now": now} for user_id in user_ids
     ])
 
@@ -124,8 +126,8 @@ def _upsert_digest_statement(insert: Any) -> Any:
     )
 
 
-_UPSERT_DIGEST = {"postgresql": _upsert_digest_statement(postgresql_insert),
-                  "sqlite": _upsert_digest_statement(sqlite_insert)}
+_UPSERT_DIGEST = {"postgresql": DriverStatement(_upsert_digest_statement(postgresql_insert)),
+                  "sqlite": DriverStatement(_upsert_digest_statement(sqlite_insert))}
 
 
 def on_document_requested(shipment: Shipment, *, actor: User, request_id: int, doc_type: str, label: str,

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 import uuid
 import weakref
 from collections.abc import Iterator
@@ -40,7 +41,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from hub.accounts.models import Principal, User
 from hub.audit import record_audit
-from hub.database import DatabaseFileLock, database_file_lock, sqlite_transactions_held
+from hub.database import DatabaseFileLock, DriverStatement, database_file_lock, sqlite_transactions_held
 from hub.errors import Forbidden, MalformedRequest, NotFound, ValidationFailed
 from hub.extensions import db, socketio
 from hub.permissions import Action, authorize_on, get_shipment_for
@@ -108,6 +109,11 @@ def _ordered_transaction(shipment_id: int, load: bool) -> Iterator[Shipment | No
                 yield from _locked_row_transaction(shipment_id, load)
             else:
                 yield from _sqlite_shared_transaction(shipment_id, load, file_lock)
+            # Still holding the lock, let the sockets' writers send this commit's events before
+            # another send's transaction starts (time.sleep is gevent's in the server): gevent
+            # runs ready greenlets in turn, so the writers would otherwise wait behind every
+            # send that arrived meanwhile.
+            time.sleep(0)
 
 
 def _sqlite_shared_transaction(shipment_id: int, load: bool, file_lock: DatabaseFileLock) -> Iterator[Shipment | None]:
@@ -261,16 +267,16 @@ def add_message(
     after the commit."""
     shipment_id = shipment if isinstance(shipment, int) else shipment.id
     values = _message_values(shipment_id, author, body, kind, via, client_id)
-    # Every send runs this: a few prepared Core statements instead of the unit of work.
+    # Every send runs this: three statements on the driver instead of the unit of work.
     connection = db.session.connection()
-    seq = connection.execute(_NEXT_SEQ, {"b_shipment": shipment_id, "b_now": values["created_at"]}).scalar()
-    if seq is None:
+    counter = _NEXT_SEQ.rows(connection, {"b_shipment": shipment_id, "b_now": values["created_at"]})
+    if not counter:
         raise NotFound("Shipment not found.")
-    values["seq"] = seq
-    message_id = connection.execute(_INSERT_MESSAGE, values).inserted_primary_key[0]
+    values["seq"] = seq = counter[0].last_seq
+    message_id = _INSERT_MESSAGE.rows(connection, values)[0].id
     if author is not None:
         # The author has read their own message.
-        connection.execute(_MARK_READ, {"b_shipment": shipment_id, "b_user": author.id, "b_seq": seq})
+        _MARK_READ.rows(connection, {"b_shipment": shipment_id, "b_user": author.id, "b_seq": seq})
     return _message_written(message_id, values, author)
 
 
@@ -322,14 +328,16 @@ def _send_once_postgresql(shipment_id: int, author: Principal, body: str, via: s
 
 _shipments = Shipment.__table__
 _participants = ShipmentParticipant.__table__
-_NEXT_SEQ = (
+_NEXT_SEQ = DriverStatement(
     update(_shipments)
     .where(_shipments.c.id == bindparam("b_shipment"))
     .values(last_seq=_shipments.c.last_seq + 1, updated_at=bindparam("b_now"))
     .returning(_shipments.c.last_seq)
 )
-_INSERT_MESSAGE = insert(Message.__table__)
-_MARK_READ = (
+_MESSAGE_COLUMNS = ("shipment_id", "author_id", "kind", "body", "body_html", "client_id", "via", "created_at",
+                    "edited_at", "deleted_at", "seq")
+_INSERT_MESSAGE = DriverStatement(insert(Message.__table__).returning(Message.__table__.c.id), _MESSAGE_COLUMNS)
+_MARK_READ = DriverStatement(
     update(_participants)
     .where(_participants.c.shipment_id == bindparam("b_shipment"), _participants.c.user_id == bindparam("b_user"),
            _participants.c.last_read_seq < bindparam("b_seq"))
