@@ -176,8 +176,9 @@ class DriverStatement:
 
     For the few statements every message send runs: SQLAlchemy's work around each execution
     (execution context, result object, events) costs several times what the database does for
-    them (see the README's Performance section). It runs inside the caller's transaction; no
-    SQLAlchemy event fires for it.
+    them (see the README's Performance section). It runs inside the caller's transaction and
+    fires the engine's `before_cursor_execute` / `after_cursor_execute` (with no execution
+    context), so statement counters, logs and tracers still see it.
     """
 
     def __init__(self, statement: Executable, column_keys: Sequence[str] | None = None) -> None:
@@ -194,28 +195,36 @@ class DriverStatement:
     def rows(self, connection: Connection, values: Mapping[str, Any]) -> list[Any]:
         """Execute once; every row it returns (named tuples), none for a statement without rows."""
         compiled = self._for(connection.dialect)
-        parameters = compiled.parameters(values)
-        with _driver_errors(connection, compiled.sql, parameters) as cursor:
-            cursor.execute(compiled.sql, parameters)
+        with _driver_cursor(connection, compiled.sql, compiled.parameters(values), many=False) as cursor:
             return compiled.rows(cursor.fetchall()) if compiled.row_type is not None else []
 
     def run_many(self, connection: Connection, values: Sequence[Mapping[str, Any]]) -> None:
         """Execute once per set of parameters (a statement returning no rows)."""
         compiled = self._for(connection.dialect)
-        parameters = [compiled.parameters(each) for each in values]
-        with _driver_errors(connection, compiled.sql, parameters) as cursor:
-            cursor.executemany(compiled.sql, parameters)
+        with _driver_cursor(connection, compiled.sql, [compiled.parameters(each) for each in values], many=True):
+            pass
 
 
 @contextmanager
-def _driver_errors(connection: Connection, sql: str, parameters: Any) -> Iterator[Any]:
-    """A cursor of the connection's driver whose errors are raised as SQLAlchemy's
-    (`IntegrityError`, `OperationalError`, ...), as `Connection.execute` would; a lost
-    connection is invalidated, so the pool does not hand it out again."""
+def _driver_cursor(connection: Connection, sql: str, parameters: Any, *, many: bool) -> Iterator[Any]:
+    """The driver's cursor, having executed `sql`: the engine's cursor events fire around it,
+    as `Connection.execute` fires them; the driver's errors are raised as SQLAlchemy's
+    (`IntegrityError`, `OperationalError`, ...), and a lost connection is invalidated, so the
+    pool does not hand it out again."""
     dialect = connection.dialect
     dbapi_connection = connection.connection.dbapi_connection
     cursor = dbapi_connection.cursor()  # type: ignore[union-attr]
+    events = connection._has_events or connection.engine._has_events
     try:
+        if events:
+            for listener in connection.dispatch.before_cursor_execute:
+                sql, parameters = listener(connection, cursor, sql, parameters, None, many)
+        if many:
+            cursor.executemany(sql, parameters)
+        else:
+            cursor.execute(sql, parameters)
+        if events:
+            connection.dispatch.after_cursor_execute(connection, cursor, sql, parameters, None, many)
         yield cursor
     except dialect.loaded_dbapi.Error as exc:
         lost = dialect.is_disconnect(exc, dbapi_connection, cursor)

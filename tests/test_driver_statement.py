@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, event, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from hub.accounts.models import User
@@ -89,3 +89,23 @@ def test_a_constraint_fails_with_sqlalchemys_error_and_the_transaction_rolls_bac
 
     assert db.session.scalar(select(_messages.c.client_id).where(_messages.c.client_id == "same")) == "same"
     assert len(db.session.scalars(select(Message)).all()) == 1
+
+
+def test_the_engines_cursor_events_see_it(app, world):
+    seen: list[tuple[str, object]] = []
+
+    def before(_conn, _cursor, statement, parameters, _context, _many):
+        seen.append(("before", statement))
+
+    def after(_conn, _cursor, statement, parameters, _context, _many):
+        seen.append(("after", statement))
+
+    event.listen(db.engine, "before_cursor_execute", before)
+    event.listen(db.engine, "after_cursor_execute", after)
+    try:
+        _NEXT.rows(db.session.connection(), {"b_id": world.shipment.id, "b_now": datetime.now(UTC)})
+    finally:
+        event.remove(db.engine, "before_cursor_execute", before)
+        event.remove(db.engine, "after_cursor_execute", after)
+
+    assert [when for when, statement in seen if statement.startswith("UPDATE shipments")] == ["before", "after"]
