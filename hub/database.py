@@ -250,9 +250,12 @@ class _CompiledForDriver:
         if unset:
             raise ValueError(f"give {', '.join(unset)} a value: Python-side defaults do not run on the driver")
         self.sql = str(compiled)
-        binds = compiled.binds
+        # Each parameter by the name the SQL text gives it (as SQLAlchemy's `construct_params`).
+        binds = {name: bind for bind, name in compiled.bind_names.items()}
         self._names: list[str] = list(compiled.positiontup) if compiled.positional else list(binds)
         self._positional = bool(compiled.positional)
+        escaped = getattr(compiled, "escaped_bind_names", None) or {}
+        self._driver_keys = {name: escaped.get(name, name) for name in self._names}
         # Literals the statement holds (`last_seq + 1`): bound like the caller's values.
         self._fixed = {name: bind.value for name, bind in binds.items() if not bind.required}
         self._to_driver = {name: processor for name, bind in binds.items()
@@ -268,7 +271,9 @@ class _CompiledForDriver:
             value = values[name] if name in values else self._fixed[name]
             processor = self._to_driver.get(name)
             converted[name] = processor(value) if processor is not None else value
-        return [converted[name] for name in self._names] if self._positional else converted
+        if self._positional:
+            return [converted[name] for name in self._names]
+        return {self._driver_keys[name]: value for name, value in converted.items()}
 
     def rows(self, raw: list[Any]) -> list[Any]:
         if not self._from_driver:
