@@ -120,8 +120,8 @@ def _begin_immediate(connection: Any) -> None:
             try:
                 dbapi_connection.execute("BEGIN IMMEDIATE")
                 return True
-            except sqlite3.OperationalError as exc:
-                if "locked" in str(exc):
+            except sqlite3.Error as exc:
+                if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
                     return False
             connection.exec_driver_sql("BEGIN IMMEDIATE")
             return True
