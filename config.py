@@ -78,6 +78,9 @@ class Config:
         # connections open and close all the time, a new PostgreSQL backend each.
         self.DATABASE_POOL_SIZE: int = _int("DATABASE_POOL_SIZE", 40)
         self.DATABASE_MAX_OVERFLOW: int = _int("DATABASE_MAX_OVERFLOW", 10)
+        # SQLite: how long a writer waits for another process's write lock before answering
+        # 503 `unavailable` (having written nothing).
+        self.SQLITE_BUSY_TIMEOUT_S: float = _float("SQLITE_BUSY_TIMEOUT_S", 5.0)
         self.PUBLIC_BASE_URL: str = (_str("PUBLIC_BASE_URL", "http://127.0.0.1:5000") or "").rstrip("/")
         self.SOCKETIO_MESSAGE_QUEUE: str | None = _str("SOCKETIO_MESSAGE_QUEUE")
         self.UPLOAD_DIR: str | None = _str("UPLOAD_DIR")
@@ -120,6 +123,13 @@ class Config:
         self.WTF_CSRF_CHECK_DEFAULT = False  # checked in hub.security, so bearer requests are exempt
         self.WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
         self.JSON_SORT_KEYS = False
+        # Operations: logs, metrics, readiness.
+        self.HUB_LOG_FORMAT: str = _str("HUB_LOG_FORMAT", "json") or "json"
+        self.METRICS_ALLOWED_IPS: list[str] = [
+            entry.strip() for entry in (_str("METRICS_ALLOWED_IPS", "127.0.0.1") or "").split(",") if entry.strip()
+        ]
+        self.METRICS_TOKEN: str | None = _str("METRICS_TOKEN")
+        self.READYZ_OUTBOX_MAX_AGE_S: float = _float("READYZ_OUTBOX_MAX_AGE_S", 900.0)
 
     def finalize(self, instance_path: Path) -> None:
         """Fill defaults that depend on the instance folder and check required settings."""
@@ -129,13 +139,18 @@ class Config:
             self.UPLOAD_DIR = str(instance_path / "uploads")
         self.SQLALCHEMY_DATABASE_URI = normalize_database_url(self.DATABASE_URL)
         if self.SQLALCHEMY_DATABASE_URI.startswith("postgresql"):
+            # pre-ping: a connection PostgreSQL closed (a restart) is replaced at checkout
+            # instead of failing the request that drew it.
             self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_size": self.DATABASE_POOL_SIZE,
-                                              "max_overflow": self.DATABASE_MAX_OVERFLOW}
+                                              "max_overflow": self.DATABASE_MAX_OVERFLOW,
+                                              "pool_pre_ping": True}
         self.MAX_CONTENT_LENGTH = self.MAX_UPLOAD_MB * 1024 * 1024 + 64 * 1024
         if self.STORAGE_BACKEND not in ("local", "s3"):
             raise ConfigError(f"STORAGE_BACKEND must be 'local' or 's3', got {self.STORAGE_BACKEND!r}")
         if self.STORAGE_BACKEND == "s3" and not self.S3_BUCKET:
             raise ConfigError("S3_BUCKET is required when STORAGE_BACKEND=s3")
+        if self.HUB_LOG_FORMAT not in ("json", "text"):
+            raise ConfigError(f"HUB_LOG_FORMAT must be 'json' or 'text', got {self.HUB_LOG_FORMAT!r}")
         if not self.PUBLIC_BASE_URL.startswith(("http://", "https://")):
             raise ConfigError(f"PUBLIC_BASE_URL must start with http:// or https://, got {self.PUBLIC_BASE_URL!r}")
 

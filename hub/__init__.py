@@ -62,7 +62,7 @@ def create_app(config: dict[str, Any] | Config | None = None) -> Flask:
 
 
 def _init_extensions(app: Flask) -> None:
-    from hub.database import configure_engine
+    from hub.database import configure_engine, install_request_intent
     from hub.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
     from hub.i18n import select_locale, select_time_zone
     from hub.realtime import SocketSessionInterface
@@ -70,7 +70,8 @@ def _init_extensions(app: Flask) -> None:
 
     db.init_app(app)
     with app.app_context():
-        configure_engine(db.engine)
+        configure_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT_S"])
+    install_request_intent(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
     login_manager.init_app(app)
     csrf.init_app(app)
@@ -107,7 +108,7 @@ def _register_blueprints(app: Flask) -> None:
         app.register_blueprint(blueprint)
     register_threads(app)
     app.cli.add_command(hub_cli)
-    for area in ("milestones", "notifications", "documents"):
+    for area in ("milestones", "notifications", "documents", "operations"):
         module = __import__(f"hub.{area}", fromlist=["register"])
         register = getattr(module, "register", None)
         if register is not None:

@@ -25,6 +25,21 @@ def _fail(exc: HubError) -> None:
     sys.exit(2)
 
 
+def require_matching_schema() -> None:
+    """Stop (exit status 1) with a message naming the revisions when the database does not
+    match the migrations: a server or worker started on it would fail at its first query."""
+    from hub.extensions import db
+    from hub.operations.startup import schema_mismatch
+
+    try:
+        problem = schema_mismatch(db.engine)
+    except Exception as exc:  # noqa: BLE001  (no database at all: say so, not a traceback)
+        problem = f"the database cannot be reached ({exc.__class__.__name__}: {str(exc).splitlines()[0][:200]})"
+    if problem:
+        click.echo(f"error: {problem}", err=True)
+        sys.exit(1)
+
+
 @hub_cli.command("create-org")
 @click.option("--name", required=True)
 @click.option("--kind", required=True, type=click.Choice(["shipper", "customs_agent", "broker", "forwarder", "carrier"]))
@@ -95,6 +110,10 @@ SERVE_ENVIRONMENT = {
 @click.option("--worker-connections", default=4000, type=int, show_default=True)
 def serve(host: str, port: int, worker_connections: int) -> None:
     """Serve pages, API and websockets with gunicorn's gevent worker until SIGTERM."""
+    require_matching_schema()
+    from hub.operations.metrics import forget_dead_processes
+
+    forget_dead_processes()
     # A fresh process: gunicorn's gevent worker monkey-patches before it imports the app;
     # this CLI process has already imported it unpatched.
     args = [
@@ -108,6 +127,7 @@ def serve(host: str, port: int, worker_connections: int) -> None:
         "--timeout", "60",
         "--access-logfile", "-" if os.environ.get("HUB_ACCESS_LOG") == "1" else "/dev/null",
         "--error-logfile", "-",
+        "--config", "python:hub.operations.gunicorn_hooks",
         "wsgi:app",
     ]
     for name, value in SERVE_ENVIRONMENT.items():

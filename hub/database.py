@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import fcntl
 import os
 import sqlite3
@@ -17,9 +18,45 @@ from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import Executable
 
-# One SQLite transaction at a time in this process: under gevent, a greenlet waiting in
+from hub.errors import Unavailable
+
+# One SQLite write transaction at a time in this process: under gevent, a greenlet waiting in
 # SQLite's busy handler would block the event loop and so the greenlet holding the lock.
 _sqlite_process_lock = threading.RLock()
+
+#: Default of SQLITE_BUSY_TIMEOUT_S: how long a writer waits for another process's lock.
+DEFAULT_BUSY_TIMEOUT_S = 5.0
+
+# Whether the current request or socket event only reads (set by `reads_only`): its SQLite
+# transactions then begin DEFERRED, outside the process's writer queue, so a writer waiting
+# for another process's lock never holds up a page, a list or a catch-up.
+_reads_only: contextvars.ContextVar[bool] = contextvars.ContextVar("hub_reads_only", default=False)
+
+
+@contextmanager
+def reads_only() -> Iterator[None]:
+    """Run the block's SQLite transactions as readers: no write lock is waited for; a write
+    attempted in them fails at once with "database is locked" when another writer holds it."""
+    token = _reads_only.set(True)
+    try:
+        yield
+    finally:
+        _reads_only.reset(token)
+
+
+def install_request_intent(app: Any) -> None:
+    """GET, HEAD and OPTIONS requests run as readers (`reads_only`) on SQLite."""
+    from flask import g, request
+
+    @app.before_request
+    def _reader_or_writer() -> None:
+        g.hub_reads_only = _reads_only.set(request.method in ("GET", "HEAD", "OPTIONS"))
+
+    @app.teardown_request
+    def _forget_intent(_exc: BaseException | None) -> None:
+        token = g.pop("hub_reads_only", None)
+        if token is not None:
+            _reads_only.reset(token)
 
 
 @contextmanager
@@ -65,8 +102,9 @@ class DatabaseFileLock:
             self._pid = os.getpid()
         return self._fd
 
-    def acquire(self, timeout_s: float = 30.0) -> None:
-        """Wait for the lock (at most `timeout_s`, like SQLite's busy timeout)."""
+    def acquire(self, timeout_s: float = DEFAULT_BUSY_TIMEOUT_S) -> None:
+        """Wait for the lock (at most `timeout_s`, like SQLite's busy timeout); Unavailable
+        (503) after that."""
         fd = self._descriptor()
 
         def attempt() -> bool:
@@ -77,7 +115,7 @@ class DatabaseFileLock:
                 return False
 
         if not _in_short_sleeps(attempt, timeout_s):
-            raise TimeoutError(f"{self.path} stayed locked for {timeout_s:.0f} s")
+            raise Unavailable(f"The database stayed locked for {timeout_s:g} s; try again.")
 
     def release(self) -> None:
         """Let the next process in."""
@@ -103,10 +141,7 @@ def database_file_lock(engine: Engine) -> DatabaseFileLock | None:
         return lock
 
 
-_BUSY_TIMEOUT_MS = 30_000
-
-
-def _begin_immediate(connection: Any) -> None:
+def _begin_immediate(connection: Any, timeout_s: float, busy_timeout_s: float) -> None:
     """BEGIN IMMEDIATE, waiting for another process's write lock in short sleeps of our own:
     SQLite's busy handler sleeps in C (1 ms, growing to 100 ms), which under gevent freezes the
     whole worker, every socket of it, while another process writes."""
@@ -126,14 +161,24 @@ def _begin_immediate(connection: Any) -> None:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
             return True
 
-        if not _in_short_sleeps(attempt, _BUSY_TIMEOUT_MS / 1000):
+        if not _in_short_sleeps(attempt, timeout_s):
             connection.exec_driver_sql("BEGIN IMMEDIATE")  # one last try: its error says why
     finally:
-        dbapi_connection.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
+        dbapi_connection.execute(f"PRAGMA busy_timeout={round(busy_timeout_s * 1000)}")
 
 
-def configure_engine(engine: Engine) -> None:
-    """Install the per-dialect connection hooks."""
+def _begin_reader(connection: Any) -> None:
+    """A deferred BEGIN: WAL readers neither wait for nor block the writer. A write in it
+    (a token's last-use touch) gets the write lock at once or fails at once, never waiting in
+    SQLite's busy handler."""
+    dbapi_connection = connection.connection.dbapi_connection
+    dbapi_connection.execute("PRAGMA busy_timeout=0")
+    dbapi_connection.execute("BEGIN")
+
+
+def configure_engine(engine: Engine, busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S) -> None:
+    """Install the per-dialect connection hooks; a SQLite writer waits at most `busy_timeout_s`
+    for another process's lock, then fails with the database's own "locked" error."""
     if engine.dialect.name != "sqlite":
         return
 
@@ -143,7 +188,7 @@ def configure_engine(engine: Engine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout={round(busy_timeout_s * 1000)}")
         if engine.url.database not in (None, "", ":memory:"):
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
@@ -155,11 +200,19 @@ def configure_engine(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        _sqlite_process_lock.acquire()
+        # A memory database is one connection's alone: no reader could run beside its writer.
+        if _reads_only.get() and engine.url.database not in (None, "", ":memory:"):
+            _begin_reader(connection)
+            return
+        started = time.monotonic()
+        # The whole wait, behind this process's other writers and then another process's lock,
+        # is bounded: a queue of writers must not wait one timeout each.
+        if not _sqlite_process_lock.acquire(timeout=busy_timeout_s):
+            raise Unavailable(f"The database stayed locked for {busy_timeout_s:g} s; try again.")
         connection.info["hub_sqlite_locked"] = True
         try:
             # Writers queue on the database lock at BEGIN instead of failing at their first write.
-            _begin_immediate(connection)
+            _begin_immediate(connection, max(busy_timeout_s - (time.monotonic() - started), 0.0), busy_timeout_s)
         except Exception:
             _release(connection)
             raise

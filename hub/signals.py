@@ -28,3 +28,25 @@ document_reviewed = _signals.signal("document-reviewed")
 #: sender: the Shipment; kwargs: actor (User), document_id (int), doc_type (str), label (str),
 #: filename (str), version (int). (Upload and new version; not emailed by default.)
 document_uploaded = _signals.signal("document-uploaded")
+
+#: sender: the socket's sid; kwargs: user_id (int). A socket was accepted.
+socket_connected = _signals.signal("socket-connected")
+
+#: sender: the socket's sid. An accepted socket closed.
+socket_disconnected = _signals.signal("socket-disconnected")
+
+#: sender: the client event's name ("join", "send", ...); kwargs: outcome ("ok" or the error
+#: code of the acknowledgement). Sent once the event is answered.
+socket_event_handled = _signals.signal("socket-event-handled")
+
+#: sender: the outcome ("sent", "retry", "failed", "suppressed"); kwargs: outbox_id (int),
+#: kind (str). One attempt of the email worker was recorded.
+email_attempted = _signals.signal("email-attempted")
+
+#: sender: the event ("bounce", "dropped", "spamreport", ...); kwargs: email (str). SendGrid
+#: reported an address undeliverable (the webhook).
+email_bounced = _signals.signal("email-bounced")
+
+#: sender: the outcome ("accepted" or "rejected"); kwargs: reason (str | None). An inbound
+#: email reached the inbound webhook (sent by the inbound-email area).
+inbound_email_received = _signals.signal("inbound-email-received")

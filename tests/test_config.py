@@ -169,7 +169,8 @@ def test_the_postgresql_pool_holds_a_gevent_servers_peaks_and_is_configurable(cl
         assert (db.engine.pool.size(), db.engine.pool._max_overflow) == (40, 3)
         db.engine.dispose()
     clean_env.setenv("DATABASE_POOL_SIZE", "7")
-    assert finalized("development", tmp_path).SQLALCHEMY_ENGINE_OPTIONS == {"pool_size": 7, "max_overflow": 3}
+    assert finalized("development", tmp_path).SQLALCHEMY_ENGINE_OPTIONS == {"pool_size": 7, "max_overflow": 3,
+                                                                         "pool_pre_ping": True}
     # SQLite keeps SQLAlchemy's own pool: its statements never yield to other greenlets, so few
     # connections are out at once.
     clean_env.delenv("DATABASE_URL")

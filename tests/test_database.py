@@ -20,8 +20,9 @@ from tests.conftest import make_app
 
 
 @pytest.fixture
-def sqlite_app(tmp_path: Path) -> Iterator[Flask]:
-    app = make_app(f"sqlite:///{tmp_path / 'locks.sqlite3'}", tmp_path)
+def sqlite_app(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Flask]:
+    busy_timeout = getattr(request, "param", 5.0)
+    app = make_app(f"sqlite:///{tmp_path / 'locks.sqlite3'}", tmp_path, SQLITE_BUSY_TIMEOUT_S=busy_timeout)
     with app.app_context():
         from hub.extensions import db
 
@@ -58,14 +59,14 @@ def test_a_writer_waits_for_another_writer_in_its_own_short_sleeps(sqlite_app, m
     assert waited >= 0.25 and len(sleeps) > 10 and max(sleeps) <= 0.005, (waited, len(sleeps))
     assert db.session.execute(text("SELECT body FROM notes ORDER BY rowid")).scalars().all() == ["other", "ours"]
     # The busy timeout is the usual one again for the connection's other statements.
-    assert db.session.execute(text("PRAGMA busy_timeout")).scalar() == 30_000
+    assert db.session.execute(text("PRAGMA busy_timeout")).scalar() == 5_000  # SQLITE_BUSY_TIMEOUT_S
     db.session.rollback()
 
 
-def test_a_writer_gives_up_with_the_databases_error_and_writes_nothing(sqlite_app, monkeypatch):
+@pytest.mark.parametrize("sqlite_app", [0.2], indirect=True)
+def test_a_writer_gives_up_with_the_databases_error_and_writes_nothing(sqlite_app):
     from hub.extensions import db
 
-    monkeypatch.setattr(hub.database, "_BUSY_TIMEOUT_MS", 200)
     other = _other_process_writing(sqlite_app)
     with pytest.raises(OperationalError, match="locked"):
         db.session.execute(text("INSERT INTO notes VALUES ('ours')"))

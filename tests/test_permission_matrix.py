@@ -51,6 +51,11 @@ OPEN_ENDPOINTS: set[str] = {
     "accounts.forgot_password",
     "accounts.reset_password",
     "accounts.accept_invitation",
+    # Operations: probes for load balancers and orchestrators; /metrics checks the scraper's
+    # address or bearer token itself (tests/operations).
+    "operations.healthz",
+    "operations.readyz",
+    "operations.metrics",
 }
 #: Rules under these prefixes authenticate with their own signatures, secrets or signed links.
 OPEN_PREFIXES: tuple[str, ...] = ("/webhooks/", "/unsubscribe/", "/email/unsubscribe/")

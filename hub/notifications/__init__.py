@@ -22,9 +22,10 @@ _inline_started = False
 @with_appcontext
 def worker_command(once: bool) -> None:
     """Send queued emails (SendGrid, or the local mailbox without SENDGRID_API_KEY)."""
+    from hub.cli import require_matching_schema
     from hub.notifications.worker import run_worker
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    require_matching_schema()
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     stop = threading.Event()
     if not once:

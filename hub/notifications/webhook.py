@@ -17,6 +17,7 @@ from hub.audit import record_audit
 from hub.errors import Forbidden, MalformedRequest
 from hub.extensions import db
 from hub.notifications.models import EmailEvent, OutboxEmail, SuppressedAddress
+from hub.signals import email_bounced
 from hub.timestamps import utcnow
 
 MAX_SKEW_S = 600
@@ -97,6 +98,8 @@ def process_events(events: list[dict[str, Any]]) -> dict[str, int]:
             duplicates += 1  # SendGrid retries deliveries: the same event arrives again
             continue
         processed += 1
+        if kind in ("bounce", "dropped"):
+            email_bounced.send(kind, email=email)
         if row is not None and kind in TRACKED_EVENTS:
             row.delivery_status = kind
             row.delivery_updated_at = utcnow()

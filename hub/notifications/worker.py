@@ -29,6 +29,7 @@ from hub.extensions import db
 from hub.notifications.digests import next_digest_due, process_due_digests
 from hub.notifications.models import OutboxEmail
 from hub.notifications.outbox import is_suppressed
+from hub.signals import email_attempted
 from hub.timestamps import utcnow
 
 log = logging.getLogger("hub.notifications.worker")
@@ -216,9 +217,11 @@ def attempt(transport: Transport, row_id: int, lease: datetime) -> SendResult | 
     if row is None:
         db.session.rollback()
         return None
+    kind = row.kind
     config = current_app.config
     if is_suppressed(row.to_email):
         _finish(row_id, lease, status="suppressed", last_error="the address is suppressed (bounce or spam report)")
+        email_attempted.send("suppressed", outbox_id=row_id, kind=kind)
         return SendResult("failed", error="suppressed")
     attempts = row.attempts
     # No transaction (nor SQLite's write lock) is held during the network call; the detached
@@ -227,6 +230,7 @@ def attempt(transport: Transport, row_id: int, lease: datetime) -> SendResult | 
     db.session.rollback()
     result = transport.send(row)
     now = utcnow()
+    outcome = result.outcome
     if result.outcome == "sent":
         _finish(row_id, lease, status="sent", sent_at=now, provider_message_id=result.message_id,
                 transport=transport.name, last_error=None)
@@ -236,9 +240,12 @@ def attempt(transport: Transport, row_id: int, lease: datetime) -> SendResult | 
             retry_at = max(result.retry_at, now)
         _finish(row_id, lease, next_attempt_at=retry_at, last_error=result.error)
         result.retry_at = retry_at
+        outcome = "retry"
     else:
         _finish(row_id, lease, status="failed", last_error=result.error)
         log.error("outbox row %s failed after %s attempt(s): %s", row_id, attempts, result.error)
+        outcome = "failed"
+    email_attempted.send(outcome, outbox_id=row_id, kind=kind)
     return result
 
 

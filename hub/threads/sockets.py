@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from contextlib import nullcontext
 from typing import Any
 
 from flask import current_app, request, session
@@ -21,11 +22,14 @@ from flask_socketio import ConnectionRefusedError
 from sqlalchemy.exc import OperationalError
 
 from hub.accounts.models import SignedInUser, User, signed_in_user
+from hub.database import reads_only
 from hub.errors import HubError, MalformedRequest, Unauthorized, ValidationFailed
 from hub.extensions import db, socketio
+from hub.operations.context import socket_event_context
 from hub.permissions import Action, can, get_shipment_for, signed_in_user_authorized_on
 from hub.realtime import shipment_room, user_room
 from hub.security import user_for_token
+from hub.signals import socket_connected, socket_disconnected, socket_event_handled
 from hub.threads import rooms, services
 
 _SESSION_USER = "hub_socket_user_id"
@@ -51,27 +55,42 @@ def _socket_user_allowed(shipment_id: int, action: Action) -> SignedInUser:
     return user
 
 
-def _acknowledged(handler: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
-    """Answer `{"ok": true, ...}` or the error object; roll back whatever a failure left."""
+def _acknowledged(handler: Callable[..., dict[str, Any]] | None = None, *,
+                  reads: bool = False) -> Any:
+    """Answer `{"ok": true, ...}` or the error object; roll back whatever a failure left.
+    `reads=True`: the event only reads, so on SQLite it never queues behind a writer.
+    Every event is announced through `socket_event_handled` with its outcome."""
+    if handler is None:
+        return functools.partial(_acknowledged, reads=reads)
+    name = handler.__name__.removeprefix("on_")
 
     @functools.wraps(handler)
     def wrapper(payload: Any = None, *_extra: Any) -> dict[str, Any]:
-        try:
-            return {"ok": True} | handler(payload)
-        except HubError as exc:
-            db.session.rollback()
-            return {"ok": False, "error": exc.to_dict()}
-        except OperationalError:
-            db.session.rollback()
-            current_app.logger.exception("database unavailable in socket event %s", handler.__name__)
-            return {"ok": False, "error": {"code": "unavailable",
-                                           "message": "The database is unavailable for the moment; try again."}}
-        except Exception:
-            db.session.rollback()
-            current_app.logger.exception("unhandled error in socket event %s", handler.__name__)
-            return {"ok": False, "error": {"code": "internal_error", "message": "Something went wrong on our side."}}
+        with socket_event_context(name, request.sid, session.get(_SESSION_USER)), \
+                reads_only() if reads else nullcontext():
+            answer = _answer(handler, payload)
+            outcome = "ok" if answer["ok"] else answer["error"]["code"]
+            socket_event_handled.send(name, outcome=outcome)
+            return answer
 
     return wrapper
+
+
+def _answer(handler: Callable[..., dict[str, Any]], payload: Any) -> dict[str, Any]:
+    try:
+        return {"ok": True} | handler(payload)
+    except HubError as exc:
+        db.session.rollback()
+        return {"ok": False, "error": exc.to_dict()}
+    except OperationalError:
+        db.session.rollback()
+        current_app.logger.warning("database unavailable in socket event %s", handler.__name__, exc_info=True)
+        return {"ok": False, "error": {"code": "unavailable",
+                                       "message": "The database is unavailable for the moment; try again."}}
+    except Exception:
+        db.session.rollback()
+        current_app.logger.exception("unhandled error in socket event %s", handler.__name__)
+        return {"ok": False, "error": {"code": "internal_error", "message": "Something went wrong on our side."}}
 
 
 def _object(payload: Any) -> dict[str, Any]:
@@ -110,14 +129,16 @@ def on_connect(auth: Any = None) -> None:
         raise ConnectionRefusedError("Sign in, or connect with auth={\"token\": \"<API token>\"}.", {"code": "unauthorized"})
     session[_SESSION_USER] = user.id
     socketio.server.enter_room(request.sid, user_room(user.id), namespace=rooms.NAMESPACE)
+    socket_connected.send(request.sid, user_id=user.id)
 
 
 def on_disconnect(*_args: Any) -> None:
     """A closed socket leaves presence."""
     rooms.disconnected(request.sid)
+    socket_disconnected.send(request.sid)
 
 
-@_acknowledged
+@_acknowledged(reads=True)
 def on_join(payload: Any) -> dict[str, Any]:
     """`{"shipment_id", "after_seq"}`: enter the room; answer the messages after `after_seq`."""
     data = _object(payload)
@@ -149,7 +170,7 @@ def on_send(payload: Any) -> dict[str, Any]:
     return {"message": services.message_object(message)}
 
 
-@_acknowledged
+@_acknowledged(reads=True)
 def on_typing(payload: Any) -> dict[str, Any]:
     """`{"shipment_id"}`: tell the room's other sockets this user is typing."""
     shipment_id = _shipment_id(_object(payload))
@@ -172,7 +193,7 @@ def on_read(payload: Any) -> dict[str, Any]:
     return {"seq": state["last_read_seq"], "unread_count": state["unread_count"]}
 
 
-@_acknowledged
+@_acknowledged(reads=True)
 def on_leave(payload: Any) -> dict[str, Any]:
     """`{"shipment_id"}`: stop receiving the shipment's events."""
     shipment_id = _shipment_id(_object(payload))
