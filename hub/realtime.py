@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import Flask, Request, current_app
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session
 from hub.extensions import db, socketio
 
 _PENDING = "hub_pending_events"
+_log = logging.getLogger("hub.socket")
 #: Where Flask-SocketIO keeps a socket's own session (a copy of the cookie session at connect).
 _SOCKET_SESSION = "saved_session"
 
@@ -51,6 +53,8 @@ def _emit_pending(session: Session) -> None:
     for event_name, payload, room in pending:
         try:
             socketio.emit(event_name, payload, to=room)
+            # The event's name and room only: never its payload (a message's body).
+            _log.info("socket event emitted", extra={"event": event_name, "room": room})
         except Exception:  # an emit failure must not undo a committed write
             current_app.logger.exception("could not emit %s to %s", event_name, room)
 

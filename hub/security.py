@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 from flask import Flask, g, request
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from hub.accounts.models import ApiToken, User
 from hub.errors import error_response
@@ -61,7 +62,15 @@ def _user_from_bearer() -> User | None:
     # Touch at most once a minute: a write per request would serialise readers on SQLite.
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         token.last_used_at = now
-        db.session.commit()
+        try:
+            db.session.commit()
+        except OperationalError:
+            # Best effort: a reader (GET) does not wait for the write lock another process or
+            # request holds; the touch is left to a later request.
+            db.session.rollback()
+            token = db.session.get(ApiToken, token.id)
+            g.api_token = token
+            return token.user if token is not None else None
     return user
 
 

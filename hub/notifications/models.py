@@ -10,6 +10,7 @@ from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueCon
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hub.extensions import db
+from hub.operations.context import current_request_id
 from hub.timestamps import UTCDateTime, to_iso, utcnow
 
 OUTBOX_STATUSES = ("pending", "sent", "failed", "suppressed")
@@ -48,6 +49,9 @@ class OutboxEmail(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     transport: Mapped[str | None] = mapped_column(String(10))
     delivery_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The unit of work that queued the email (request, socket event, job): the worker's log
+    # lines about it carry the same request id.
+    request_id: Mapped[str | None] = mapped_column(String(64), default=current_request_id)
 
     def summary(self) -> dict[str, Any]:
         """The row as the mailbox and the admin API list it."""

@@ -29,6 +29,7 @@ from hub.extensions import db
 from hub.notifications.digests import next_digest_due, process_due_digests
 from hub.notifications.models import OutboxEmail
 from hub.notifications.outbox import is_suppressed
+from hub.operations.context import unit_of_work
 from hub.signals import email_attempted
 from hub.timestamps import utcnow
 
@@ -249,6 +250,13 @@ def attempt(transport: Transport, row_id: int, lease: datetime) -> SendResult | 
     return result
 
 
+def _queued_by(row_id: int) -> str | None:
+    """The request id of the unit of work that queued the row (a fresh one when unknown)."""
+    request_id = db.session.scalar(select(OutboxEmail.request_id).where(OutboxEmail.id == row_id))
+    db.session.rollback()
+    return request_id
+
+
 def next_wakeup() -> datetime | None:
     """The earliest moment a pending row or digest becomes due."""
     now = utcnow()
@@ -279,7 +287,8 @@ def drain(transport: Transport, stop: threading.Event | None = None) -> datetime
                 for rest_id, rest_lease in claimed[index:]:
                     release(rest_id, rest_lease)
                 break
-            result = attempt(transport, row_id, lease)
+            with unit_of_work(_queued_by(row_id), outbox_id=row_id):
+                result = attempt(transport, row_id, lease)
             if result is not None and result.rate_limited:
                 for rest_id, rest_lease in claimed[index + 1:]:
                     release(rest_id, rest_lease)

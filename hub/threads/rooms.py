@@ -10,6 +10,7 @@ order: an event emitted after the eviction never reaches the removed user.
 
 from __future__ import annotations
 
+import logging
 import threading
 from typing import Any
 
@@ -80,40 +81,62 @@ class LocalPresence:
 class RedisPresence:
     """Presence shared by every process of a deployment, in one Redis hash per shipment
     (field: socket id, value: user id). Entries of a process that died without cleaning up
-    expire with the hash a day after the last join."""
+    expire with the hash a day after the last join.
+
+    Best effort: while Redis does not answer, joins, leaves and sends go on (each process
+    keeps serving its own sockets) and `online` is empty; the next change after Redis is
+    back announces presence again."""
 
     TTL_S = 24 * 3600
 
     def __init__(self, url: str) -> None:
         import redis
 
-        self._redis = redis.Redis.from_url(url)
+        # Short timeouts: a Redis that hangs must not hold up a join for long.
+        self._redis = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=2)
+        self._errors: tuple[type[BaseException], ...] = (redis.RedisError, OSError)
 
     @staticmethod
     def _key(shipment_id: int) -> str:
         return f"hub:presence:{shipment_id}"
 
+    def _unavailable(self, what: str, exc: BaseException) -> None:
+        logging.getLogger(__name__).warning("presence: Redis unavailable (%s): %s", what, exc.__class__.__name__)
+
     def add(self, shipment_id: int, sid: str, user_id: int) -> None:
         """Record a joined socket."""
-        pipe = self._redis.pipeline()
-        pipe.hset(self._key(shipment_id), sid, user_id)
-        pipe.expire(self._key(shipment_id), self.TTL_S)
-        pipe.execute()
+        try:
+            pipe = self._redis.pipeline()
+            pipe.hset(self._key(shipment_id), sid, user_id)
+            pipe.expire(self._key(shipment_id), self.TTL_S)
+            pipe.execute()
+        except self._errors as exc:
+            self._unavailable("add", exc)
 
     def remove(self, shipment_id: int, sid: str) -> None:
         """Forget a socket that left or disconnected."""
-        self._redis.hdel(self._key(shipment_id), sid)
+        try:
+            self._redis.hdel(self._key(shipment_id), sid)
+        except self._errors as exc:
+            self._unavailable("remove", exc)
 
     def remove_user(self, shipment_id: int, user_id: int) -> None:
         """Forget every socket of an evicted user."""
-        entries = self._redis.hgetall(self._key(shipment_id))
-        sids = [sid for sid, uid in entries.items() if int(uid) == user_id]
-        if sids:
-            self._redis.hdel(self._key(shipment_id), *sids)
+        try:
+            entries = self._redis.hgetall(self._key(shipment_id))
+            sids = [sid for sid, uid in entries.items() if int(uid) == user_id]
+            if sids:
+                self._redis.hdel(self._key(shipment_id), *sids)
+        except self._errors as exc:
+            self._unavailable("remove_user", exc)
 
     def online(self, shipment_id: int) -> list[int]:
-        """Ids of users with at least one joined socket, ascending."""
-        return sorted({int(uid) for uid in self._redis.hvals(self._key(shipment_id))})
+        """Ids of users with at least one joined socket, ascending (none while Redis is away)."""
+        try:
+            return sorted({int(uid) for uid in self._redis.hvals(self._key(shipment_id))})
+        except self._errors as exc:
+            self._unavailable("online", exc)
+            return []
 
 
 presence: LocalPresence | RedisPresence = LocalPresence()

@@ -120,7 +120,7 @@ def _sqlite_shared_transaction(shipment_id: int, load: bool, file_lock: Database
     # BEGIN IMMEDIATE first: the file lock is only ever taken by the database's writer, and its
     # holder needs the database no more once it committed, so the two locks cannot deadlock.
     db.session.connection()
-    file_lock.acquire()
+    file_lock.acquire(current_app.config["SQLITE_BUSY_TIMEOUT_S"])
     # Released by `_unlock_after_emit` once the commit's events are out, or below on failure.
     db.session.info[_FILE_UNLOCK] = file_lock
     try:
