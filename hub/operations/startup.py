@@ -10,6 +10,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
+from hub.database import reads_only
+
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 UPGRADE = "python -m flask --app wsgi db upgrade"
 
@@ -24,7 +26,7 @@ def code_heads() -> set[str]:
 def schema_mismatch(engine: Engine) -> str | None:
     """None when the database is at the code's head revision, else what is wrong and what to do."""
     expected = code_heads()
-    with engine.connect() as connection:
+    with reads_only(), engine.connect() as connection:
         current = set(MigrationContext.configure(connection).get_current_heads())
     if current == expected:
         return None
