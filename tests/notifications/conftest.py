@@ -56,6 +56,33 @@ class FakeSendGrid:
     delay_s: float = 0.0
     rate_limit_reset_in_s: int = 2
     lock: threading.Lock = field(default_factory=threading.Lock)
+    #: An outage: every request is answered these in turn (`429`, `500`, ...) until the moment.
+    outage: list[str] = field(default_factory=list)
+    outage_until: float = 0.0
+    #: While set, requests wait (`holding` counts them) and are then dropped, never accepted.
+    hold: threading.Event = field(default_factory=threading.Event)
+    holding: int = 0
+
+    def fail_for(self, seconds: float, *answers: str) -> None:
+        """Answer every request with `answers` in turn for `seconds` (an outage)."""
+        with self.lock:
+            self.outage = list(answers)
+            self.outage_until = time.monotonic() + seconds
+
+    def end_outage(self) -> None:
+        """Answer normally again."""
+        with self.lock:
+            self.outage_until = 0.0
+
+    def failures(self) -> int:
+        """Requests answered with an error status (429, 5xx) so far."""
+        with self.lock:
+            return sum(1 for r in self.requests if r.answer in ("429", "500", "502", "503"))
+
+    def duplicates(self) -> int:
+        """Emails accepted more than once (outbox ids answered 202 twice or more)."""
+        accepted = self.accepted()
+        return len(accepted) - len(set(accepted))
 
     def plan(self, outbox_id: int, *answers: str) -> None:
         """The answers to give, in order, to the row's next requests."""
@@ -84,10 +111,20 @@ def _handler(fake: FakeSendGrid) -> type[BaseHTTPRequestHandler]:
             body = json.loads(raw or b"{}")
             if fake.delay_s:
                 time.sleep(fake.delay_s)
+            held = fake.hold.is_set()
+            if held:
+                with fake.lock:
+                    fake.holding += 1
+                while fake.hold.is_set():
+                    time.sleep(0.01)
             with fake.lock:
                 probe = Recorded(time.monotonic(), self.path, dict(self.headers), body, "")
                 planned = fake.plans.get(str(probe.outbox_id)) or []
                 answer = planned.pop(0) if planned else "202"
+                if held:
+                    answer = "drop"  # its sender is gone: nothing was accepted
+                elif time.monotonic() < fake.outage_until and fake.outage:
+                    answer = fake.outage[len(fake.requests) % len(fake.outage)]
                 probe.answer = answer
                 fake.requests.append(probe)
             if answer == "drop":
