@@ -139,10 +139,13 @@ def register_error_handlers(app: Flask) -> None:
     def handle_unexpected(error: Exception) -> Any:
         from sqlalchemy.exc import OperationalError
 
-        app.logger.exception("unhandled error")
         status, code, message = 500, "internal_error", "Something went wrong on our side."
         if isinstance(error, OperationalError):
             status, code, message = 503, "unavailable", "The database is unavailable for the moment; try again."
+            # A line per request, no traceback: an outage fails every request the same way.
+            app.logger.warning("database unavailable: %s", str(error).splitlines()[0][:200])
+        else:
+            app.logger.exception("unhandled error")
         if wants_json():
             return error_response(status, code, message)
         return render_template("error.html", status=status, message=message), status

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, g, has_request_context, request
-from flask_login import current_user
+from sqlalchemy import inspect as sa_inspect
 
 from hub.operations.context import (
     accepted_request_id,
@@ -61,7 +61,10 @@ class ContextFilter(logging.Filter):
         if not hasattr(record, "user_id"):
             record.user_id = current_user_id()
             if record.user_id is None and has_request_context():
-                record.user_id = _signed_in_user_id()
+                try:
+                    record.user_id = _signed_in_user_id()
+                except Exception:  # noqa: BLE001  (a log line never fails its caller)
+                    record.user_id = None
         for key, value in current_fields().items():
             if not hasattr(record, key):
                 setattr(record, key, value)
@@ -158,14 +161,16 @@ def install_request_logging(app: Flask) -> None:
 
 
 def _signed_in_user_id() -> int | None:
-    """The request's user when authentication already ran (never triggers a lookup)."""
+    """The request's user when authentication already ran. Never touches the database (a
+    log line about a lost database must not need it): the id from the object's identity."""
     user = g.get("_login_user")
-    if user is None or not getattr(user, "is_authenticated", False):
+    if user is None:
         return None
-    try:
-        return int(current_user.get_id())
-    except (TypeError, ValueError):
-        return None
+    state = sa_inspect(user, raiseerr=False)
+    if state is not None:
+        return state.identity[0] if state.identity else None
+    value = getattr(user, "id", None)  # a SignedInUser: plain attributes
+    return value if isinstance(value, int) else None
 
 
 def log_socket_event(event: str, outcome: str) -> None:

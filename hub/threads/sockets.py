@@ -82,9 +82,11 @@ def _answer(handler: Callable[..., dict[str, Any]], payload: Any) -> dict[str, A
     except HubError as exc:
         db.session.rollback()
         return {"ok": False, "error": exc.to_dict()}
-    except OperationalError:
+    except OperationalError as exc:
         db.session.rollback()
-        current_app.logger.warning("database unavailable in socket event %s", handler.__name__, exc_info=True)
+        # A line per event, no traceback: an outage fails every event the same way.
+        current_app.logger.warning("database unavailable in socket event %s: %s", handler.__name__,
+                                   str(exc).splitlines()[0][:200])
         return {"ok": False, "error": {"code": "unavailable",
                                        "message": "The database is unavailable for the moment; try again."}}
     except Exception:

@@ -12,7 +12,6 @@ import time
 import uuid
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 
 from hub.extensions import db
