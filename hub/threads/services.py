@@ -238,17 +238,38 @@ def _unlock_after_emit(session: Session) -> None:
             file_lock.release()
 
 
+def _reporting(manager_class: type) -> type:
+    """The queue manager's class, remembering whether its last publish reached the queue
+    (python-socketio's Redis manager logs a failed publish and gives up without raising;
+    its `_publish` answers None then, the number of receivers otherwise)."""
+
+    class Reporting(manager_class):  # type: ignore[misc, valid-type]
+        hub_published = True
+
+        def _publish(self, data: Any) -> Any:
+            result = super()._publish(data)
+            self.hub_published = result is not None
+            return result
+
+    return Reporting
+
+
 def _publish_in_queue_order(events: list[tuple[str, dict[str, Any], str]]) -> None:
     """Publish events to the message queue only; every server, this one too, delivers them."""
     manager = socketio.server.manager
     client = _queue_clients.get(manager.channel)
     if client is None:
         # Its own host id, so this server's listener does not skip them as its own.
-        client = type(manager)(current_app.config["SOCKETIO_MESSAGE_QUEUE"], channel=manager.channel, write_only=True)
+        client = _reporting(type(manager))(current_app.config["SOCKETIO_MESSAGE_QUEUE"], channel=manager.channel,
+                                           write_only=True)
         _queue_clients[manager.channel] = client
     for event_name, payload, room in events:
         try:
             client.emit(event_name, payload, namespace="/", room=room)
+            if not client.hub_published:
+                # The queue is away (python-socketio logged it and gave up): this server's own
+                # sockets still get the event; the other servers' clients catch up by `join`.
+                manager.emit(event_name, payload, namespace="/", room=room, ignore_queue=True)
         except Exception:  # an emit failure must not undo a committed write
             current_app.logger.exception("could not publish %s to %s", event_name, room)
 
