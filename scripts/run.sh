@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
 PORT="${PORT:-5000}"
 export HUB_INLINE_WORKER="${HUB_INLINE_WORKER:-1}"
+# Readable log lines in a terminal (production writes JSON).
+export HUB_LOG_FORMAT="${HUB_LOG_FORMAT:-text}"
 # Links in emails and the websocket origin check use this address.
 export PUBLIC_BASE_URL="${PUBLIC_BASE_URL:-http://127.0.0.1:${PORT}}"
 .venv/bin/python -m flask --app wsgi db upgrade
