@@ -5,12 +5,12 @@ the fake counts an id accepted twice as a duplicate, and there must be none)."""
 from __future__ import annotations
 
 import signal
-import time
 
 from hub.extensions import db
 from hub.notifications.models import OutboxEmail
 from tests.notifications.conftest import add_rows, fake_sendgrid  # noqa: F401  (the fixture)
 from tests.notifications.test_workers import _worker
+from tests.operations.helpers import wait_until
 
 EMAILS = 60
 SETTINGS = {"EMAIL_LEASE_S": "2", "EMAIL_SEND_TIMEOUT_S": "1", "EMAIL_BATCH_SIZE": "20",
@@ -23,13 +23,6 @@ def _count(ids: list[int], *conditions) -> int:
     return count
 
 
-def _wait(condition, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.02)
-
-
 def test_a_worker_killed_mid_batch_through_429s_and_500s_sends_every_email_exactly_once(
         app, fake_sendgrid, database_url, tmp_path):  # noqa: F811
     ids = add_rows(EMAILS)
@@ -39,12 +32,12 @@ def test_a_worker_killed_mid_batch_through_429s_and_500s_sends_every_email_exact
     first = _worker(database_url, fake_sendgrid.url, tmp_path, "first", **SETTINGS)
     second = None
     try:
-        _wait(lambda: fake_sendgrid.failures() >= 6, 60, "the outage to be met")
+        wait_until(lambda: fake_sendgrid.failures() >= 6, 60, "the outage to be met")
         fake_sendgrid.end_outage()
-        _wait(lambda: len(fake_sendgrid.accepted()) >= 20, 60, "the first emails to go out")
+        wait_until(lambda: len(fake_sendgrid.accepted()) >= 20, 60, "the first emails to go out")
         # The next request is held: the worker is mid-batch, with a request in flight.
         fake_sendgrid.hold.set()
-        _wait(lambda: fake_sendgrid.holding >= 1, 20, "a request in flight")
+        wait_until(lambda: fake_sendgrid.holding >= 1, 20, "a request in flight")
         claimed_unsent = _count(ids, OutboxEmail.status == "pending", OutboxEmail.lease_until.is_not(None))
         first.send_signal(signal.SIGKILL)
         first.wait(10)
@@ -55,9 +48,9 @@ def test_a_worker_killed_mid_batch_through_429s_and_500s_sends_every_email_exact
 
         second = _worker(database_url, fake_sendgrid.url, tmp_path, "second", **SETTINGS)
         failed_before = fake_sendgrid.failures()
-        _wait(lambda: fake_sendgrid.failures() >= failed_before + 4, 60, "the second outage to be met")
+        wait_until(lambda: fake_sendgrid.failures() >= failed_before + 4, 60, "the second outage to be met")
         fake_sendgrid.end_outage()
-        _wait(lambda: _count(ids, OutboxEmail.status == "sent") == EMAILS, 90, "every email sent")
+        wait_until(lambda: _count(ids, OutboxEmail.status == "sent") == EMAILS, 90, "every email sent")
     finally:
         for worker in (first, second):
             if worker is not None and worker.poll() is None:

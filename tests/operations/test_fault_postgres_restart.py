@@ -16,6 +16,7 @@ import requests
 
 from tests.live import LiveServer
 from tests.operations.conftest import build_small_world
+from tests.operations.helpers import wait_until
 from tests.threads.conftest import ThreadClient
 
 
@@ -92,13 +93,6 @@ class Load:
             return sum(1 for c, o, _cid, at in self.outcomes if c == channel and o == outcome and at >= since)
 
 
-def _wait(condition, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what() if callable(what) else what}"
-        time.sleep(0.05)
-
-
 def test_postgres_restarted_under_load_answers_503_meanwhile_and_recovers_without_a_restart(
         throwaway_postgres, tmp_path):
     database_url = throwaway_postgres.create_database("hub_faults")
@@ -108,10 +102,10 @@ def test_postgres_restarted_under_load_answers_503_meanwhile_and_recovers_withou
         pid = server.process.pid
         load = Load(server.url, world.tokens, sid).start()
         try:
-            _wait(lambda: load.count("socket", "ok") >= 10 and load.count("rest", "ok") >= 10, 30, "load")
+            wait_until(lambda: load.count("socket", "ok") >= 10 and load.count("rest", "ok") >= 10, 30, "load")
             throwaway_postgres.stop()
             down_since = time.monotonic()
-            _wait(lambda: load.count("socket", "unavailable", down_since) >= 3
+            wait_until(lambda: load.count("socket", "unavailable", down_since) >= 3
                   and load.count("rest", "unavailable 503", down_since) >= 3, 30,
                   lambda: f"the outage to be answered: {load.summary(down_since)}\n{server.log_tail(30)}")
             ready = requests.get(server.url + "/readyz", timeout=10)
@@ -121,7 +115,7 @@ def test_postgres_restarted_under_load_answers_503_meanwhile_and_recovers_withou
 
             throwaway_postgres.start()
             up_since = time.monotonic()
-            _wait(lambda: load.count("socket", "ok", up_since) >= 5 and load.count("rest", "ok", up_since) >= 5,
+            wait_until(lambda: load.count("socket", "ok", up_since) >= 5 and load.count("rest", "ok", up_since) >= 5,
                   30, "recovery without a restart")
             assert requests.get(server.url + "/readyz", timeout=10).json()["status"] == "ok"
         finally:

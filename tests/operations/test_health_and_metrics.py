@@ -16,7 +16,7 @@ from hub.timestamps import utcnow
 from tests.conftest import make_app
 from tests.live import free_port
 from tests.notifications.conftest import add_rows
-from tests.operations.metrics_reading import sample
+from tests.operations.helpers import sample
 from tests.services import redis_url
 
 POST_ROUTE = "/api/v1/shipments/<int:shipment_id>/messages"

@@ -18,7 +18,7 @@ import requests
 
 from tests.factories import PASSWORD
 from tests.live import ROOT, LiveServer
-from tests.operations.metrics_reading import sample
+from tests.operations.helpers import sample
 from tests.threads.conftest import ThreadClient, browser_login, detach_world
 
 
