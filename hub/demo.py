@@ -10,8 +10,9 @@ from sqlalchemy import func, select
 
 from hub.accounts.models import Organization, User
 from hub.extensions import db
+from hub.shipment_tx import shipment_transaction
 from hub.shipments.models import Shipment, ShipmentParticipant
-from hub.threads.services import add_message, shipment_transaction
+from hub.threads.services import add_message
 from hub.timestamps import utcnow
 
 DEMO_PASSWORD = "clearance-demo-2026"

@@ -20,8 +20,8 @@ from hub.accounts.models import (
 from hub.audit import record_audit
 from hub.errors import Conflict, NotFound, ValidationFailed
 from hub.extensions import db
-from hub.notifications.outbox import queue_email
 from hub.shipments.reference_data import country_code, time_zone
+from hub.signals import password_reset_requested
 from hub.timestamps import utcnow
 
 MIN_PASSWORD_LENGTH = 10
@@ -198,15 +198,7 @@ def request_password_reset(email: str) -> None:
         return
     token = _serializer("password-reset").dumps({"uid": user.id, "fp": _password_fingerprint(user)})
     link = current_app.config["PUBLIC_BASE_URL"] + url_for("accounts.reset_password", token=token)
-    queue_email(
-        kind="password_reset",
-        to_email=user.email,
-        to_name=user.name,
-        user_id=user.id,
-        subject="Reset your Clearance Hub password",
-        template="password_reset",
-        context={"user": user, "link": link, "hours": current_app.config["PASSWORD_RESET_MAX_AGE_S"] // 3600},
-    )
+    password_reset_requested.send(user, link=link, hours=current_app.config["PASSWORD_RESET_MAX_AGE_S"] // 3600)
     record_audit(user, "user.password_reset_requested", "user", user.id)
     db.session.commit()
 

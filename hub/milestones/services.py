@@ -21,9 +21,10 @@ from hub.milestones_catalogue import BY_CODE, CATALOGUE, ORDER
 from hub.payload import check_fields, one_of, optional, text
 from hub.permissions import Action, get_shipment_for
 from hub.realtime import emit_after_commit, shipment_room
+from hub.shipment_tx import shipment_transaction
 from hub.shipments.models import Shipment
 from hub.signals import milestone_recorded
-from hub.threads.services import add_message, shipment_transaction
+from hub.threads.services import add_message
 from hub.timestamps import parse_timestamp, to_iso, utcnow
 
 #: How far in the future `occurred_at` may be: clocks of partners' systems drift a little.

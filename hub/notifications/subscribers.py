@@ -18,7 +18,14 @@ from hub.notifications.models import NotificationPreference, PendingDigest
 from hub.notifications.outbox import queue_email
 from hub.notifications.preferences import preferences_from_rows, wants, wants_with
 from hub.shipments.models import Shipment, ShipmentParticipant
-from hub.signals import document_requested, document_reviewed, message_posted, milestone_recorded
+from hub.signals import (
+    document_requested,
+    document_reviewed,
+    message_posted,
+    milestone_recorded,
+    participant_added,
+    password_reset_requested,
+)
 from hub.threads.models import Message, MessageMention
 from hub.timestamps import utcnow
 
@@ -153,9 +160,31 @@ def on_document_reviewed(shipment: Shipment, *, actor: User, uploader: User, doc
     })
 
 
+def on_participant_added(shipment: Shipment, *, actor: User, user: User, role: str,
+                         invitation_link: str | None = None, **_: Any) -> None:
+    """Email an invitation to someone who must accept before they can sign in."""
+    if invitation_link is None:
+        return
+    queue_email(
+        kind="invitation", to_email=user.email, to_name=user.name, user_id=user.id, shipment_id=shipment.id,
+        subject=f"{actor.name} invites you to shipment {shipment.reference} on Clearance Hub",
+        template="invitation",
+        context={"inviter": actor, "invitee": user, "shipment": shipment, "role": role, "link": invitation_link},
+    )
+
+
+def on_password_reset_requested(user: User, *, link: str, hours: int, **_: Any) -> None:
+    """Email the reset link to its owner."""
+    queue_email(kind="password_reset", to_email=user.email, to_name=user.name, user_id=user.id,
+                subject="Reset your Clearance Hub password", template="password_reset",
+                context={"user": user, "link": link, "hours": hours})
+
+
 def connect_subscribers() -> None:
     """Subscribe to the domain signals (idempotent: blinker keeps one strong reference each)."""
     message_posted.connect(on_message_posted, weak=False)
     milestone_recorded.connect(on_milestone_recorded, weak=False)
     document_requested.connect(on_document_requested, weak=False)
     document_reviewed.connect(on_document_reviewed, weak=False)
+    participant_added.connect(on_participant_added, weak=False)
+    password_reset_requested.connect(on_password_reset_requested, weak=False)

@@ -13,12 +13,11 @@ from hub.accounts.models import ORGANIZATION_KINDS, Organization, User, find_use
 from hub.audit import record_audit
 from hub.errors import Conflict, NotFound, ValidationFailed
 from hub.extensions import db
-from hub.notifications.outbox import queue_email
 from hub.payload import Parser, check_fields, integer_id, one_of, optional, text
 from hub.permissions import Action, authorize, require_staff, visible_shipments
 from hub.shipments import reference_data as ref
 from hub.shipments.models import INCOTERMS, PARTICIPANT_ROLES, TRANSPORT_MODES, Shipment, ShipmentParticipant
-from hub.threads.rooms import evict_after_commit
+from hub.signals import participant_added, participant_removed
 from hub.timestamps import parse_timestamp
 
 SHIPMENT_FIELDS: dict[str, Parser] = {
@@ -224,18 +223,8 @@ def add_participant(actor: User, shipment: Shipment, body: Mapping[str, Any]) ->
     shipment.participants.append(participant)
     db.session.flush()
     record_audit(actor, "participant.add", "user", user.id, {"role": values["role"], "invited": invited}, shipment.id)
-    if invited:
-        link = accounts.invitation_link(user, shipment.id)
-        queue_email(
-            kind="invitation",
-            to_email=user.email,
-            to_name=user.name,
-            user_id=user.id,
-            shipment_id=shipment.id,
-            subject=f"{actor.name} invites you to shipment {shipment.reference} on Clearance Hub",
-            template="invitation",
-            context={"inviter": actor, "invitee": user, "shipment": shipment, "role": values["role"], "link": link},
-        )
+    link = accounts.invitation_link(user, shipment.id) if invited else None
+    participant_added.send(shipment, actor=actor, user=user, role=values["role"], invitation_link=link)
     db.session.commit()
     return participant, True, invited
 
@@ -272,7 +261,7 @@ def remove_participant(actor: User, shipment: Shipment, user_id: int) -> None:
         raise NotFound("That user is not on this shipment.")
     shipment.participants.remove(participant)
     record_audit(actor, "participant.remove", "user", user_id, {"role": participant.role}, shipment.id)
-    evict_after_commit(shipment.id, user_id)
+    participant_removed.send(shipment, actor=actor, user_id=user_id, role=participant.role)
     db.session.commit()
 
 

@@ -43,6 +43,10 @@ class Message(db.Model):
 
     author: Mapped[User | None] = relationship(lazy="joined")
 
+    #: The message object this process emitted for the message (not a column): after the
+    #: commit the row is expired, and answering the sender must not read it again.
+    sent_object = None
+
     def to_dict(self, author: dict[str, object] | None = None) -> dict[str, object]:
         """The message object of the API and the socket events; `author`: the author's summary
         when the caller has it at hand (else it comes from the `author` relationship)."""
