@@ -112,9 +112,8 @@ def add_version(document_id: int) -> Any:
 def review(document_id: int) -> Any:
     """Accept or reject the current version; suggests `documents_complete` when this review
     completes the checklist."""
-    document = services.get_document_for(me(), document_id, Action.REVIEW_DOCUMENT)
-    services.check_not_own_upload(me(), document)
-    version, completed = services.review_document(me(), document, json_object())
+    document = services.check_review_document(me(), document_id)
+    version, completed = services.do_review_document(me(), document, json_object())
     body = version.document.to_dict(version.version)
     if completed:
         body["suggest_milestone"] = "documents_complete"

@@ -120,7 +120,7 @@ def review_page(document_id: int) -> Any:
     body = {k: v.strip() for k, v in request.form.items() if k in ("decision", "reason") and v.strip()}
     try:
         services.check_not_own_upload(me(), document)
-        _version, completed = services.review_document(me(), document, body)
+        _version, completed = services.do_review_document(me(), document, body)
         flash(f"{document.label} {'accepted' if body.get('decision') == 'accept' else 'rejected'}.", "success")
         if completed:
             flash("Every required document is accepted: you can record “Documents complete”.", "success")

@@ -362,10 +362,21 @@ def check_not_own_upload(user: User, document: Document) -> None:
         check_review_upload(user, uploaded_by_id=version.uploaded_by_id)
 
 
-def review_document(user: User, document: Document, body: Mapping[str, Any]) -> tuple[DocumentVersion, bool]:
-    """Accept or reject the current version (the caller has authorized REVIEW_DOCUMENT); not
-    one's own upload. Answers the version reviewed and whether this review completed the checklist."""
+def check_review_document(user: User, document_id: int) -> Document:
+    """The document `user` may review now: REVIEW_DOCUMENT on its shipment, not their own upload."""
+    document = get_document_for(user, document_id, Action.REVIEW_DOCUMENT)
     check_not_own_upload(user, document)
+    return document
+
+
+def review_document(user: User, document: Document, body: Mapping[str, Any]) -> tuple[DocumentVersion, bool]:
+    """Check and review a document (see `check_review_document`, `do_review_document`)."""
+    return do_review_document(user, check_review_document(user, document.id), body)
+
+
+def do_review_document(user: User, document: Document, body: Mapping[str, Any]) -> tuple[DocumentVersion, bool]:
+    """Accept or reject the current version of a document checked by `check_review_document`.
+    Answers the version reviewed and whether this review completed the checklist."""
     decision, reason = check_review(body)
     with shipment_transaction(document.shipment_id) as locked:
         was_complete = checklist(locked)["complete"]
