@@ -62,11 +62,11 @@ def create_app(config: dict[str, Any] | Config | None = None) -> Flask:
 
 
 def _init_extensions(app: Flask) -> None:
+    from hub.accounts.security import init_security
     from hub.database import configure_engine
     from hub.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
     from hub.i18n import select_locale, select_time_zone
     from hub.realtime import SocketSessionInterface, client_manager
-    from hub.security import init_security
     from hub.shipment_tx import init_app as init_shipment_tx
 
     db.init_app(app)

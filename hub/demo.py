@@ -157,7 +157,7 @@ def _record_timeline(
     shipment's status comes from the rules. On every other shipment the departure is reported
     late, after the arrival (the status does not depend on the order of reports)."""
     from hub.milestones.services import record_milestone
-    from hub.shipments.reference_data import country_name
+    from hub.reference_data import country_name
 
     order = list(when)
     if index % 2 == 0 and "departed" in order and "arrived" in order:

@@ -10,8 +10,8 @@ from flask_login import current_user
 
 from hub.i18n import local_time
 from hub.milestones_catalogue import label
-from hub.permissions import sees_nav_item
-from hub.shipments.reference_data import country_name
+from hub.permissions.rules import sees_nav_item
+from hub.reference_data import country_name
 from hub.timestamps import to_iso
 
 # Links areas add to the top navigation: (label, endpoint, who) with who "all", "staff" or "admin".

@@ -68,8 +68,8 @@ def _participant_user(world: World) -> int:
 
 def _callers_token(world: World) -> int:
     """A token of the caller (revoking one's own token is allowed; anonymous: staff's)."""
+    from hub.accounts.security import issue_token
     from hub.extensions import db
-    from hub.security import issue_token
 
     owner = getattr(world, "caller", None) or world.staff
     row, _secret = issue_token(owner, "matrix")

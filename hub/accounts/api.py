@@ -10,11 +10,11 @@ from sqlalchemy import select
 
 from hub.accounts import services
 from hub.accounts.models import LOCALES, ApiToken
+from hub.accounts.security import csrf_exempt, public_endpoint
 from hub.errors import NotFound, Unauthorized
 from hub.extensions import db, limiter
 from hub.payload import check_fields, integer_id, json_object, one_of, text
-from hub.security import csrf_exempt, public_endpoint
-from hub.shipments.reference_data import time_zone
+from hub.reference_data import time_zone
 
 bp = Blueprint("accounts_api", __name__, url_prefix="/api/v1")
 

@@ -20,7 +20,7 @@ from hub.accounts.models import (
 from hub.audit import record_audit
 from hub.errors import Conflict, NotFound, ValidationFailed
 from hub.extensions import db
-from hub.shipments.reference_data import country_code, time_zone
+from hub.reference_data import country_code, time_zone
 from hub.signals import password_reset_requested
 from hub.timestamps import utcnow
 
@@ -150,7 +150,7 @@ def authenticate(email: Any, password: Any) -> User | None:
 
 def create_token(user: User, name: str = "") -> tuple[ApiToken, str]:
     """Issue an API token for `user` and commit; the secret is returned once."""
-    from hub.security import issue_token
+    from hub.accounts.security import issue_token
 
     token, secret = issue_token(user, name)
     db.session.flush()

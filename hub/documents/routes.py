@@ -16,8 +16,8 @@ from hub.documents.rules import file_rules
 from hub.errors import HubError
 from hub.extensions import db
 from hub.permissions import Action, can, get_shipment_for, require_admin
+from hub.reference_data import country_name
 from hub.shipments.models import TRANSPORT_MODES, Shipment
-from hub.shipments.reference_data import country_name
 
 bp = Blueprint("documents", __name__)
 

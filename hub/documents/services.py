@@ -37,9 +37,9 @@ from hub.permissions import (
     owner_and_role,
     require_admin,
 )
+from hub.reference_data import country_code
 from hub.shipment_tx import shipment_transaction
 from hub.shipments.models import TRANSPORT_MODES, Shipment
-from hub.shipments.reference_data import country_code
 from hub.signals import document_requested, document_reviewed, document_uploaded
 from hub.threads.services import add_message
 from hub.timestamps import parse_date, utcnow

@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from hub.accounts.models import User
+from hub.accounts.security import csrf_exempt, public_endpoint
 from hub.errors import HubError, NotFound
 from hub.extensions import db
 from hub.milestones_catalogue import CATALOGUE
@@ -20,7 +21,6 @@ from hub.notifications.webhook import lift_suppression, parse_events, process_ev
 from hub.paging import page_args
 from hub.payload import json_object
 from hub.permissions import require_admin, require_staff, visible_shipments
-from hub.security import csrf_exempt, public_endpoint
 from hub.shipments.models import Shipment
 
 bp = Blueprint("notifications", __name__)

@@ -11,6 +11,7 @@ from hub.permissions.facts import (
     owner_and_role,
     participant_role,
     signed_in_user_authorized_on,
+    visible_organizations,
     visible_shipments,
 )
 from hub.permissions.rules import (
@@ -32,5 +33,5 @@ __all__ = [
     "Access", "Action", "authorize", "authorize_on", "can", "can_create_shipments", "check_change_message",
     "check_review_upload", "check_withdraw_document", "get_shipment_for", "is_admin", "is_owner_staff",
     "may_create_shipments", "owner_and_role", "participant_role", "require_admin", "require_staff",
-    "sees_nav_item", "signed_in_user_authorized_on", "visible_shipments",
+    "sees_nav_item", "signed_in_user_authorized_on", "visible_organizations", "visible_shipments",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Select, bindparam, exists, select
+from sqlalchemy import Select, bindparam, exists, or_, select
 
 from hub.accounts.models import SIGNED_IN_USER_COLUMNS, Organization, Principal, SignedInUser, User
 from hub.database import DriverStatement
@@ -133,3 +133,21 @@ def visible_shipments(user: User) -> Select[tuple[Shipment]]:
     if user.is_staff:
         return query.where((Shipment.owner_org_id == user.organization_id) | is_participant)
     return query.where(is_participant)
+
+
+def visible_organizations(user: User) -> list[Organization]:
+    """Organizations a coordinator may pick when inviting: their own and those of people who
+    take part in their organization's shipments (never every partner on the hub, which would
+    show one shipper's partners to another)."""
+    owned = select(Shipment.id).where(Shipment.owner_org_id == user.organization_id)
+    partner_orgs = (
+        select(User.organization_id)
+        .join(ShipmentParticipant, ShipmentParticipant.user_id == User.id)
+        .where(ShipmentParticipant.shipment_id.in_(owned))
+    )
+    query = (
+        select(Organization)
+        .where(or_(Organization.id == user.organization_id, Organization.id.in_(partner_orgs)))
+        .order_by(Organization.name)
+    )
+    return list(db.session.scalars(query))

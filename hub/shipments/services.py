@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
+from hub import reference_data as ref
 from hub.accounts import services as accounts
 from hub.accounts.models import ORGANIZATION_KINDS, Organization, User, find_user_by_email
 from hub.audit import record_audit
@@ -15,7 +16,6 @@ from hub.errors import Conflict, NotFound, ValidationFailed
 from hub.extensions import db
 from hub.payload import Parser, check_fields, integer_id, one_of, optional, text
 from hub.permissions import Action, authorize, require_staff, visible_shipments
-from hub.shipments import reference_data as ref
 from hub.shipments.models import INCOTERMS, PARTICIPANT_ROLES, TRANSPORT_MODES, Shipment, ShipmentParticipant
 from hub.signals import participant_added, participant_removed
 from hub.timestamps import parse_timestamp
@@ -263,24 +263,6 @@ def remove_participant(actor: User, shipment: Shipment, user_id: int) -> None:
     record_audit(actor, "participant.remove", "user", user_id, {"role": participant.role}, shipment.id)
     participant_removed.send(shipment, actor=actor, user_id=user_id, role=participant.role)
     db.session.commit()
-
-
-def known_organizations(user: User) -> list[Organization]:
-    """Organizations a coordinator may pick when inviting: their own and those of people who
-    take part in their organization's shipments (never every partner on the hub, which would
-    show one shipper's partners to another)."""
-    owned = select(Shipment.id).where(Shipment.owner_org_id == user.organization_id)
-    partner_orgs = (
-        select(User.organization_id)
-        .join(ShipmentParticipant, ShipmentParticipant.user_id == User.id)
-        .where(ShipmentParticipant.shipment_id.in_(owned))
-    )
-    query = (
-        select(Organization)
-        .where(or_(Organization.id == user.organization_id, Organization.id.in_(partner_orgs)))
-        .order_by(Organization.name)
-    )
-    return list(db.session.scalars(query))
 
 
 def visible_countries(user: User) -> list[str]:

@@ -21,11 +21,11 @@ from flask_socketio import ConnectionRefusedError
 from sqlalchemy.exc import OperationalError
 
 from hub.accounts.models import SignedInUser, User, signed_in_user
+from hub.accounts.security import user_for_token
 from hub.errors import HubError, MalformedRequest, Unauthorized, ValidationFailed
 from hub.extensions import db, socketio
 from hub.permissions import Action, can, get_shipment_for, signed_in_user_authorized_on
 from hub.realtime import shipment_room, user_room
-from hub.security import user_for_token
 from hub.threads import rooms, services
 
 _SESSION_USER = "hub_socket_user_id"
