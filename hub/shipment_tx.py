@@ -59,8 +59,11 @@ class Step(IntEnum):
 
 
 def after_commit(step: Step, action: Callable[[], None]) -> None:
-    """Run `action` once the current transaction commits; it is dropped if it rolls back."""
-    db.session().info.setdefault(_AFTER_COMMIT, []).append((step, action))
+    """Run `action` once the current transaction commits; it is dropped if the transaction (or
+    the savepoint it was queued in) rolls back."""
+    session = db.session()
+    queued_in = session.get_nested_transaction() or session.get_transaction()
+    session.info.setdefault(_AFTER_COMMIT, []).append((step, action, queued_in))
 
 
 def _run_after_commit(session: Session) -> None:
@@ -68,15 +71,30 @@ def _run_after_commit(session: Session) -> None:
     if not queued:
         return
     # sorted() is stable: within a step, actions keep the order they were queued in.
-    for step, action in sorted(queued, key=lambda entry: entry[0]):
+    for step, action, _queued_in in sorted(queued, key=lambda entry: entry[0]):
         try:
             action()
         except Exception:  # noqa: BLE001  (the write is committed: log, never undo it)
             _log.exception("after-commit %s step failed", step.name)
 
 
-def _drop_after_commit(session: Session, _transaction: Any) -> None:
-    session.info.pop(_AFTER_COMMIT, None)
+def _inside(transaction: Any, ended: Any) -> bool:
+    while transaction is not None:
+        if transaction is ended:
+            return True
+        transaction = transaction.parent
+    return False
+
+
+def _drop_after_commit(session: Session, ended: Any) -> None:
+    """A rollback drops what was queued in the transaction or savepoint that ended."""
+    queued = session.info.get(_AFTER_COMMIT)
+    if not queued:
+        return
+    if ended.parent is None:
+        session.info.pop(_AFTER_COMMIT, None)
+        return
+    session.info[_AFTER_COMMIT] = [entry for entry in queued if not _inside(entry[2], ended)]
 
 
 event.listen(Session, "after_commit", _run_after_commit)

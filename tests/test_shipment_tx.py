@@ -65,3 +65,14 @@ def test_each_app_has_its_own_state(app, tmp_path):
     assert other.extensions["hub"] is not app.extensions["hub"]
     assert hub_state() is app.extensions["hub"]
     assert other.extensions["hub"].rooms is not app.extensions["hub"].rooms
+
+
+def test_a_savepoint_rolled_back_drops_only_what_was_queued_inside_it(app, world):
+    ran: list[str] = []
+    with shipment_transaction(world.shipment.id):
+        after_commit(Step.EMIT, lambda: ran.append("outer"))
+        with pytest.raises(RuntimeError), db.session.begin_nested():
+            after_commit(Step.EMIT, lambda: ran.append("inside the savepoint"))
+            raise RuntimeError("a duplicate webhook event")
+        after_commit(Step.EMIT, lambda: ran.append("after the savepoint"))
+    assert ran == ["outer", "after the savepoint"]

@@ -6,7 +6,6 @@ from typing import Any
 
 from flask import current_app, url_for
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy.exc import IntegrityError
 
 from hub.accounts.models import (
     LOCALES,
@@ -18,6 +17,7 @@ from hub.accounts.models import (
     find_user_by_email,
 )
 from hub.audit import record_audit
+from hub.database import flush_new
 from hub.errors import Conflict, NotFound, ValidationFailed
 from hub.extensions import db
 from hub.reference_data import country_code, time_zone
@@ -128,12 +128,7 @@ def create_user(
     )
     if password is not None:
         user.set_password(password)
-    db.session.add(user)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        raise Conflict("A user with this email already exists.", fields={"email": "already taken"}) from None
+    flush_new(user, Conflict("A user with this email already exists.", fields={"email": "already taken"}))
     record_audit(actor, "user.create", "user", user.id, {"email": email, "role": role})
     return user
 

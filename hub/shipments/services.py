@@ -12,6 +12,7 @@ from hub import reference_data as ref
 from hub.accounts import services as accounts
 from hub.accounts.models import ORGANIZATION_KINDS, Organization, User, find_user_by_email
 from hub.audit import record_audit
+from hub.database import flush_new
 from hub.errors import Conflict, NotFound, ValidationFailed
 from hub.extensions import db
 from hub.payload import Parser, check_fields, integer_id, one_of, optional, text
@@ -63,12 +64,7 @@ def create_shipment(user: User, body: Mapping[str, Any]) -> Shipment:
         raise Conflict("A shipment with this reference already exists.", fields={"reference": "already used"})
     shipment = Shipment(owner_org_id=user.organization_id, created_by_id=user.id, **values)
     shipment.participants.append(ShipmentParticipant(user=user, role="coordinator", added_by_id=user.id))
-    db.session.add(shipment)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        raise Conflict("A shipment with this reference already exists.", fields={"reference": "already used"}) from None
+    flush_new(shipment, Conflict("A shipment with this reference already exists.", fields={"reference": "already used"}))
     record_audit(user, "shipment.create", "shipment", shipment.id, {"reference": shipment.reference}, shipment.id)
     db.session.commit()
     return shipment
