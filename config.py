@@ -117,7 +117,7 @@ class Config:
         self.LOGIN_RATE_LIMIT: str = _str("LOGIN_RATE_LIMIT", "10 per minute") or "10 per minute"
         self.PASSWORD_HASH_METHOD: str = "scrypt"
         self.SQLALCHEMY_TRACK_MODIFICATIONS = False
-        self.WTF_CSRF_CHECK_DEFAULT = False  # checked in hub.security, so bearer requests are exempt
+        self.WTF_CSRF_CHECK_DEFAULT = False  # checked in hub.accounts.security, so bearer requests are exempt
         self.WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
         self.JSON_SORT_KEYS = False
 
