@@ -18,9 +18,15 @@ class ConfigError(RuntimeError):
     """A required setting is missing or malformed; start-up stops."""
 
 
-def _int(name: str, default: int) -> int:
+def _str(name: str, default: str | None = None) -> str | None:
+    """The variable's value; `default` when it is unset or empty."""
     raw = os.environ.get(name)
-    if raw is None or raw == "":
+    return raw if raw not in (None, "") else default
+
+
+def _int(name: str, default: int) -> int:
+    raw = _str(name)
+    if raw is None:
         return default
     try:
         value = int(raw)
@@ -32,8 +38,8 @@ def _int(name: str, default: int) -> int:
 
 
 def _float(name: str, default: float) -> float:
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
+    raw = _str(name)
+    if raw is None:
         return default
     try:
         return float(raw)
@@ -42,19 +48,14 @@ def _float(name: str, default: float) -> float:
 
 
 def _bool(name: str, default: bool) -> bool:
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
+    raw = _str(name)
+    if raw is None:
         return default
     if raw.lower() in ("1", "true", "yes", "on"):
         return True
     if raw.lower() in ("0", "false", "no", "off"):
         return False
     raise ConfigError(f"{name} must be a boolean (1/0, true/false), got {raw!r}")
-
-
-def _str(name: str, default: str | None = None) -> str | None:
-    raw = os.environ.get(name)
-    return raw if raw not in (None, "") else default
 
 
 def normalize_database_url(url: str) -> str:

@@ -14,6 +14,7 @@ from hub.accounts.models import User
 from hub.documents import services
 from hub.documents.storage import StorageError, get_storage
 from hub.errors import MalformedRequest, Unavailable
+from hub.paging import items_response
 from hub.payload import json_object
 from hub.permissions import Action, get_shipment_for
 
@@ -59,7 +60,7 @@ def upload(shipment_id: int) -> Any:
 def list_documents(shipment_id: int) -> Any:
     """The shipment's documents, each with its current version."""
     shipment = get_shipment_for(me(), shipment_id)
-    return jsonify({"items": [d.to_dict() for d in services.list_documents(shipment)]})
+    return items_response(services.list_documents(shipment))
 
 
 @bp.get("/documents/<int:document_id>")
@@ -132,7 +133,7 @@ def create_request(shipment_id: int) -> Any:
 def list_requests(shipment_id: int) -> Any:
     """The shipment's document requests."""
     shipment = get_shipment_for(me(), shipment_id)
-    return jsonify({"items": [r.to_dict() for r in services.list_requests(shipment)]})
+    return items_response(services.list_requests(shipment))
 
 
 @bp.get("/shipments/<int:shipment_id>/checklist")

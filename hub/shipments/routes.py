@@ -11,6 +11,7 @@ from hub import reference_data
 from hub.accounts.models import ORGANIZATION_KINDS
 from hub.errors import HubError
 from hub.extensions import db
+from hub.forms import flashed_errors
 from hub.permissions import Action, can, can_create_shipments, get_shipment_for, require_staff, visible_organizations
 from hub.shipments import services
 from hub.shipments.extras import shipment_extras
@@ -192,19 +193,14 @@ def add_participant_page(shipment_id: int) -> Any:
         }
     if request.form.get("name"):
         body["name"] = request.form["name"]
-    try:
+    with flashed_errors():
         participant, created, invited = services.add_participant(current_user, shipment, body)
-    except HubError as exc:
-        db.session.rollback()
-        detail = "; ".join(f"{k} {v}" for k, v in (exc.fields or {}).items())
-        flash(f"{exc.message} {detail}".strip(), "error")
-        return redirect(url_for("shipments.detail_page", shipment_id=shipment_id))
-    if invited:
-        flash(f"Invitation sent to {participant.user.email}.", "success")
-    elif created:
-        flash(f"{participant.user.name} added as {participant.role}.", "success")
-    else:
-        flash(f"{participant.user.name} is now {participant.role}.", "success")
+        if invited:
+            flash(f"Invitation sent to {participant.user.email}.", "success")
+        elif created:
+            flash(f"{participant.user.name} added as {participant.role}.", "success")
+        else:
+            flash(f"{participant.user.name} is now {participant.role}.", "success")
     return redirect(url_for("shipments.detail_page", shipment_id=shipment_id))
 
 
