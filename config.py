@@ -18,9 +18,15 @@ class ConfigError(RuntimeError):
     """A required setting is missing or malformed; start-up stops."""
 
 
-def _int(name: str, default: int) -> int:
+def _str(name: str, default: str | None = None) -> str | None:
+    """The variable's value; `default` when it is unset or empty."""
     raw = os.environ.get(name)
-    if raw is None or raw == "":
+    return raw if raw not in (None, "") else default
+
+
+def _int(name: str, default: int) -> int:
+    raw = _str(name)
+    if raw is None:
         return default
     try:
         value = int(raw)
@@ -32,8 +38,8 @@ def _int(name: str, default: int) -> int:
 
 
 def _float(name: str, default: float) -> float:
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
+    raw = _str(name)
+    if raw is None:
         return default
     try:
         return float(raw)
@@ -42,19 +48,14 @@ def _float(name: str, default: float) -> float:
 
 
 def _bool(name: str, default: bool) -> bool:
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
+    raw = _str(name)
+    if raw is None:
         return default
     if raw.lower() in ("1", "true", "yes", "on"):
         return True
     if raw.lower() in ("0", "false", "no", "off"):
         return False
     raise ConfigError(f"{name} must be a boolean (1/0, true/false), got {raw!r}")
-
-
-def _str(name: str, default: str | None = None) -> str | None:
-    raw = os.environ.get(name)
-    return raw if raw not in (None, "") else default
 
 
 def normalize_database_url(url: str) -> str:
@@ -120,7 +121,7 @@ class Config:
         self.LOGIN_RATE_LIMIT: str = _str("LOGIN_RATE_LIMIT", "10 per minute") or "10 per minute"
         self.PASSWORD_HASH_METHOD: str = "scrypt"
         self.SQLALCHEMY_TRACK_MODIFICATIONS = False
-        self.WTF_CSRF_CHECK_DEFAULT = False  # checked in hub.security, so bearer requests are exempt
+        self.WTF_CSRF_CHECK_DEFAULT = False  # checked in hub.accounts.security, so bearer requests are exempt
         self.WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
         self.JSON_SORT_KEYS = False
         # Operations: logs, metrics, readiness.

@@ -10,8 +10,9 @@ from sqlalchemy import func, select
 
 from hub.accounts.models import Organization, User
 from hub.extensions import db
+from hub.shipment_tx import shipment_transaction
 from hub.shipments.models import Shipment, ShipmentParticipant
-from hub.threads.services import add_message, shipment_transaction
+from hub.threads.services import add_message
 from hub.timestamps import utcnow
 
 DEMO_PASSWORD = "clearance-demo-2026"
@@ -156,7 +157,7 @@ def _record_timeline(
     shipment's status comes from the rules. On every other shipment the departure is reported
     late, after the arrival (the status does not depend on the order of reports)."""
     from hub.milestones.services import record_milestone
-    from hub.shipments.reference_data import country_name
+    from hub.reference_data import country_name
 
     order = list(when)
     if index % 2 == 0 and "departed" in order and "arrived" in order:

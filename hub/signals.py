@@ -29,6 +29,18 @@ document_reviewed = _signals.signal("document-reviewed")
 #: filename (str), version (int). (Upload and new version; not emailed by default.)
 document_uploaded = _signals.signal("document-uploaded")
 
+#: sender: the Shipment; kwargs: actor (User), user (User, the new participant), role (str),
+#: invitation_link (str | None: set when the user was invited and must accept first).
+participant_added = _signals.signal("participant-added")
+
+#: sender: the Shipment; kwargs: actor (User), user_id (int), role (str). Their sockets leave
+#: the shipment's room once the removal commits.
+participant_removed = _signals.signal("participant-removed")
+
+#: sender: the User (active, with a password); kwargs: link (str, the signed reset link),
+#: hours (int, how long it works).
+password_reset_requested = _signals.signal("password-reset-requested")
+
 #: sender: the socket's sid; kwargs: user_id (int). A socket was accepted.
 socket_connected = _signals.signal("socket-connected")
 

@@ -10,7 +10,8 @@ from flask_login import current_user
 
 from hub.i18n import local_time
 from hub.milestones_catalogue import label
-from hub.shipments.reference_data import country_name
+from hub.permissions.rules import sees_nav_item
+from hub.reference_data import country_name
 from hub.timestamps import to_iso
 
 # Links areas add to the top navigation: (label, endpoint, who) with who "all", "staff" or "admin".
@@ -45,9 +46,7 @@ def init_templating(app: Flask) -> None:
     def hub_nav_items() -> list[dict[str, Any]]:
         items = []
         for text, endpoint, who in _nav_items:
-            if who == "staff" and not current_user.is_staff:
-                continue
-            if who == "admin" and current_user.role != "admin":
+            if not sees_nav_item(current_user, who):
                 continue
             items.append({"label": text, "url": url_for(endpoint), "endpoint": endpoint})
         return items

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
@@ -13,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from hub.extensions import db
-from hub.timestamps import UTCDateTime, utcnow
+from hub.models_base import IntPK, OfUser, OptionalTimestamp, Timestamp, api_fields
 
 if TYPE_CHECKING:
     from hub.shipments.models import ShipmentParticipant
@@ -29,24 +28,18 @@ class Organization(db.Model):
 
     __tablename__ = "organizations"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPK]
     name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(20))
     country: Mapped[str] = mapped_column(String(2))
     time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_at: Mapped[Timestamp]
 
     users: Mapped[list[User]] = relationship(back_populates="organization")
 
     def to_dict(self) -> dict[str, object]:
         """The organization as the API shows it."""
-        return {
-            "id": self.id,
-            "name": self.name,
-            "kind": self.kind,
-            "country": self.country,
-            "time_zone": self.time_zone,
-        }
+        return api_fields(self, "id", "name", "kind", "country", "time_zone")
 
 
 class User(UserMixin, db.Model):
@@ -54,7 +47,7 @@ class User(UserMixin, db.Model):
 
     __tablename__ = "users"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPK]
     # Stored lower-cased, so the unique constraint is case-insensitive on every database.
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -64,7 +57,7 @@ class User(UserMixin, db.Model):
     locale: Mapped[str] = mapped_column(String(10), default="en")
     time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_at: Mapped[Timestamp]
 
     organization: Mapped[Organization] = relationship(back_populates="users", lazy="joined")
     participations: Mapped[list[ShipmentParticipant]] = relationship(
@@ -101,13 +94,7 @@ class User(UserMixin, db.Model):
     def to_dict(self) -> dict[str, object]:
         """The user as `GET /api/v1/me` shows it."""
         return {
-            "id": self.id,
-            "email": self.email,
-            "name": self.name,
-            "role": self.role,
-            "locale": self.locale,
-            "time_zone": self.time_zone,
-            "active": self.active,
+            **api_fields(self, "id", "email", "name", "role", "locale", "time_zone", "active"),
             "organization": self.organization.to_dict(),
         }
 
@@ -117,12 +104,12 @@ class ApiToken(db.Model):
 
     __tablename__ = "api_tokens"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    id: Mapped[IntPK]
+    user_id: Mapped[OfUser] = mapped_column(index=True)
     digest: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(100), default="")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[Timestamp]
+    last_used_at: Mapped[OptionalTimestamp]
 
     user: Mapped[User] = relationship(lazy="joined")
 
@@ -133,14 +120,7 @@ class ApiToken(db.Model):
 
     def to_dict(self) -> dict[str, object]:
         """The token's metadata (never the secret)."""
-        from hub.timestamps import to_iso
-
-        return {
-            "id": self.id,
-            "name": self.name,
-            "created_at": to_iso(self.created_at),
-            "last_used_at": to_iso(self.last_used_at),
-        }
+        return api_fields(self, "id", "name", "created_at", "last_used_at")
 
 
 def normalize_email(value: str) -> str:

@@ -29,7 +29,7 @@ from hub.extensions import db
 from hub.notifications.digests import next_digest_due, process_due_digests
 from hub.notifications.models import OutboxEmail
 from hub.notifications.outbox import is_suppressed
-from hub.operations.context import unit_of_work
+from hub.request_context import unit_of_work
 from hub.signals import email_attempted
 from hub.timestamps import utcnow
 

@@ -16,7 +16,7 @@ from typing import Any
 from flask import Flask, g, has_request_context, request
 from sqlalchemy import inspect as sa_inspect
 
-from hub.operations.context import (
+from hub.request_context import (
     accepted_request_id,
     begin_unit,
     current_fields,

@@ -26,10 +26,9 @@ from flask import Flask, Response, current_app, g, request
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
-from sqlalchemy import event
-from sqlalchemy.orm import Session
 
 from hub.errors import error_response
+from hub.shipment_tx import Step, after_commit
 
 MULTIPROCESS_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -57,27 +56,9 @@ for _outcome in ("accepted", "rejected"):
 for _channel in ("web", "api", "email", "system"):
     messages_posted.labels(_channel)
 
-_PENDING_COUNTS = "hub_metrics_after_commit"
-
-
 def count_after_commit(count: Callable[[], None]) -> None:
     """Count once the current transaction commits (a rolled-back write counts nothing)."""
-    from hub.extensions import db
-
-    db.session().info.setdefault(_PENDING_COUNTS, []).append(count)
-
-
-def _counts_committed(session: Session) -> None:
-    for count in session.info.pop(_PENDING_COUNTS, ()):
-        count()
-
-
-def _counts_dropped(session: Session, _transaction: Any = None) -> None:
-    session.info.pop(_PENDING_COUNTS, None)
-
-
-event.listen(Session, "after_commit", _counts_committed)
-event.listen(Session, "after_soft_rollback", _counts_dropped)
+    after_commit(Step.COUNT, count)
 
 
 class DatabaseFigures(Collector):
