@@ -29,7 +29,7 @@ def require_matching_schema() -> None:
     """Stop (exit status 1) with a message naming the revisions when the database does not
     match the migrations: a server or worker started on it would fail at its first query."""
     from hub.extensions import db
-    from hub.operations.startup import schema_mismatch
+    from hub.schema_check import schema_mismatch
 
     try:
         problem = schema_mismatch(db.engine)
@@ -111,9 +111,6 @@ SERVE_ENVIRONMENT = {
 def serve(host: str, port: int, worker_connections: int) -> None:
     """Serve pages, API and websockets with gunicorn's gevent worker until SIGTERM."""
     require_matching_schema()
-    from hub.operations.metrics import forget_dead_processes
-
-    forget_dead_processes()
     # A fresh process: gunicorn's gevent worker monkey-patches before it imports the app;
     # this CLI process has already imported it unpatched.
     args = [
@@ -127,7 +124,8 @@ def serve(host: str, port: int, worker_connections: int) -> None:
         "--timeout", "60",
         "--access-logfile", "-" if os.environ.get("HUB_ACCESS_LOG") == "1" else "/dev/null",
         "--error-logfile", "-",
-        "--config", "python:hub.operations.gunicorn_hooks",
+        # By path: gunicorn's master must not import the app (see the file).
+        "--config", str(ROOT / "hub" / "operations" / "gunicorn_conf.py"),
         "wsgi:app",
     ]
     for name, value in SERVE_ENVIRONMENT.items():

@@ -14,9 +14,7 @@ no view counts anything itself.
 
 from __future__ import annotations
 
-import glob
 import os
-import re
 import time
 from collections.abc import Callable, Iterator
 from ipaddress import ip_address, ip_network
@@ -94,29 +92,6 @@ def exposition() -> bytes:
         multiprocess.MultiProcessCollector(registry)
         return generate_latest(registry) + generate_latest(figures)
     return generate_latest(REGISTRY) + generate_latest(figures)
-
-
-def forget_dead_processes(path: str | None = MULTIPROCESS_DIR) -> None:
-    """Drop the live gauges (open sockets) of processes that no longer run; their counters
-    stay, so totals never go back."""
-    if not path:
-        return
-    from prometheus_client import multiprocess
-
-    for name in glob.glob(os.path.join(path, "gauge_live*_*.db")):
-        match = re.search(r"_(\d+)\.db$", name)
-        if match and not _running(int(match.group(1))):
-            multiprocess.mark_process_dead(int(match.group(1)), path)
-
-
-def _running(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def allowed_to_scrape(remote: str | None, allowed: list[str], token: str | None, authorization: str) -> bool:

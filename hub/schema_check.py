@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 
 from hub.database import reads_only
 
-MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
 UPGRADE = "python -m flask --app wsgi db upgrade"
 
 
