@@ -134,10 +134,13 @@ def install_request_logging(app: Flask) -> None:
 
     app.logger.removeHandler(default_handler)  # the root handler writes app.logger's lines too
 
-    @app.before_request
     def _begin_request() -> None:
         g.hub_started = time.perf_counter()
         g.hub_log_tokens = begin_unit(accepted_request_id(request.headers.get("X-Request-ID")))
+
+    # First of all before-request hooks: lines logged while a bearer token is looked up carry
+    # the id too.
+    app.before_request_funcs.setdefault(None, []).insert(0, _begin_request)
 
     @app.after_request
     def _answer_request_id(response: Any) -> Any:

@@ -54,6 +54,7 @@ for _outcome in ("accepted", "rejected"):
 for _channel in ("web", "api", "email", "system"):
     messages_posted.labels(_channel)
 
+
 def count_after_commit(count: Callable[[], None]) -> None:
     """Count once the current transaction commits (a rolled-back write counts nothing)."""
     after_commit(Step.COUNT, count)
@@ -69,12 +70,13 @@ class DatabaseFigures(Collector):
         try:
             depth, oldest_age = outbox_backlog()
             risks = risk_flags_open()
-        except Exception:  # noqa: BLE001  (the scrape still answers; /readyz says why)
-            current_app.logger.warning("metrics: the database did not answer", exc_info=True)
+        except Exception as exc:  # noqa: BLE001  (the scrape still answers; /readyz says why)
+            current_app.logger.warning("metrics: the database did not answer: %s", exc.__class__.__name__)
             return
         yield GaugeMetricFamily("hub_outbox_depth", "Emails waiting in the outbox (pending).", value=depth)
         yield GaugeMetricFamily("hub_outbox_oldest_age_seconds",
-                                "Age of the oldest pending email that is due (0 when none).", value=oldest_age)
+                                "How long the oldest email waiting to be sent has waited (0 when none).",
+                                value=oldest_age)
         yield GaugeMetricFamily("hub_risk_flags_open", "Risk flags open now.", value=risks)
 
 
