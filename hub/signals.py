@@ -6,7 +6,10 @@ Senders and keyword arguments are part of the contract between areas; keep them 
 
 from __future__ import annotations
 
-from blinker import Namespace
+from collections.abc import Callable
+from typing import Any
+
+from blinker import NamedSignal, Namespace
 
 _signals = Namespace()
 
@@ -62,3 +65,10 @@ email_bounced = _signals.signal("email-bounced")
 #: sender: the outcome ("accepted" or "rejected"); kwargs: reason (str | None). An inbound
 #: email reached the inbound webhook (sent by the inbound-email area).
 inbound_email_received = _signals.signal("inbound-email-received")
+
+
+def subscribe(receivers: dict[NamedSignal, Callable[..., Any]]) -> None:
+    """Connect each receiver to its signal, once per process however often it is called
+    (blinker keeps one strong reference per receiver)."""
+    for signal, receiver in receivers.items():
+        signal.connect(receiver, weak=False)

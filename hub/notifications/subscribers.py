@@ -22,6 +22,7 @@ from hub.signals import (
     milestone_recorded,
     participant_added,
     password_reset_requested,
+    subscribe,
 )
 from hub.threads.models import Message, MessageMention
 
@@ -126,10 +127,12 @@ def on_password_reset_requested(user: User, *, link: str, hours: int, **_: Any) 
 
 
 def connect_subscribers() -> None:
-    """Subscribe to the domain signals (idempotent: blinker keeps one strong reference each)."""
-    message_posted.connect(on_message_posted, weak=False)
-    milestone_recorded.connect(on_milestone_recorded, weak=False)
-    document_requested.connect(on_document_requested, weak=False)
-    document_reviewed.connect(on_document_reviewed, weak=False)
-    participant_added.connect(on_participant_added, weak=False)
-    password_reset_requested.connect(on_password_reset_requested, weak=False)
+    """Subscribe to the domain signals (idempotent)."""
+    subscribe({
+        message_posted: on_message_posted,
+        milestone_recorded: on_milestone_recorded,
+        document_requested: on_document_requested,
+        document_reviewed: on_document_reviewed,
+        participant_added: on_participant_added,
+        password_reset_requested: on_password_reset_requested,
+    })

@@ -15,6 +15,7 @@ from hub.signals import (
     socket_connected,
     socket_disconnected,
     socket_event_handled,
+    subscribe,
 )
 
 email_log = logging.getLogger("hub.email")
@@ -60,11 +61,13 @@ def on_inbound_email(outcome: str, **_: Any) -> None:
 
 
 def connect_subscribers() -> None:
-    """Subscribe once per process (blinker keeps one subscription per function)."""
-    socket_connected.connect(on_socket_connected, weak=False)
-    socket_disconnected.connect(on_socket_disconnected, weak=False)
-    socket_event_handled.connect(on_socket_event, weak=False)
-    message_posted.connect(on_message_posted, weak=False)
-    email_attempted.connect(on_email_attempted, weak=False)
-    email_bounced.connect(on_email_bounced, weak=False)
-    inbound_email_received.connect(on_inbound_email, weak=False)
+    """Subscribe to the signals that feed the metrics and logs (idempotent)."""
+    subscribe({
+        socket_connected: on_socket_connected,
+        socket_disconnected: on_socket_disconnected,
+        socket_event_handled: on_socket_event,
+        message_posted: on_message_posted,
+        email_attempted: on_email_attempted,
+        email_bounced: on_email_bounced,
+        inbound_email_received: on_inbound_email,
+    })
