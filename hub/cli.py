@@ -124,8 +124,6 @@ def serve(host: str, port: int, worker_connections: int) -> None:
         "--timeout", "60",
         "--access-logfile", "-" if os.environ.get("HUB_ACCESS_LOG") == "1" else "/dev/null",
         "--error-logfile", "-",
-        # By path: gunicorn's master must not import the app (see the file).
-        "--config", str(ROOT / "hub" / "operations" / "gunicorn_conf.py"),
         "wsgi:app",
     ]
     for name, value in SERVE_ENVIRONMENT.items():
