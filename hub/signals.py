@@ -28,3 +28,9 @@ document_reviewed = _signals.signal("document-reviewed")
 #: sender: the Shipment; kwargs: actor (User), document_id (int), doc_type (str), label (str),
 #: filename (str), version (int). (Upload and new version; not emailed by default.)
 document_uploaded = _signals.signal("document-uploaded")
+
+#: sender: the InboundEmail record (added, not committed) of an email reply that was refused, in
+#: whole or one of its attachments; kwargs: user (User: the known, active sender to tell why),
+#: reason (str, a code of hub.inbound.services.REASONS), detail (str | None), shipment (Shipment |
+#: None: only when the user still takes part in it).
+inbound_email_refused = _signals.signal("inbound-email-refused")

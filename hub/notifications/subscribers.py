@@ -17,8 +17,15 @@ from hub.extensions import db
 from hub.notifications.models import NotificationPreference, PendingDigest
 from hub.notifications.outbox import queue_email
 from hub.notifications.preferences import preferences_from_rows, wants, wants_with
+from hub.notifications.rendering import public_url
 from hub.shipments.models import Shipment, ShipmentParticipant
-from hub.signals import document_requested, document_reviewed, message_posted, milestone_recorded
+from hub.signals import (
+    document_requested,
+    document_reviewed,
+    inbound_email_refused,
+    message_posted,
+    milestone_recorded,
+)
 from hub.threads.models import Message, MessageMention
 from hub.timestamps import utcnow
 
@@ -153,9 +160,21 @@ def on_document_reviewed(shipment: Shipment, *, actor: User, uploader: User, doc
     })
 
 
+def on_inbound_email_refused(_record: Any, *, user: User, reason: str, detail: str | None = None,
+                             shipment: Shipment | None = None, **_: Any) -> None:
+    """Tell a known sender, in their language, why their emailed reply was not posted and
+    how to answer instead (the shipment is named only when they still take part in it)."""
+    link = public_url("shipments.detail_page", shipment_id=shipment.id) if shipment is not None else public_url("index")
+    queue_email(kind="inbound_refused", to_email=user.email, to_name=user.name, template="inbound_refused",
+                context={"reason": reason, "detail": detail, "refused_shipment": shipment, "link": link,
+                         "limit": current_app.config["MESSAGE_MAX_CHARS"]},
+                user_id=user.id)
+
+
 def connect_subscribers() -> None:
     """Subscribe to the domain signals (idempotent: blinker keeps one strong reference each)."""
     message_posted.connect(on_message_posted, weak=False)
     milestone_recorded.connect(on_milestone_recorded, weak=False)
     document_requested.connect(on_document_requested, weak=False)
     document_reviewed.connect(on_document_reviewed, weak=False)
+    inbound_email_refused.connect(on_inbound_email_refused, weak=False)
