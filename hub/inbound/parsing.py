@@ -332,8 +332,10 @@ def reply_text(text: str) -> str:
     message = EmailMessage(text=text, languages=list(_LANGUAGES), keep_hyphen_lists=True).read()
     body = message.replies[0].body if message.replies else ""
     lines = body.split("\n")
-    # Trailing quoted lines ("> ...") and "Sent from my ..." lines are not the reply.
-    while lines and (not lines[-1].strip() or lines[-1].lstrip().startswith(">") or _SENT_FROM.match(lines[-1].strip())):
+    # Trailing quoted lines ("> ..."), rules ("_____", Outlook's separator) and "Sent from my ..."
+    # lines are not the reply.
+    while lines and (not lines[-1].strip() or lines[-1].lstrip().startswith(">")
+                     or re.fullmatch(r"[-_=—*]{2,}", lines[-1].strip()) or _SENT_FROM.match(lines[-1].strip())):
         lines.pop()
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
