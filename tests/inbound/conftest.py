@@ -157,3 +157,7 @@ def records() -> list[dict[str, Any]]:
     """Every inbound record, oldest first (as dicts)."""
     db.session.expire_all()
     return [r.to_dict() for r in db.session.scalars(db.select(InboundEmail).order_by(InboundEmail.id))]
+
+
+# The local fake SendGrid and SendGrid's request schema, shared with the notification tests.
+from tests.notifications.conftest import fake_sendgrid, mail_send_validator, sendgrid_app  # noqa: E402, F401
