@@ -5,6 +5,7 @@ the database is unavailable; the endpoint is rate limited per sender."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from pathlib import Path
 
@@ -83,7 +84,7 @@ def test_the_token_can_arrive_in_cc_or_only_in_the_envelope(inbound_app, client,
     address = reply_address(world.agent.id, world.shipment.id)
     assert _agent_reply(world, to="ana@acme.example", cc=address).post(client).json["outcome"] == "posted"
     email = _agent_reply(world, to="undisclosed-recipients:;", text="Second.")
-    email.replace["envelope"] = ('{"to":["%s"],"from":"li.wei@agency.example"}' % address).encode()
+    email.replace["envelope"] = json.dumps({"to": [address], "from": "li.wei@agency.example"}).encode()
     assert email.post(client).json["outcome"] == "posted"
     assert [body for _a, _v, body in thread_texts(world.shipment.id)] == ["Customs will inspect on Monday.", "Second."]
 
