@@ -4,20 +4,32 @@ the reference first in the subject, the reply line in their language; all valid 
 
 from __future__ import annotations
 
+import io
 import uuid
+from datetime import timedelta
 
-from hub.documents.services import request_document
+from hub.documents.services import request_document, review_document, stage_file, upload_document
 from hub.inbound.tokens import read_reply_token
 from hub.milestones.services import record_milestone
+from hub.notifications.digests import process_due_digests
+from hub.notifications.preferences import check_preference, set_preference
 from hub.notifications.worker import run_worker
 from hub.threads.services import send_message
+from hub.timestamps import utcnow
+from tests.inbound.conftest import PDF
 
 
 def _activity(world) -> None:
-    """A milestone (emailed to agent and broker), a mention of the agent, a document request."""
+    """Every kind of shipment email: a milestone (to agent and broker), a mention of the agent,
+    a document request, the review of the agent's upload, and the broker's digest."""
+    set_preference(world.broker, check_preference(world.broker, {"level": "all"}))
     record_milestone(world.staff, world.shipment.id, {"code": "arrived", "occurred_at": "2026-11-20T08:00:00Z"})
-    send_message(world.staff, world.shipment.id, "@li.wei please confirm", str(uuid.uuid4()), "api")
     request_document(world.staff, world.shipment, {"doc_type": "packing_list"})
+    document = upload_document(world.agent, world.shipment, "packing_list", None,
+                               stage_file(io.BytesIO(PDF), "PL-118.pdf"))
+    review_document(world.broker, document, {"decision": "accept"})
+    send_message(world.staff, world.shipment.id, "@li.wei please confirm", str(uuid.uuid4()), "api")
+    assert process_due_digests(now=utcnow() + timedelta(hours=1)) >= 1
 
 
 def test_every_shipment_email_can_be_answered_and_threads(sendgrid_app, world, fake_sendgrid, mail_send_validator):
@@ -33,7 +45,10 @@ def test_every_shipment_email_can_be_answered_and_threads(sendgrid_app, world, f
         by_recipient.setdefault(body["personalizations"][0]["to"][0]["email"], []).append(body)
     agent_mails = by_recipient["li.wei@agency.example"]
     assert [m["subject"] for m in agent_mails] == [
-        "ACME-001: 已到达", "ACME-001: Ana Coordinator 提到了您", "ACME-001: 需要文件：Packing list"]
+        "ACME-001: 已到达", "ACME-001: 需要文件：Packing list", "ACME-001: 文件已接受：PL-118.pdf",
+        "ACME-001: Ana Coordinator 提到了您"]
+    assert [m["subject"] for m in by_recipient["jonas@brokers.example"]] == [
+        "ACME-001: Arrived", "ACME-001: Document requested: Packing list", "ACME-001: 1 message you missed"]
     for recipient, mails in by_recipient.items():
         first_id = mails[0]["headers"]["Message-ID"]
         assert "In-Reply-To" not in mails[0]["headers"] and "References" not in mails[0]["headers"]
