@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import hashlib
 
+import pytest
+
 from hub.documents.models import Document, DocumentRequest
 from hub.documents.services import request_document
 from hub.documents.storage import get_storage
@@ -23,6 +25,12 @@ def _reply_to_of_latest_email(user) -> str:
     row = db.session.scalars(db.select(OutboxEmail).where(OutboxEmail.user_id == user.id)
                              .order_by(OutboxEmail.id.desc())).first()
     return row.headers["Reply-To"]
+
+
+def _posts_alone(client, world, email: InboundEmailPost, author: str, via: str, text: str) -> None:
+    """Post the email: it is posted, and the thread's only text message is `text` by `author`."""
+    assert email.post(client).json["outcome"] == "posted"
+    assert thread_texts(world.shipment.id) == [(author, via, text)]
 
 
 def test_a_gmail_reply_to_a_milestone_email_lands_in_the_thread(inbound_app, client, world):
@@ -74,48 +82,46 @@ def test_an_outlook_reply_with_a_from_sent_block(inbound_app, client, world):
               "Subject: ACME-001: Released\r\n\r\n"
               "Ana Coordinator reported Released at 2026-11-20 09:00 CET.\r\n"),
     )
-    assert email.post(client).json["outcome"] == "posted"
-    assert thread_texts(world.shipment.id) == [
-        ("jonas@brokers.example", "email",
-         "Customs released the goods at 14:00.\nThe release note follows by courier.\n\nJonas Becker"),
-    ]
+    _posts_alone(client, world, email, "jonas@brokers.example", "email",
+         "Customs released the goods at 14:00.\nThe release note follows by courier.\n\nJonas Becker")
 
 
-def test_simplified_chinese_in_gb2312_with_a_qq_mail_quote(inbound_app, client, world):
-    address = reply_address(world.agent.id, world.shipment.id)
-    email = InboundEmailPost(
-        sender="li.wei@agency.example", sender_name="李伟", to=address, charset="GB2312",
-        subject="回复：ACME-001: 已到达",
-        text=("安娜，你好：\r\n\r\n报关单已经提交，海关预计明天放行。\r\n\r\n\r\n"
-              "------------------ 原始邮件 ------------------\r\n"
-              "发件人: \"Clearance Hub\"<" + address + ">;\r\n"
-              "发送时间: 2026年11月20日(星期五) 下午4:00\r\n"
-              "收件人: \"李伟\"<li.wei@agency.example>;\r\n"
-              "主题: ACME-001: 已到达\r\n\r\n"
-              "安娜报告：已到达。\r\n"),
-        html=("<div>安娜，你好：</div><div><br></div><div>报关单已经提交，海关预计明天放行。</div>"
-              "<div><br></div><div style=\"font-size: 12px;font-family: Arial Narrow;padding:2px 0 2px 0;\">"
-              "------------------&nbsp;原始邮件&nbsp;------------------</div><div>安娜报告：已到达。</div>"),
-    )
-    assert email.post(client).json["outcome"] == "posted"
-    assert thread_texts(world.shipment.id) == [
-        ("li.wei@agency.example", "email", "安娜，你好：\n\n报关单已经提交，海关预计明天放行。"),
-    ]
+#: Replies in the agents' own charsets: (who, charset, subject, text, html, what the thread shows).
+FOREIGN_REPLIES = {
+    "simplified-chinese-gb2312-qq-mail": (
+        "agent", "GB2312", "回复：ACME-001: 已到达",
+        "安娜，你好：\r\n\r\n报关单已经提交，海关预计明天放行。\r\n\r\n\r\n"
+        "------------------ 原始邮件 ------------------\r\n"
+        "发件人: \"Clearance Hub\"<{address}>;\r\n"
+        "发送时间: 2026年11月20日(星期五) 下午4:00\r\n"
+        "收件人: \"李伟\"<li.wei@agency.example>;\r\n"
+        "主题: ACME-001: 已到达\r\n\r\n"
+        "安娜报告：已到达。\r\n",
+        "<div>安娜，你好：</div><div><br></div><div>报关单已经提交，海关预计明天放行。</div>"
+        "<div><br></div><div style=\"font-size: 12px;font-family: Arial Narrow;padding:2px 0 2px 0;\">"
+        "------------------&nbsp;原始邮件&nbsp;------------------</div><div>安娜报告：已到达。</div>",
+        "安娜，你好：\n\n报关单已经提交，海关预计明天放行。",
+    ),
+    "japanese-iso-2022-jp-gmail": (
+        "broker", "ISO-2022-JP", "Re: ACME-001: 到着",
+        "お世話になっております。\n通関書類を確認しました。明日提出します。\n\n"
+        "2026年11月20日(金) 17:00 Clearance Hub <{address}>:\n\n> ACME-001: 到着\n> 書類をご確認ください。\n",
+        None,
+        "お世話になっております。\n通関書類を確認しました。明日提出します。",
+    ),
+}
 
 
-def test_japanese_in_iso_2022_jp(inbound_app, client, world):
-    address = reply_address(world.broker.id, world.shipment.id)
-    email = InboundEmailPost(
-        sender="jonas@brokers.example", sender_name="Jonas", to=address, charset="ISO-2022-JP",
-        subject="Re: ACME-001: 到着",
-        text=("お世話になっております。\n通関書類を確認しました。明日提出します。\n\n"
-              f"2026年11月20日(金) 17:00 Clearance Hub <{address}>:\n\n> ACME-001: 到着\n> 書類をご確認ください。\n"),
-    )
-    assert email.body().count(b"\x1b$B") >= 1  # really ISO-2022-JP on the wire
-    assert email.post(client).json["outcome"] == "posted"
-    assert thread_texts(world.shipment.id) == [
-        ("jonas@brokers.example", "email", "お世話になっております。\n通関書類を確認しました。明日提出します。"),
-    ]
+@pytest.mark.parametrize("case", list(FOREIGN_REPLIES))
+def test_replies_in_gb2312_and_iso_2022_jp(inbound_app, client, world, case):
+    who, charset, subject, text, html, expected = FOREIGN_REPLIES[case]
+    user = getattr(world, who)
+    address = reply_address(user.id, world.shipment.id)
+    email = InboundEmailPost(sender=user.email, sender_name=user.name, to=address, charset=charset,
+                             subject=subject, text=text.format(address=address), html=html)
+    wire = email.body()
+    assert expected.split("\n")[0].encode(charset) in wire and expected.encode() not in wire  # really that charset
+    _posts_alone(client, world, email, user.email, "email", expected)
 
 
 def test_an_html_only_reply_is_turned_into_text(inbound_app, client, world):
@@ -127,11 +133,8 @@ def test_an_html_only_reply_is_turned_into_text(inbound_app, client, world):
               '<div id="appendonsend"></div><hr><div id="divRplyFwdMsg"><b>From:</b> Clearance Hub<br>'
               '<b>Sent:</b> Friday</div><div>Ana reported Arrived.</div></body></html>'),
     )
-    assert email.post(client).json["outcome"] == "posted"
-    assert thread_texts(world.shipment.id) == [
-        ("li.wei@agency.example", "email", "Hello Ana & team,\n\nInspection is booked for Monday 09:00.\n"
-                                           "Bring the packing list."),
-    ]
+    _posts_alone(client, world, email, "li.wei@agency.example", "email", "Hello Ana & team,\n\nInspection is booked for Monday 09:00.\n"
+                                           "Bring the packing list.")
 
 
 def test_a_pdf_attachment_becomes_a_document_and_the_signature_logo_does_not(inbound_app, client, world):
