@@ -50,6 +50,7 @@ def test_a_gmail_reply_to_a_milestone_email_lands_in_the_thread(inbound_app, cli
               '<blockquote class="gmail_quote">ACME-001</blockquote></div>'),
         envelope_from="li.wei@agency.example",
     )
+    assert inbound_app.config["WTF_CSRF_ENABLED"]  # posted without a CSRF token all the same
     answer = email.post(client)
     assert answer.status_code == 200 and answer.json["outcome"] == "posted", answer.json
 
