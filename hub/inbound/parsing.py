@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.parser import HeaderParser
-from email.utils import getaddresses, parseaddr
+from email.utils import parseaddr
 from html.parser import HTMLParser
 from typing import Any
 
@@ -232,11 +232,6 @@ def authenticated(post: InboundPost, address: str) -> bool:
     return False
 
 
-def addresses(value: str) -> list[str]:
-    """The normalized addresses of a header value."""
-    return [normalize_email(address) for _name, address in getaddresses([value]) if address]
-
-
 # --- HTML to text ---------------------------------------------------------------------------
 
 _BLOCKS = {"p", "div", "br", "tr", "li", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol", "hr", "pre",
@@ -339,6 +334,3 @@ def reply_text(text: str) -> str:
         lines.pop()
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
-
-__all__ = ["InboundPost", "authenticated", "html_to_text", "prepare_request", "read_post",
-           "reply_text"]

@@ -125,7 +125,7 @@ def check_reply(post: InboundPost) -> CheckedReply:
     text = reply_text(post.text if post.text.strip() else html_to_text(post.html))
     inline_ids = post.inline_content_ids()
     skipped = [a for a in post.attachments if _signature_image(a, inline_ids)]
-    files = [a for a in post.attachments if a not in skipped]
+    files = [a for a in post.attachments if a.field_name not in {s.field_name for s in skipped}]
     if not text and not files:
         raise ReplyRefused("empty", None, user, shipment)
     limit = current_app.config["MESSAGE_MAX_CHARS"]
