@@ -40,3 +40,8 @@ participant_removed = _signals.signal("participant-removed")
 #: sender: the User (active, with a password); kwargs: link (str, the signed reset link),
 #: hours (int, how long it works).
 password_reset_requested = _signals.signal("password-reset-requested")
+#: sender: the InboundEmail record (added, not committed) of an email reply that was refused, in
+#: whole or one of its attachments; kwargs: user (User: the known, active sender to tell why),
+#: reason (str, a code of hub.inbound.services.REASONS), detail (str | None), shipment (Shipment |
+#: None: only when the user still takes part in it).
+inbound_email_refused = _signals.signal("inbound-email-refused")
