@@ -70,6 +70,7 @@ class Config:
     """Settings common to every environment."""
 
     ENV_NAME = "base"
+    INBOUND_REQUIRE_AUTH_DEFAULT = False
 
     def __init__(self) -> None:
         self.SECRET_KEY: str | None = _str("SECRET_KEY")
@@ -96,6 +97,10 @@ class Config:
         self.MAIL_FROM: str = _str("MAIL_FROM", "Clearance Hub <hub@clearance-hub.local>") or ""
         self.INBOUND_EMAIL_DOMAIN: str | None = _str("INBOUND_EMAIL_DOMAIN")
         self.INBOUND_WEBHOOK_SECRET: str | None = _str("INBOUND_WEBHOOK_SECRET")
+        # Replies by email must prove their sender (SPF or DKIM pass); production turns it on.
+        self.INBOUND_REQUIRE_AUTH: bool = _bool("INBOUND_REQUIRE_AUTH", self.INBOUND_REQUIRE_AUTH_DEFAULT)
+        self.INBOUND_TOKEN_MAX_AGE_DAYS: int = _int("INBOUND_TOKEN_MAX_AGE_DAYS", 365)
+        self.INBOUND_RATE_LIMIT: str = _str("INBOUND_RATE_LIMIT", "30 per hour") or "30 per hour"
         self.SESSION_COOKIE_SECURE: bool = _bool("SESSION_COOKIE_SECURE", False)
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
@@ -194,6 +199,7 @@ class ProductionConfig(Config):
     """Requires SECRET_KEY, DATABASE_URL and PUBLIC_BASE_URL."""
 
     ENV_NAME = "production"
+    INBOUND_REQUIRE_AUTH_DEFAULT = True
 
     def finalize(self, instance_path: Path) -> None:
         missing = [

@@ -1,6 +1,7 @@
 """Imports every area's models so the ORM mappers and Alembic see the whole schema."""
 
 import hub.documents.models  # noqa: F401
+import hub.inbound.models  # noqa: F401
 import hub.milestones.models  # noqa: F401
 import hub.notifications.models  # noqa: F401
 from hub.accounts.models import ApiToken, Organization, User

@@ -43,6 +43,11 @@ participant_removed = _signals.signal("participant-removed")
 #: sender: the User (active, with a password); kwargs: link (str, the signed reset link),
 #: hours (int, how long it works).
 password_reset_requested = _signals.signal("password-reset-requested")
+#: sender: the InboundEmail record (added, not committed) of an email reply that was refused, in
+#: whole or one of its attachments; kwargs: user (User: the known, active sender to tell why),
+#: reason (str, a code of hub.inbound.services.REASONS), detail (str | None), shipment (Shipment |
+#: None: only when the user still takes part in it).
+inbound_email_refused = _signals.signal("inbound-email-refused")
 
 #: sender: the socket's sid; kwargs: user_id (int). A socket was accepted.
 socket_connected = _signals.signal("socket-connected")
@@ -62,8 +67,8 @@ email_attempted = _signals.signal("email-attempted")
 #: reported an address undeliverable (the webhook).
 email_bounced = _signals.signal("email-bounced")
 
-#: sender: the outcome ("accepted" or "rejected"); kwargs: reason (str | None). An inbound
-#: email reached the inbound webhook (sent by the inbound-email area).
+#: sender: the outcome ("posted", "rejected" or "duplicate"); kwargs: reason (str | None). An
+#: inbound email reached the inbound webhook and was dealt with.
 inbound_email_received = _signals.signal("inbound-email-received")
 
 

@@ -220,7 +220,8 @@ def _fulfil_requests(shipment_id: int, document: Document) -> None:
         request_row.fulfilled_at = utcnow()
 
 
-def _add_version(shipment: Shipment, document: Document, user: User, staged: StagedFile, note: str | None) -> DocumentVersion:
+def _add_version(shipment: Shipment, document: Document, user: User, staged: StagedFile, note: str | None,
+                 via: str = "web") -> DocumentVersion:
     """Append the next version (call under the shipment lock), fulfil requests, post, audit, signal."""
     document.current_version += 1
     version = DocumentVersion(
@@ -243,7 +244,7 @@ def _add_version(shipment: Shipment, document: Document, user: User, staged: Sta
         body = f"Uploaded version {version.version} of {document.label}: {_md(staged.filename)}"
     if note:
         body += f" ({_md(note)})"
-    add_message(shipment, user, body, kind="document")
+    add_message(shipment, user, body, kind="document", via=via)
     record_audit(user, "document.upload" if version.version == 1 else "document.version", "document", document.id,
                  {"version": version.version, "doc_type": document.doc_type, "filename": staged.filename,
                   "size": staged.size, "sha256": staged.sha256, "content_type": staged.content_type},
@@ -253,15 +254,16 @@ def _add_version(shipment: Shipment, document: Document, user: User, staged: Sta
     return version
 
 
-def upload_document(user: User, shipment: Shipment, doc_type: str, note: str | None, staged: StagedFile) -> Document:
+def upload_document(user: User, shipment: Shipment, doc_type: str, note: str | None, staged: StagedFile,
+                    via: str = "web") -> Document:
     """A new document (version 1) of `doc_type` on the shipment; the caller has authorized
-    UPLOAD_DOCUMENT. The file is stored first; if the transaction then fails, a file this call
+    UPLOAD_DOCUMENT; `via` is the channel it came by (`web`, `api`, `email`). The file is stored first; if the transaction then fails, a file this call
     stored and nothing uses is removed again, so no row and no file remain."""
     with _file_stored(staged), shipment_transaction(shipment.id) as locked:
         document = Document(shipment_id=locked.id, doc_type=doc_type, current_version=0, created_by=user)
         db.session.add(document)
         db.session.flush()
-        _add_version(locked, document, user, staged, note)
+        _add_version(locked, document, user, staged, note, via)
     return document
 
 

@@ -14,10 +14,12 @@ from hub.extensions import db
 from hub.notifications import store
 from hub.notifications.outbox import queue_email
 from hub.notifications.preferences import preferences_from_rows, wants, wants_with
+from hub.notifications.rendering import public_url
 from hub.shipments.models import Shipment
 from hub.signals import (
     document_requested,
     document_reviewed,
+    inbound_email_refused,
     message_posted,
     milestone_recorded,
     participant_added,
@@ -126,6 +128,17 @@ def on_password_reset_requested(user: User, *, link: str, hours: int, **_: Any) 
                 context={"user": user, "link": link, "hours": hours})
 
 
+def on_inbound_email_refused(_record: Any, *, user: User, reason: str, detail: str | None = None,
+                             shipment: Shipment | None = None, **_: Any) -> None:
+    """Tell a known sender, in their language, why their emailed reply was not posted and
+    how to answer instead (the shipment is named only when they still take part in it)."""
+    link = public_url("shipments.detail_page", shipment_id=shipment.id) if shipment is not None else public_url("index")
+    queue_email(kind="inbound_refused", to_email=user.email, to_name=user.name, template="inbound_refused",
+                context={"reason": reason, "detail": detail, "refused_shipment": shipment, "link": link,
+                         "limit": current_app.config["MESSAGE_MAX_CHARS"]},
+                user_id=user.id)
+
+
 def connect_subscribers() -> None:
     """Subscribe to the domain signals (idempotent)."""
     subscribe({
@@ -135,4 +148,5 @@ def connect_subscribers() -> None:
         document_reviewed: on_document_reviewed,
         participant_added: on_participant_added,
         password_reset_requested: on_password_reset_requested,
+        inbound_email_refused: on_inbound_email_refused,
     })

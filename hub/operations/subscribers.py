@@ -56,8 +56,11 @@ def on_email_bounced(event: str, **_: Any) -> None:
 
 
 def on_inbound_email(outcome: str, **_: Any) -> None:
-    """Count an inbound email as accepted or rejected."""
-    metrics.inbound_emails.labels("accepted" if outcome == "accepted" else "rejected").inc()
+    """Count an inbound email as accepted (posted) or rejected; a repeated delivery of one
+    already dealt with counts nothing."""
+    counted = {"posted": "accepted", "rejected": "rejected"}.get(outcome)
+    if counted is not None:
+        metrics.inbound_emails.labels(counted).inc()
 
 
 def connect_subscribers() -> None:

@@ -108,6 +108,7 @@ def test_metrics_count_requests_messages_emails_and_read_the_outbox(app, client,
     pending = db.session.scalar(db.select(db.func.count(OutboxEmail.id)).where(OutboxEmail.status == "pending"))
     db.session.commit()
     inbound_email_received.send("rejected", reason="unknown reply address")
+    inbound_email_received.send("duplicate", reason=None)
     after = _metrics(client)
 
     def delta(name: str, **labels: str) -> float:

@@ -158,15 +158,15 @@ def test_serve_and_worker_refuse_a_database_the_migrations_do_not_match(app, dat
         from hub.extensions import db
 
         upgrade(directory=str(ROOT / "migrations"))
-        downgrade(directory=str(ROOT / "migrations"), revision="0005")
+        downgrade(directory=str(ROOT / "migrations"), revision="0006")
         db.engine.dispose()
     server = LiveServer(url)
     with pytest.raises(RuntimeError) as refused:
         server.start(timeout=20)
-    assert "migration revision 0005" in str(refused.value) and "needs revision 0006" in str(refused.value)
+    assert "migration revision 0006" in str(refused.value) and "needs revision 0007" in str(refused.value)
     assert server.process is not None and server.process.returncode == 1
     worker = _worker_once(url, tmp_path, {})
     assert worker.returncode == 1
-    assert "migration revision 0005" in worker.stderr and "db upgrade" in worker.stderr
+    assert "migration revision 0006" in worker.stderr and "db upgrade" in worker.stderr
     empty = _worker_once(f"sqlite:///{tmp_path / 'empty.sqlite3'}", tmp_path, {})
     assert empty.returncode == 1 and "no migration revision" in empty.stderr
