@@ -45,6 +45,14 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def file_tail(path: Path, lines: int) -> str:
+    """The last `lines` lines of a log file ("(no log)" when there is none)."""
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
 class LiveServer:
     """One `hub serve` process; see the module docstring."""
 
@@ -108,10 +116,7 @@ class LiveServer:
 
     def log_tail(self, lines: int = 40) -> str:
         """The end of the server's output."""
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return "(no log)"
+        return file_tail(self.log_path, lines)
 
     def __enter__(self) -> LiveServer:
         return self.start()

@@ -43,22 +43,22 @@ def build_small_world(database_url: str, tmp: Path) -> SmallWorld:
     return world
 
 
-@pytest.fixture
-def throwaway_postgres() -> Iterator[ThrowawayPostgres]:
-    """A PostgreSQL cluster of this test alone, on its own port."""
-    cluster = ThrowawayPostgres()
-    try:
-        yield cluster.start()
-    finally:
-        print(f"--- throwaway PostgreSQL log ---\n{cluster.log_tail()}")
-        cluster.remove()
-
-
-@pytest.fixture
-def throwaway_redis() -> Iterator[ThrowawayRedis]:
-    """A redis-server of this test alone, on its own port."""
-    server = ThrowawayRedis()
+def _running(server: ThrowawayPostgres | ThrowawayRedis) -> Iterator[ThrowawayPostgres | ThrowawayRedis]:
     try:
         yield server.start()
     finally:
+        if isinstance(server, ThrowawayPostgres):
+            print(f"--- throwaway PostgreSQL log ---\n{server.log_tail()}")  # shown when a test fails
         server.remove()
+
+
+@pytest.fixture
+def throwaway_postgres() -> Iterator[ThrowawayPostgres | ThrowawayRedis]:
+    """A PostgreSQL cluster of this test alone, on its own port."""
+    yield from _running(ThrowawayPostgres())
+
+
+@pytest.fixture
+def throwaway_redis() -> Iterator[ThrowawayPostgres | ThrowawayRedis]:
+    """A redis-server of this test alone, on its own port."""
+    yield from _running(ThrowawayRedis())

@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.live import free_port
+from tests.live import file_tail, free_port
 from tests.services import unavailable
 
 
@@ -80,10 +80,7 @@ class ThrowawayPostgres:
 
     def log_tail(self, lines: int = 20) -> str:
         """The end of the server's log."""
-        try:
-            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return "(no log)"
+        return file_tail(self.log, lines)
 
     def remove(self) -> None:
         """Stop (immediately) and delete the cluster."""
