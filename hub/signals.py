@@ -28,3 +28,7 @@ document_reviewed = _signals.signal("document-reviewed")
 #: sender: the Shipment; kwargs: actor (User), document_id (int), doc_type (str), label (str),
 #: filename (str), version (int). (Upload and new version; not emailed by default.)
 document_uploaded = _signals.signal("document-uploaded")
+
+#: sender: the Shipment just created or edited (flushed, not committed); kwargs: actor (User),
+#: changed (frozenset of field names; every given field when created), created (bool).
+shipment_saved = _signals.signal("shipment-saved")

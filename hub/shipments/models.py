@@ -16,6 +16,11 @@ if TYPE_CHECKING:
     from hub.accounts.models import Organization, User
 
 TRANSPORT_MODES = ("sea", "air", "road", "rail", "courier")
+#: What the transport document number is called in each mode.
+TRANSPORT_DOCUMENT_NAMES = {
+    "sea": "Bill of lading", "air": "Air waybill", "road": "CMR consignment note",
+    "rail": "Rail waybill", "courier": "Air waybill",
+}
 PARTICIPANT_ROLES = ("coordinator", "agent", "broker", "forwarder", "observer")
 INCOTERMS = ("EXW", "FCA", "CPT", "CIP", "DAP", "DPU", "DDP", "FAS", "FOB", "CFR", "CIF")
 
@@ -40,6 +45,19 @@ class Shipment(db.Model):
     currency: Mapped[str | None] = mapped_column(String(3))
     etd: Mapped[datetime | None] = mapped_column(UTCDateTime())
     eta: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The port of entry's subdivision (ISO 3166-2 without the country, e.g. "BY"): its regional
+    # public holidays count on the clearance clock.
+    port_of_entry_subdivision: Mapped[str | None] = mapped_column(String(10))
+    # The numbers people look a shipment up by, and what customs needs on the record.
+    transport_document_number: Mapped[str | None] = mapped_column(String(64), index=True)
+    container_numbers: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    carrier: Mapped[str | None] = mapped_column(String(200))
+    vessel_or_flight: Mapped[str | None] = mapped_column(String(100))
+    purchase_order: Mapped[str | None] = mapped_column(String(64), index=True)
+    customs_entry_number: Mapped[str | None] = mapped_column(String(64), index=True)
+    consignee: Mapped[str | None] = mapped_column(String(200))
+    supplier: Mapped[str | None] = mapped_column(String(200))
+    port_of_loading: Mapped[str | None] = mapped_column(String(100))
     status: Mapped[str] = mapped_column(String(32), default="new", index=True)
     # The thread's sequence counter: incremented under the row lock by each new message.
     last_seq: Mapped[int] = mapped_column(Integer, default=0)
@@ -72,6 +90,16 @@ class Shipment(db.Model):
             "currency": self.currency,
             "etd": to_iso(self.etd),
             "eta": to_iso(self.eta),
+            "port_of_entry_subdivision": self.port_of_entry_subdivision,
+            "transport_document_number": self.transport_document_number,
+            "container_numbers": list(self.container_numbers or []),
+            "carrier": self.carrier,
+            "vessel_or_flight": self.vessel_or_flight,
+            "purchase_order": self.purchase_order,
+            "customs_entry_number": self.customs_entry_number,
+            "consignee": self.consignee,
+            "supplier": self.supplier,
+            "port_of_loading": self.port_of_loading,
             "status": self.status,
             "owner_organization": {"id": self.owner.id, "name": self.owner.name},
             "last_seq": self.last_seq,
