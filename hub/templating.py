@@ -32,6 +32,23 @@ def init_templating(app: Flask) -> None:
         tz = current_user.time_zone if current_user and current_user.is_authenticated else "UTC"
         return local_time(value, tz, fmt)
 
+    from hub.accounts.working_hours import (
+        agents_away_note,
+        day_numbers,
+        days_off_ahead,
+        local_time_line,
+        working_hours_of,
+        zone_city,
+    )
+    from hub.shipments.models import TRANSPORT_DOCUMENT_NAMES
+
+    app.add_template_global(working_hours_of, "working_hours_of")
+    app.add_template_global(local_time_line, "local_time_line")
+    app.add_template_global(zone_city, "zone_city")
+    app.add_template_global(agents_away_note, "agents_away_note")
+    app.add_template_global(days_off_ahead, "days_off_ahead")
+    app.add_template_global(day_numbers, "working_day_numbers")
+    app.add_template_global(TRANSPORT_DOCUMENT_NAMES, "transport_document_names")
     app.add_template_filter(label, "status_label")
     app.add_template_filter(country_name, "country_name")
     app.add_template_filter(to_iso, "iso")

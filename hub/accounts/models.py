@@ -111,9 +111,16 @@ class User(UserMixin, db.Model):
             "role": self.role,
             "locale": self.locale,
             "time_zone": self.time_zone,
+            "working_hours": self.working_hours(),
             "active": self.active,
             "organization": self.organization.to_dict(),
         }
+
+    def working_hours(self) -> dict[str, object]:
+        """`{"start", "end", "days", "days_from_country"}`: the days default to their country's."""
+        from hub.accounts.working_hours import working_hours_dict
+
+        return working_hours_dict(self)
 
 
 class ApiToken(db.Model):

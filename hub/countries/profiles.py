@@ -3,6 +3,7 @@ profile's fields (the same for the seed file, the admin page and the API)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
@@ -99,6 +100,8 @@ def seed_profiles() -> dict[str, dict[str, Any]]:
             raise SeedFileError(f"{SEED_FILE.name}: {code}: {exc}") from None
         except ValidationFailed as exc:
             raise SeedFileError(f"{SEED_FILE.name}: {code}: {exc.fields}") from None
+        # The file wraps its notes' lines; Markdown here keeps single line breaks, so unwrap them.
+        values["notes"] = re.sub(r"(?<!\n)\n(?!\n)", " ", values.get("notes", "")).strip()
         profiles[code] = {"documents": [], "notes": "", "source": ""} | values
     return profiles
 
