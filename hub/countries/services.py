@@ -18,6 +18,7 @@ from hub.countries.profiles import check_profile_fields, profile_for, seed_profi
 from hub.errors import NotFound
 from hub.extensions import db
 from hub.permissions import require_admin
+from hub.shipments.models import TRANSPORT_MODES
 from hub.shipments.reference_data import country_code, country_name
 from hub.threads.markup import render_markdown
 from hub.timestamps import to_iso, utcnow
@@ -92,6 +93,10 @@ def do_update_profile(user: User, code: str, values: Mapping[str, Any]) -> Count
     for name in PROFILE_FIELDS:
         if name in values:
             setattr(profile, name, values[name])
+    if "clearance_days" in values:
+        # Per mode: the modes given change, the others keep their days.
+        merged = dict(before["clearance_days"]) | values["clearance_days"]
+        profile.clearance_days = {mode: merged[mode] for mode in TRANSPORT_MODES if mode in merged}
     changed = [name for name in PROFILE_FIELDS if profile.snapshot()[name] != before[name]]
     if changed or profile.revision == 0:
         profile.revision += 1

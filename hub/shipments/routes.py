@@ -21,7 +21,8 @@ _OPTIONAL_FORM_FIELDS = (
     "port_of_entry_subdivision", "transport_document_number", "carrier", "vessel_or_flight", "purchase_order",
     "customs_entry_number", "consignee", "supplier", "port_of_loading",
 )
-# Fields typed as a list in one input: split on commas, semicolons or spaces.
+# Fields typed as a list in one input: split on commas or semicolons, HS codes on spaces too
+# (a container number is often written with spaces: "CSQU 305438 3").
 _LIST_FORM_FIELDS = ("hs_codes", "container_numbers")
 
 bp = Blueprint("shipments", __name__)
@@ -88,14 +89,18 @@ def _form_context(**extra: Any) -> dict[str, Any]:
 
 def shipment_form_body(form: dict[str, str], editing: bool) -> dict[str, Any]:
     """The API body for the shipment form: blank inputs are left out when creating and clear
-    optional fields when editing; HS codes are split on commas, semicolons or spaces."""
+    optional fields when editing; HS codes are split on commas, semicolons or spaces, container
+    numbers on commas or semicolons."""
     body: dict[str, Any] = {}
     for key in services.SHIPMENT_FIELDS:
         if key not in form:
             continue
         value = form[key].strip()
         if key in _LIST_FORM_FIELDS:
-            codes = [c for c in value.replace(";", ",").replace(" ", ",").split(",") if c]
+            separated = value.replace(";", ",").replace("\n", ",")
+            if key == "hs_codes":
+                separated = separated.replace(" ", ",")
+            codes = [c.strip() for c in separated.split(",") if c.strip()]
             if codes or editing:
                 body[key] = codes
         elif value:
