@@ -122,6 +122,14 @@ def file_rules() -> Rules:
     return parse_rules(yaml.safe_load(RULES_FILE.read_text(encoding="utf-8")))
 
 
+def countries_document_rules() -> dict[str, tuple[CountryRule, ...]]:
+    """{country: its extra document rules} of every country profile that has some."""
+    from hub.countries.profiles import document_rules_for, known_codes
+
+    found = {code: document_rules_for(code) for code in known_codes()}
+    return {code: rules for code, rules in found.items() if rules}
+
+
 def overrides_for(shipment: Shipment) -> Sequence[DocumentRuleOverride]:
     """The overrides of the shipment owner's admins, oldest first."""
     return db.session.scalars(
