@@ -1,4 +1,4 @@
-"""The demo data set: a shipper, partners in China, Mexico and Germany, a dozen shipments."""
+"""The demo data set: a shipper, partners in China, Mexico, Germany and the Netherlands, fifteen shipments."""
 
 from __future__ import annotations
 
