@@ -54,4 +54,4 @@ def test_the_coordinator_sees_the_countdown_and_the_destinations_notes(desk, liv
     assert "Germany: customs profile" in page.locator("#country-profile summary").inner_text()
     assert "CSQU3054383" in page.locator("#fact-containers").inner_text()
     # Each person's local time is named by the city.
-    assert " in Shanghai, " in page.locator("li[data-user-id='%d'] .local-time" % world.agent.id).inner_text()
+    assert " in Shanghai, " in page.locator(f"li[data-user-id='{world.agent.id}'] .local-time").inner_text()
