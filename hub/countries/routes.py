@@ -19,15 +19,11 @@ from hub.shipments.models import TRANSPORT_MODES
 bp = Blueprint("countries", __name__, url_prefix="/admin/countries")
 
 
-@bp.before_request
-@login_required
-def _admins_only() -> None:
-    require_admin(current_user)
-
-
 @bp.get("/")
+@login_required
 def list_page() -> Any:
-    """Every profile with its clearance days per mode."""
+    """Every profile with its clearance days per mode (admins)."""
+    require_admin(current_user)
     profiles = [profile_for(code) for code in known_codes()]
     return render_template("countries/list.html", profiles=profiles, modes=TRANSPORT_MODES)
 
@@ -53,8 +49,10 @@ def form_body(form: Any) -> dict[str, Any]:
 
 
 @bp.route("/<code>", methods=["GET", "POST"])
+@login_required
 def edit_page(code: str) -> Any:
-    """One profile: the edit form, what it looks like on a shipment, and its revisions."""
+    """One profile: the edit form, what it looks like on a shipment, and its revisions (admins)."""
+    require_admin(current_user)
     country = services.check_country(code)
     profile = profile_for(country)
     errors: dict[str, str] = {}
