@@ -14,7 +14,7 @@ from sqlalchemy import Select, and_, exists, false, or_, select
 from hub.accounts.models import User
 from hub.countries.calendar import BusinessCalendar
 from hub.countries.models import ClearanceClock, CountryProfile
-from hub.countries.profiles import calendar_of, profile_for
+from hub.countries.profiles import calendar_of, preload_profiles, profile_for
 from hub.extensions import db
 from hub.milestones.services import timeline
 from hub.shipments.models import Shipment
@@ -167,7 +167,9 @@ def countdown_for(shipment: Shipment, view: dict[str, Any]) -> str:
 
 
 def list_clearance(user: User, shipments: Sequence[Shipment]) -> dict[int, dict[str, Any]]:
-    """`clearance` of each shipment of a list page, from one query of their clocks."""
+    """`clearance` of each shipment of a list page, from one query of their clocks and one of
+    their destinations' profiles."""
+    preload_profiles({s.destination_country for s in shipments})
     clocks = {
         clock.shipment_id: clock
         for clock in db.session.scalars(

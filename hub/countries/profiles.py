@@ -4,12 +4,14 @@ profile's fields (the same for the seed file, the admin page and the API)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import yaml
+from flask import g, has_app_context
+from sqlalchemy import select
 
 from hub.countries.calendar import WEEKDAYS, BusinessCalendar, default_working_days
 from hub.countries.models import CountryProfile
@@ -106,17 +108,45 @@ def seed_profiles() -> dict[str, dict[str, Any]]:
     return profiles
 
 
-def profile_for(code: str | None) -> CountryProfile | None:
-    """The country's profile: the saved one, else the seed file's (unsaved, revision 0)."""
-    if not code:
-        return None
-    saved = db.session.get(CountryProfile, code)
-    if saved is not None:
-        return saved
+def _request_cache() -> dict[str, CountryProfile | None]:
+    # Profiles looked up during one request (a list page asks for each row's destination):
+    # one query per request, not one per row.
+    if not has_app_context():
+        return {}
+    return g.setdefault("hub_country_profiles", {})
+
+
+def _seeded(code: str) -> CountryProfile | None:
     seeded = seed_profiles().get(code)
     if seeded is None:
         return None
     return CountryProfile(code=code, revision=0, updated_by=None, updated_at=None, **seeded)
+
+
+def profile_for(code: str | None) -> CountryProfile | None:
+    """The country's profile: the saved one, else the seed file's (unsaved, revision 0)."""
+    if not code:
+        return None
+    cache = _request_cache()
+    if code not in cache:
+        cache[code] = db.session.get(CountryProfile, code) or _seeded(code)
+    return cache[code]
+
+
+def preload_profiles(codes: Iterable[str]) -> None:
+    """Look up the profiles of these countries in one query (for lists)."""
+    cache = _request_cache()
+    wanted = {code for code in codes if code and code not in cache}
+    if not wanted:
+        return
+    saved = {p.code: p for p in db.session.scalars(select(CountryProfile).where(CountryProfile.code.in_(wanted)))}
+    for code in wanted:
+        cache[code] = saved.get(code) or _seeded(code)
+
+
+def remember_profile(profile: CountryProfile) -> None:
+    """The profile just saved is the one later lookups of this request answer."""
+    _request_cache()[profile.code] = profile
 
 
 def document_rules_for(code: str) -> tuple[CountryRule, ...]:
@@ -134,5 +164,5 @@ def calendar_of(profile: CountryProfile, subdivision: str | None = None) -> Busi
 
 def known_codes() -> list[str]:
     """Codes of every profile, seeded or saved, sorted."""
-    saved = set(db.session.scalars(db.select(CountryProfile.code)))
+    saved = set(db.session.scalars(select(CountryProfile.code)))
     return sorted(saved | set(seed_profiles()))

@@ -14,7 +14,7 @@ from hub.audit import record_audit
 from hub.countries.calendar import default_working_days, supported_subdivisions
 from hub.countries.clock import refresh_open_clocks
 from hub.countries.models import PROFILE_FIELDS, CountryProfile, CountryProfileRevision
-from hub.countries.profiles import check_profile_fields, profile_for, seed_profiles
+from hub.countries.profiles import check_profile_fields, profile_for, remember_profile, seed_profiles
 from hub.errors import NotFound
 from hub.extensions import db
 from hub.permissions import require_admin
@@ -110,6 +110,7 @@ def do_update_profile(user: User, code: str, values: Mapping[str, Any]) -> Count
         record_audit(user, "country_profile.update", "country_profile", None,
                      {"country": code, "revision": profile.revision, "changed": changed})
         db.session.flush()
+        remember_profile(profile)
         refresh_open_clocks(code)
     db.session.commit()
     return profile
