@@ -11,7 +11,7 @@ from sqlalchemy import select
 from hub.accounts import services
 from hub.accounts.models import LOCALES, ApiToken
 from hub.accounts.working_hours import check_working_hours
-from hub.errors import NotFound, Unauthorized, ValidationFailed
+from hub.errors import NotFound, Unauthorized
 from hub.extensions import db, limiter
 from hub.payload import check_fields, integer_id, json_object, one_of, text
 from hub.security import csrf_exempt, public_endpoint
@@ -86,10 +86,7 @@ def update_me() -> Any:
     """Change the caller's locale, time zone, name or working hours."""
     values = check_fields(
         json_object(),
-        {"locale": one_of(LOCALES), "time_zone": time_zone, "name": text(200, 1), "working_hours": check_working_hours},
+        {"locale": one_of(LOCALES), "time_zone": time_zone, "name": text(200, 1),
+         "working_hours": lambda value: check_working_hours(value, current_user)},
     )
-    if "start" in values.get("working_hours", {}) or "end" in values.get("working_hours", {}):
-        hours = {"start": current_user.work_start, "end": current_user.work_end} | values["working_hours"]
-        if hours["start"] >= hours["end"]:
-            raise ValidationFailed("Some fields are invalid.", fields={"working_hours": "start must be before end"})
     return jsonify(services.update_profile(current_user, values).to_dict())

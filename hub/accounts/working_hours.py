@@ -26,8 +26,9 @@ def zone_city(zone: str) -> str:
     return zone.rsplit("/", 1)[-1].replace("_", " ") if "/" in zone else zone
 
 
-def check_working_hours(value: Any) -> dict[str, Any]:
-    """`{"start": "09:00", "end": "18:00", "days": ["mon", ...] | null}`; start before end."""
+def check_working_hours(value: Any, user: User) -> dict[str, Any]:
+    """`{"start": "09:00", "end": "18:00", "days": ["mon", ...] | null}`, any of them; the
+    hours that result for `user` start before they end."""
     from hub.countries.profiles import check_working_days
 
     if not isinstance(value, dict) or set(value) - {"start", "end", "days"}:
@@ -40,6 +41,8 @@ def check_working_hours(value: Any) -> dict[str, Any]:
             checked[name] = value[name]
     if "days" in value:
         checked["days"] = None if value["days"] is None else check_working_days(value["days"])
+    if checked.get("start", user.work_start) >= checked.get("end", user.work_end):
+        raise ValueError("start must be before end")
     return checked
 
 

@@ -23,7 +23,7 @@ def register(app: Flask) -> None:
     countdown and filters, and the clock's subscribers."""
     from hub.countries.api import bp as api_bp
     from hub.countries.clock import arriving_this_week_filter, countdown_for, list_clearance, overdue_filter
-    from hub.countries.profiles import calendar_of, profile_for, seed_profiles
+    from hub.countries.profiles import profile_for, seed_profiles
     from hub.countries.routes import bp as pages_bp
     from hub.countries.subscribers import connect_subscribers
     from hub.shipments.extras import register_extra, register_list_extra, register_list_filter
@@ -42,6 +42,5 @@ def register(app: Flask) -> None:
     register_panel("countries/_panel.html", 5)
     register_nav_item("Countries", "countries.list_page", "admin")
     app.add_template_global(profile_for, "country_profile")
-    app.add_template_global(calendar_of, "country_calendar")
     app.add_template_global(countdown_for, "clearance_countdown")
     app.add_template_filter(render_markdown, "markdown")

@@ -45,10 +45,13 @@ def today_at(profile: CountryProfile) -> date:
     return local_date(utcnow(), profile)
 
 
-def _latest_report(shipment: Shipment, code: str) -> datetime | None:
-    # The most recently recorded report of `code` wins: a second report corrects the first.
-    reports = [m for m in timeline(shipment) if m.code == code]
-    return max(reports, key=lambda m: m.id).occurred_at if reports else None
+def _latest_reports(shipment: Shipment, codes: tuple[str, ...]) -> dict[str, datetime]:
+    # The most recently recorded report of a code wins: a second report corrects the first.
+    latest: dict[str, Any] = {}
+    for milestone in timeline(shipment):
+        if milestone.code in codes and (milestone.code not in latest or milestone.id > latest[milestone.code].id):
+            latest[milestone.code] = milestone
+    return {code: milestone.occurred_at for code, milestone in latest.items()}
 
 
 def compute_facts(shipment: Shipment, profile: CountryProfile | None) -> ClockFacts:
@@ -56,8 +59,8 @@ def compute_facts(shipment: Shipment, profile: CountryProfile | None) -> ClockFa
     if profile is None:
         return ClockFacts(None, None, None, None, None)
     calendar = calendar_of(profile, shipment.port_of_entry_subdivision)
-    arrived_at = _latest_report(shipment, "arrived")
-    released_at = _latest_report(shipment, "released")
+    reports = _latest_reports(shipment, ("arrived", "released"))
+    arrived_at, released_at = reports.get("arrived"), reports.get("released")
     basis, moment = ("arrived", arrived_at) if arrived_at is not None else ("eta", shipment.eta)
     if moment is None:
         basis_on = expected = None
