@@ -137,6 +137,7 @@ class ShipmentParticipant(db.Model):
                 "email": self.user.email,
                 "organization": self.user.organization.name,
                 "time_zone": self.user.time_zone,
+                "working_hours": self.user.working_hours(),
                 "active": self.user.active,
             },
             "role": self.role,

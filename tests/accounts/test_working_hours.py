@@ -53,6 +53,11 @@ def test_working_hours_over_patch_me(client, world):
         response = client.patch("/api/v1/me", json={"working_hours": bad}, headers=world.headers("agent"))
         assert response.status_code == 422 and "working_hours" in response.json["error"]["fields"], bad
     assert client.get("/api/v1/me", headers=world.headers("agent")).json["working_hours"]["start"] == "08:30"
+    # Everyone on the shipment sees them beside the agent.
+    people = client.get(f"/api/v1/shipments/{world.shipment.id}/participants", headers=world.headers("broker")).json
+    agent = next(p for p in people["items"] if p["user"]["id"] == world.agent.id)
+    assert agent["user"]["working_hours"] == {"start": "08:30", "end": "17:30", "days": ["mon", "tue", "wed", "thu", "fri"],
+                                              "days_from_country": True}
 
 
 def test_a_saudi_partner_works_sunday_to_thursday_by_default(client, world):
