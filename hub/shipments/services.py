@@ -123,9 +123,9 @@ def update_shipment(user: User, shipment: Shipment, body: Mapping[str, Any]) -> 
     for key, value in values.items():
         setattr(shipment, key, value)
     record_audit(user, "shipment.update", "shipment", shipment.id, {"changed": changed}, shipment.id)
-    db.session.flush()
-    shipment_saved.send(shipment, actor=user, changed=frozenset(changed), created=False)
     try:
+        db.session.flush()
+        shipment_saved.send(shipment, actor=user, changed=frozenset(changed), created=False)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
