@@ -18,9 +18,15 @@ class ConfigError(RuntimeError):
     """A required setting is missing or malformed; start-up stops."""
 
 
-def _int(name: str, default: int) -> int:
+def _str(name: str, default: str | None = None) -> str | None:
+    """The variable's value; `default` when it is unset or empty."""
     raw = os.environ.get(name)
-    if raw is None or raw == "":
+    return raw if raw not in (None, "") else default
+
+
+def _int(name: str, default: int) -> int:
+    raw = _str(name)
+    if raw is None:
         return default
     try:
         value = int(raw)
@@ -32,8 +38,8 @@ def _int(name: str, default: int) -> int:
 
 
 def _float(name: str, default: float) -> float:
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
+    raw = _str(name)
+    if raw is None:
         return default
     try:
         return float(raw)
@@ -42,19 +48,14 @@ def _float(name: str, default: float) -> float:
 
 
 def _bool(name: str, default: bool) -> bool:
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
+    raw = _str(name)
+    if raw is None:
         return default
     if raw.lower() in ("1", "true", "yes", "on"):
         return True
     if raw.lower() in ("0", "false", "no", "off"):
         return False
     raise ConfigError(f"{name} must be a boolean (1/0, true/false), got {raw!r}")
-
-
-def _str(name: str, default: str | None = None) -> str | None:
-    raw = os.environ.get(name)
-    return raw if raw not in (None, "") else default
 
 
 def normalize_database_url(url: str) -> str:
@@ -69,6 +70,7 @@ class Config:
     """Settings common to every environment."""
 
     ENV_NAME = "base"
+    INBOUND_REQUIRE_AUTH_DEFAULT = False
 
     def __init__(self) -> None:
         self.SECRET_KEY: str | None = _str("SECRET_KEY")
@@ -92,6 +94,10 @@ class Config:
         self.MAIL_FROM: str = _str("MAIL_FROM", "Clearance Hub <hub@clearance-hub.local>") or ""
         self.INBOUND_EMAIL_DOMAIN: str | None = _str("INBOUND_EMAIL_DOMAIN")
         self.INBOUND_WEBHOOK_SECRET: str | None = _str("INBOUND_WEBHOOK_SECRET")
+        # Replies by email must prove their sender (SPF or DKIM pass); production turns it on.
+        self.INBOUND_REQUIRE_AUTH: bool = _bool("INBOUND_REQUIRE_AUTH", self.INBOUND_REQUIRE_AUTH_DEFAULT)
+        self.INBOUND_TOKEN_MAX_AGE_DAYS: int = _int("INBOUND_TOKEN_MAX_AGE_DAYS", 365)
+        self.INBOUND_RATE_LIMIT: str = _str("INBOUND_RATE_LIMIT", "30 per hour") or "30 per hour"
         self.SESSION_COOKIE_SECURE: bool = _bool("SESSION_COOKIE_SECURE", False)
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
@@ -117,7 +123,7 @@ class Config:
         self.LOGIN_RATE_LIMIT: str = _str("LOGIN_RATE_LIMIT", "10 per minute") or "10 per minute"
         self.PASSWORD_HASH_METHOD: str = "scrypt"
         self.SQLALCHEMY_TRACK_MODIFICATIONS = False
-        self.WTF_CSRF_CHECK_DEFAULT = False  # checked in hub.security, so bearer requests are exempt
+        self.WTF_CSRF_CHECK_DEFAULT = False  # checked in hub.accounts.security, so bearer requests are exempt
         self.WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
         self.JSON_SORT_KEYS = False
 
@@ -178,6 +184,7 @@ class ProductionConfig(Config):
     """Requires SECRET_KEY, DATABASE_URL and PUBLIC_BASE_URL."""
 
     ENV_NAME = "production"
+    INBOUND_REQUIRE_AUTH_DEFAULT = True
 
     def finalize(self, instance_path: Path) -> None:
         missing = [

@@ -162,7 +162,7 @@ def insert_rows(conn: Connection, table: Table, rows: Iterable[dict[str, Any]], 
 
 
 def new_token() -> tuple[str, str]:
-    """An API token secret and its stored digest (as `hub.security.issue_token` makes them)."""
+    """An API token secret and its stored digest (as `hub.accounts.security.issue_token` makes them)."""
     from hub.accounts.models import ApiToken
 
     secret = "hub_" + secrets.token_urlsafe(32)

@@ -62,11 +62,12 @@ def create_app(config: dict[str, Any] | Config | None = None) -> Flask:
 
 
 def _init_extensions(app: Flask) -> None:
+    from hub.accounts.security import init_security
     from hub.database import configure_engine
     from hub.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
     from hub.i18n import select_locale, select_time_zone
-    from hub.realtime import SocketSessionInterface
-    from hub.security import init_security
+    from hub.realtime import SocketSessionInterface, client_manager
+    from hub.shipment_tx import init_app as init_shipment_tx
 
     db.init_app(app)
     with app.app_context():
@@ -76,13 +77,13 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_time_zone)
-    # Flask-SocketIO keeps an earlier app's message-queue manager in its options when the next
-    # app has none (several apps in one process: tests, tools): each app gets its own setting.
-    socketio.server_options.pop("client_manager", None)
+    init_shipment_tx(app)
     app.session_interface = SocketSessionInterface()
     socketio.init_app(
         app,
         async_mode=app.config.get("SOCKETIO_ASYNC_MODE") or _socketio_async_mode(),
+        # Each app its own manager (Flask-SocketIO would keep an earlier app's in its options).
+        client_manager=client_manager(app),
         message_queue=app.config.get("SOCKETIO_MESSAGE_QUEUE"),
         cors_allowed_origins=[app.config["PUBLIC_BASE_URL"]] + list(app.config.get("SOCKETIO_EXTRA_ORIGINS", [])),
         max_http_buffer_size=1_000_000,
@@ -107,7 +108,7 @@ def _register_blueprints(app: Flask) -> None:
         app.register_blueprint(blueprint)
     register_threads(app)
     app.cli.add_command(hub_cli)
-    for area in ("milestones", "notifications", "documents", "countries"):
+    for area in ("milestones", "notifications", "documents", "inbound", "countries"):
         module = __import__(f"hub.{area}", fromlist=["register"])
         register = getattr(module, "register", None)
         if register is not None:

@@ -9,7 +9,7 @@ from typing import Any
 import yaml
 from flask import Blueprint, jsonify
 
-from hub.security import public_endpoint
+from hub.accounts.security import public_endpoint
 
 bp = Blueprint("api_docs", __name__, url_prefix="/api/v1")
 PACKAGE = Path(__file__).resolve().parent

@@ -14,8 +14,10 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Dialect, Engine
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.sql import Executable
+
+from hub.extensions import db
 
 # One SQLite transaction at a time in this process: under gevent, a greenlet waiting in
 # SQLite's busy handler would block the event loop and so the greenlet holding the lock.
@@ -285,3 +287,14 @@ class _CompiledForDriver:
                 fields[index] = processor(fields[index])
             rows.append(self.row_type._make(fields))
         return rows
+
+
+def flush_new(row: Any, conflict: Exception) -> None:
+    """Add a new row and flush it; when it breaks a unique constraint (a repeat the caller
+    checked for, stored meanwhile by a concurrent request) roll back and raise `conflict`."""
+    db.session.add(row)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise conflict from None

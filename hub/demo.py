@@ -10,13 +10,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from hub.accounts.models import Organization, User
-from hub.countries.calendar import BusinessCalendar, weekday_numbers
+from hub.business_days import BusinessCalendar, weekday_numbers
 from hub.countries.clock import refresh_clock, today_at
 from hub.countries.profiles import calendar_of, profile_for
 from hub.extensions import db
+from hub.reference_data import container_check_digit
+from hub.shipment_tx import shipment_transaction
 from hub.shipments.models import Shipment, ShipmentParticipant
-from hub.shipments.reference_data import container_check_digit
-from hub.threads.services import add_message, shipment_transaction
+from hub.threads.services import add_message
 from hub.timestamps import utcnow
 
 DEMO_PASSWORD = "clearance-demo-2026"
@@ -264,7 +265,7 @@ def _record_timeline(
     shipment's status comes from the rules. On every other shipment the departure is reported
     late, after the arrival (the status does not depend on the order of reports)."""
     from hub.milestones.services import record_milestone
-    from hub.shipments.reference_data import country_name
+    from hub.reference_data import country_name
 
     order = list(when)
     if index % 2 == 0 and "departed" in order and "arrived" in order:

@@ -8,12 +8,28 @@ from flask import Flask, Response, flash, jsonify, redirect, render_template, re
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+#: The stable `code` of each HTTP status the API answers with (api-conventions); a 405 from
+#: Flask's routing is a malformed request too.
+ERROR_CODES: dict[int, str] = {
+    400: "malformed_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "malformed_request",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "rate_limited",
+    503: "unavailable",
+}
+
 
 class HubError(Exception):
     """An expected failure with an HTTP status and a stable error code."""
 
     status = 400
-    code = "malformed_request"
+    code = ERROR_CODES[status]
 
     def __init__(self, message: str, fields: dict[str, str] | None = None) -> None:
         super().__init__(message)
@@ -28,59 +44,21 @@ class HubError(Exception):
         return error
 
 
-class MalformedRequest(HubError):
-    status, code = 400, "malformed_request"
+def _error_type(name: str, status: int) -> type[HubError]:
+    """The HubError subclass `name`, answering `status` with its code from ERROR_CODES."""
+    return type(name, (HubError,), {"status": status, "code": ERROR_CODES[status], "__module__": __name__})
 
 
-class Unauthorized(HubError):
-    status, code = 401, "unauthorized"
-
-
-class Forbidden(HubError):
-    status, code = 403, "forbidden"
-
-
-class NotFound(HubError):
-    status, code = 404, "not_found"
-
-
-class Conflict(HubError):
-    status, code = 409, "conflict"
-
-
-class PayloadTooLarge(HubError):
-    status, code = 413, "payload_too_large"
-
-
-class UnsupportedMediaType(HubError):
-    status, code = 415, "unsupported_media_type"
-
-
-class ValidationFailed(HubError):
-    status, code = 422, "validation_error"
-
-
-class RateLimited(HubError):
-    status, code = 429, "rate_limited"
-
-
-class Unavailable(HubError):
-    status, code = 503, "unavailable"
-
-
-_HTTP_CODES = {
-    400: "malformed_request",
-    401: "unauthorized",
-    403: "forbidden",
-    404: "not_found",
-    405: "malformed_request",
-    409: "conflict",
-    413: "payload_too_large",
-    415: "unsupported_media_type",
-    422: "validation_error",
-    429: "rate_limited",
-    503: "unavailable",
-}
+MalformedRequest = _error_type("MalformedRequest", 400)
+Unauthorized = _error_type("Unauthorized", 401)
+Forbidden = _error_type("Forbidden", 403)
+NotFound = _error_type("NotFound", 404)
+Conflict = _error_type("Conflict", 409)
+PayloadTooLarge = _error_type("PayloadTooLarge", 413)
+UnsupportedMediaType = _error_type("UnsupportedMediaType", 415)
+ValidationFailed = _error_type("ValidationFailed", 422)
+RateLimited = _error_type("RateLimited", 429)
+Unavailable = _error_type("Unavailable", 503)
 
 
 def wants_json() -> bool:
@@ -125,7 +103,7 @@ def register_error_handlers(app: Flask) -> None:
     def handle_http(error: HTTPException) -> Any:
         status = error.code or 500
         if wants_json():
-            code = _HTTP_CODES.get(status, "malformed_request" if status < 500 else "unavailable")
+            code = ERROR_CODES.get(status, "malformed_request" if status < 500 else "unavailable")
             message = error.description or error.name
             if status == 413:
                 message = f"The request body is larger than the limit ({app.config['MAX_UPLOAD_MB']} MB for uploads)."

@@ -13,24 +13,28 @@ from hub.timestamps import to_iso
 SUPPORTED_LOCALES = ("en", "es", "zh_Hans")
 
 
-def select_locale() -> str:
-    """An explicit override (email rendering), the user's locale, or the browser's."""
-    forced = g.get("hub_locale")
+def _forced_or_users(name: str) -> str | None:
+    """`g.hub_<name>` when set (an email renders in its recipient's), else the signed-in user's."""
+    forced = g.get(f"hub_{name}")
     if forced:
         return forced
     if current_user and current_user.is_authenticated:
-        return current_user.locale
+        return getattr(current_user, name)
+    return None
+
+
+def select_locale() -> str:
+    """An explicit override (email rendering), the user's locale, or the browser's."""
+    chosen = _forced_or_users("locale")
+    if chosen is not None:
+        return chosen
     return request.accept_languages.best_match(SUPPORTED_LOCALES) or "en" if request else "en"
 
 
 def select_time_zone() -> str:
     """The recipient's or viewer's IANA time zone."""
-    forced = g.get("hub_time_zone")
-    if forced:
-        return forced
-    if current_user and current_user.is_authenticated:
-        return current_user.time_zone
-    return "UTC"
+    chosen = _forced_or_users("time_zone")
+    return chosen if chosen is not None else "UTC"
 
 
 def local_time(value: datetime | None, time_zone: str, fmt: str = "%Y-%m-%d %H:%M") -> str:

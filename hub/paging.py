@@ -1,13 +1,28 @@
-"""`?page=` and `?per_page=` for collections that grow without bound."""
+"""Collections of the API: the `{"items": [...]}` answer, and `?page=` and `?per_page=` for
+collections that grow without bound."""
 
 from __future__ import annotations
 
-from flask import request
+from collections.abc import Iterable, Mapping
+from typing import Protocol
+
+from flask import Response, jsonify, request
 
 from hub.errors import ValidationFailed
 
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 200
+
+
+class ApiObject(Protocol):
+    """A row that has an API object."""
+
+    def to_dict(self) -> Mapping[str, object]: ...
+
+
+def items_response(rows: Iterable[ApiObject]) -> Response:
+    """`{"items": [...]}`: each row's API object, in order."""
+    return jsonify({"items": [row.to_dict() for row in rows]})
 
 
 def page_args() -> tuple[int, int]:

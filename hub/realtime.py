@@ -1,19 +1,21 @@
-"""Real-time events: queued during a transaction, emitted to Socket.IO rooms after it commits."""
+"""Real-time events: queued during a transaction, emitted to Socket.IO rooms after it commits;
+the Socket.IO client managers of the hub."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+import socketio as python_socketio
 from flask import Flask, Request, current_app
 from flask.sessions import SecureCookieSessionInterface, SessionMixin
-from sqlalchemy import event
-from sqlalchemy.orm import Session
 
 from hub.extensions import db, socketio
+from hub.shipment_tx import Step, after_commit, events_through_queue, hub_state
 
-_PENDING = "hub_pending_events"
 #: Where Flask-SocketIO keeps a socket's own session (a copy of the cookie session at connect).
 _SOCKET_SESSION = "saved_session"
+NAMESPACE = "/"
 
 
 class SocketSessionInterface(SecureCookieSessionInterface):
@@ -41,23 +43,75 @@ def user_room(user_id: int) -> str:
 def emit_after_commit(event_name: str, payload: dict[str, Any], room: str) -> None:
     """Queue an event; it is emitted only if and when the current transaction commits."""
     session = db.session()
-    session.info.setdefault(_PENDING, []).append((event_name, payload, room))
 
-
-def _emit_pending(session: Session) -> None:
-    pending = session.info.pop(_PENDING, None)
-    if not pending:
-        return
-    for event_name, payload, room in pending:
-        try:
+    def deliver() -> None:
+        if events_through_queue(session):
+            _queue_publisher().emit(event_name, payload, namespace=NAMESPACE, room=room)
+        else:
             socketio.emit(event_name, payload, to=room)
-        except Exception:  # an emit failure must not undo a committed write
-            current_app.logger.exception("could not emit %s to %s", event_name, room)
+
+    after_commit(Step.EMIT, deliver)
 
 
-def _drop_pending(session: Session) -> None:
-    session.info.pop(_PENDING, None)
+def _queue_publisher() -> Any:
+    """A write-only client of the app's message queue, with its own host id, so this server's
+    listener delivers what it publishes like any other server's (in the queue's order)."""
+    state = hub_state()
+    if state.queue_publisher is None:
+        manager = socketio.server.manager
+        state.queue_publisher = type(manager)(current_app.config["SOCKETIO_MESSAGE_QUEUE"],
+                                              channel=manager.channel, write_only=True)
+    return state.queue_publisher
 
 
-event.listen(Session, "after_commit", _emit_pending)
-event.listen(Session, "after_soft_rollback", lambda session, _tx: _drop_pending(session))
+# --- client managers ------------------------------------------------------------------------
+
+#: Called with a room's name just before it is closed, in this process (see `RoomClosing`).
+RoomClosingHook = Callable[[str], None]
+
+
+class RoomClosing:
+    """A manager that calls `on_room_closing(room)` before closing a room in this process: the
+    thread area evicts a removed participant's sockets by closing their membership room."""
+
+    on_room_closing: RoomClosingHook | None = None
+
+    def _room_closing(self, room: object) -> None:
+        if self.on_room_closing is not None and isinstance(room, str):
+            self.on_room_closing(room)
+
+
+class LocalManager(RoomClosing, python_socketio.Manager):
+    """One process serves every socket."""
+
+    def close_room(self, room: str, namespace: str) -> None:  # type: ignore[override]
+        """Close a room of this process."""
+        self._room_closing(room)
+        super().close_room(room, namespace)
+
+
+class _QueueRoomClosing(RoomClosing):
+    """Several processes share a message queue: every process handles every close (its own
+    and, through the queue, the others'), so a removal takes effect on all of them."""
+
+    def _handle_close_room(self, message: dict[str, Any]) -> None:
+        self._room_closing(message.get("room"))
+        super()._handle_close_room(message)  # type: ignore[misc]
+
+
+class RedisQueueManager(_QueueRoomClosing, python_socketio.RedisManager):
+    """Processes that share Redis."""
+
+
+class KombuQueueManager(_QueueRoomClosing, python_socketio.KombuManager):
+    """Processes that share another queue Kombu speaks to (RabbitMQ, ...)."""
+
+
+def client_manager(app: Flask) -> Any:
+    """The Socket.IO client manager for the app's settings (a new one per app)."""
+    url = app.config.get("SOCKETIO_MESSAGE_QUEUE") or ""
+    if url.startswith(("redis://", "rediss://")):
+        return RedisQueueManager(url, channel="flask-socketio")
+    if url:
+        return KombuQueueManager(url, channel="flask-socketio")
+    return LocalManager()

@@ -29,6 +29,23 @@ document_reviewed = _signals.signal("document-reviewed")
 #: filename (str), version (int). (Upload and new version; not emailed by default.)
 document_uploaded = _signals.signal("document-uploaded")
 
+#: sender: the Shipment; kwargs: actor (User), user (User, the new participant), role (str),
+#: invitation_link (str | None: set when the user was invited and must accept first).
+participant_added = _signals.signal("participant-added")
+
+#: sender: the Shipment; kwargs: actor (User), user_id (int), role (str). Their sockets leave
+#: the shipment's room once the removal commits.
+participant_removed = _signals.signal("participant-removed")
+
+#: sender: the User (active, with a password); kwargs: link (str, the signed reset link),
+#: hours (int, how long it works).
+password_reset_requested = _signals.signal("password-reset-requested")
+#: sender: the InboundEmail record (added, not committed) of an email reply that was refused, in
+#: whole or one of its attachments; kwargs: user (User: the known, active sender to tell why),
+#: reason (str, a code of hub.inbound.services.REASONS), detail (str | None), shipment (Shipment |
+#: None: only when the user still takes part in it).
+inbound_email_refused = _signals.signal("inbound-email-refused")
+
 #: sender: the Shipment just created or edited (flushed, not committed); kwargs: actor (User),
 #: changed (frozenset of field names; every given field when created), created (bool).
 shipment_saved = _signals.signal("shipment-saved")

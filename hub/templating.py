@@ -10,7 +10,8 @@ from flask_login import current_user
 
 from hub.i18n import local_time
 from hub.milestones_catalogue import label
-from hub.shipments.reference_data import country_name
+from hub.permissions.rules import sees_nav_item
+from hub.reference_data import country_name
 from hub.timestamps import to_iso
 
 # Links areas add to the top navigation: (label, endpoint, who) with who "all", "staff" or "admin".
@@ -32,23 +33,6 @@ def init_templating(app: Flask) -> None:
         tz = current_user.time_zone if current_user and current_user.is_authenticated else "UTC"
         return local_time(value, tz, fmt)
 
-    from hub.accounts.working_hours import (
-        agents_away_note,
-        day_numbers,
-        days_off_ahead,
-        local_time_line,
-        working_hours_of,
-        zone_city,
-    )
-    from hub.shipments.models import TRANSPORT_DOCUMENT_NAMES
-
-    app.add_template_global(working_hours_of, "working_hours_of")
-    app.add_template_global(local_time_line, "local_time_line")
-    app.add_template_global(zone_city, "zone_city")
-    app.add_template_global(agents_away_note, "agents_away_note")
-    app.add_template_global(days_off_ahead, "days_off_ahead")
-    app.add_template_global(day_numbers, "working_day_numbers")
-    app.add_template_global(TRANSPORT_DOCUMENT_NAMES, "transport_document_names")
     app.add_template_filter(label, "status_label")
     app.add_template_filter(country_name, "country_name")
     app.add_template_filter(to_iso, "iso")
@@ -62,9 +46,7 @@ def init_templating(app: Flask) -> None:
     def hub_nav_items() -> list[dict[str, Any]]:
         items = []
         for text, endpoint, who in _nav_items:
-            if who == "staff" and not current_user.is_staff:
-                continue
-            if who == "admin" and current_user.role != "admin":
+            if not sees_nav_item(current_user, who):
                 continue
             items.append({"label": text, "url": url_for(endpoint), "endpoint": endpoint})
         return items

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Run the hub the embedded way: SQLite in ./instance, one process, emails to the local mailbox
-# (/dev/mailbox). Creates .venv and installs the requirements on the first run, applies the
-# migrations, seeds the demo once, prints the demo logins and serves until Ctrl-C / SIGTERM.
+# (/dev/mailbox). Creates .venv and installs the app's requirements (requirements.txt, not the
+# tests') on the first run, applies the migrations, seeds the demo once, prints the demo logins
+# and serves until Ctrl-C / SIGTERM.
 #   PORT=8080 bash scripts/run.sh     # another port
 set -euo pipefail
 cd "$(dirname "$0")/.."

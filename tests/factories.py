@@ -6,9 +6,9 @@ import itertools
 from typing import Any
 
 from hub.accounts.models import Organization, User
+from hub.accounts.security import issue_token
 from hub.accounts.services import create_organization, create_user
 from hub.extensions import db
-from hub.security import issue_token
 from hub.shipments.models import Shipment, ShipmentParticipant
 
 PASSWORD = "correct-horse-battery"

@@ -34,7 +34,11 @@ def postgres_admin_url() -> str:
 
 def redis_url() -> str:
     """HUB_TEST_REDIS_URL, checked reachable (else skip/fail)."""
-    url = os.environ.get("HUB_TEST_REDIS_URL") or DEFAULT_REDIS_URL
+    return reachable_redis(os.environ.get("HUB_TEST_REDIS_URL") or DEFAULT_REDIS_URL)
+
+
+def reachable_redis(url: str) -> str:
+    """`url`, once the Redis there answers a ping (else skip/fail)."""
     import redis
 
     try:

@@ -68,8 +68,8 @@ def _participant_user(world: World) -> int:
 
 def _callers_token(world: World) -> int:
     """A token of the caller (revoking one's own token is allowed; anonymous: staff's)."""
+    from hub.accounts.security import issue_token
     from hub.extensions import db
-    from hub.security import issue_token
 
     owner = getattr(world, "caller", None) or world.staff
     row, _secret = issue_token(owner, "matrix")
@@ -80,7 +80,8 @@ def _callers_token(world: World) -> int:
 def _message(world: World) -> int:
     """A text message in world.shipment's thread, by the caller when they may post (so editing
     and deleting one's own message is exercised), else by the owner's coordinator."""
-    from hub.threads.services import add_message, shipment_transaction
+    from hub.shipment_tx import shipment_transaction
+    from hub.threads.services import add_message
 
     caller = getattr(world, "caller", None)
     author = caller if caller in (world.staff, world.agent, world.broker) else world.staff

@@ -16,8 +16,7 @@ from hub.accounts import services
 from hub.accounts.models import LOCALES, USER_ROLES, User
 from hub.errors import HubError, NotFound
 from hub.extensions import db
-from hub.permissions import require_admin
-from hub.shipments.services import known_organizations
+from hub.permissions import require_admin, visible_organizations
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -34,7 +33,7 @@ def index() -> Any:
     users = db.session.scalars(
         select(User).where(User.organization_id == current_user.organization_id).order_by(User.name)
     ).all()
-    partners = [org for org in known_organizations(current_user) if org.id != current_user.organization_id]
+    partners = [org for org in visible_organizations(current_user) if org.id != current_user.organization_id]
     return render_template(
         "accounts/admin.html", users=users, partners=partners, roles=USER_ROLES, locales=LOCALES
     )

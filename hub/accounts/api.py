@@ -10,12 +10,13 @@ from sqlalchemy import select
 
 from hub.accounts import services
 from hub.accounts.models import LOCALES, ApiToken
+from hub.accounts.security import csrf_exempt, public_endpoint
 from hub.accounts.working_hours import check_working_hours
 from hub.errors import NotFound, Unauthorized
 from hub.extensions import db, limiter
+from hub.paging import items_response
 from hub.payload import check_fields, integer_id, json_object, one_of, text
-from hub.security import csrf_exempt, public_endpoint
-from hub.shipments.reference_data import time_zone
+from hub.reference_data import time_zone
 
 bp = Blueprint("accounts_api", __name__, url_prefix="/api/v1")
 
@@ -43,7 +44,7 @@ def list_tokens() -> Any:
     tokens = db.session.scalars(
         select(ApiToken).where(ApiToken.user_id == current_user.id).order_by(ApiToken.id)
     ).all()
-    return jsonify({"items": [t.to_dict() for t in tokens]})
+    return items_response(tokens)
 
 
 @bp.post("/auth/tokens")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
@@ -13,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from hub.extensions import db
-from hub.timestamps import UTCDateTime, utcnow
+from hub.models_base import IntPK, OfUser, OptionalTimestamp, Timestamp, api_fields
 
 if TYPE_CHECKING:
     from hub.shipments.models import ShipmentParticipant
@@ -29,24 +28,18 @@ class Organization(db.Model):
 
     __tablename__ = "organizations"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPK]
     name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(20))
     country: Mapped[str] = mapped_column(String(2))
     time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_at: Mapped[Timestamp]
 
     users: Mapped[list[User]] = relationship(back_populates="organization")
 
     def to_dict(self) -> dict[str, object]:
         """The organization as the API shows it."""
-        return {
-            "id": self.id,
-            "name": self.name,
-            "kind": self.kind,
-            "country": self.country,
-            "time_zone": self.time_zone,
-        }
+        return api_fields(self, "id", "name", "kind", "country", "time_zone")
 
 
 class User(UserMixin, db.Model):
@@ -54,7 +47,7 @@ class User(UserMixin, db.Model):
 
     __tablename__ = "users"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPK]
     # Stored lower-cased, so the unique constraint is case-insensitive on every database.
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -68,7 +61,7 @@ class User(UserMixin, db.Model):
     work_end: Mapped[str] = mapped_column(String(5), default="18:00", server_default="18:00")
     work_days: Mapped[list[str] | None] = mapped_column(JSON)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_at: Mapped[Timestamp]
 
     organization: Mapped[Organization] = relationship(back_populates="users", lazy="joined")
     participations: Mapped[list[ShipmentParticipant]] = relationship(
@@ -105,20 +98,14 @@ class User(UserMixin, db.Model):
     def to_dict(self) -> dict[str, object]:
         """The user as `GET /api/v1/me` shows it."""
         return {
-            "id": self.id,
-            "email": self.email,
-            "name": self.name,
-            "role": self.role,
-            "locale": self.locale,
-            "time_zone": self.time_zone,
+            **api_fields(self, "id", "email", "name", "role", "locale", "time_zone", "active"),
             "working_hours": self.working_hours(),
-            "active": self.active,
             "organization": self.organization.to_dict(),
         }
 
     def working_hours(self) -> dict[str, object]:
         """`{"start", "end", "days", "days_from_country"}`: the days default to their country's."""
-        from hub.accounts.working_hours import working_hours_dict
+        from hub.accounts.working_hours import working_hours_dict  # the rules of hours, beside the model
 
         return working_hours_dict(self)
 
@@ -128,12 +115,12 @@ class ApiToken(db.Model):
 
     __tablename__ = "api_tokens"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    id: Mapped[IntPK]
+    user_id: Mapped[OfUser] = mapped_column(index=True)
     digest: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(100), default="")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[Timestamp]
+    last_used_at: Mapped[OptionalTimestamp]
 
     user: Mapped[User] = relationship(lazy="joined")
 
@@ -144,14 +131,7 @@ class ApiToken(db.Model):
 
     def to_dict(self) -> dict[str, object]:
         """The token's metadata (never the secret)."""
-        from hub.timestamps import to_iso
-
-        return {
-            "id": self.id,
-            "name": self.name,
-            "created_at": to_iso(self.created_at),
-            "last_used_at": to_iso(self.last_used_at),
-        }
+        return api_fields(self, "id", "name", "created_at", "last_used_at")
 
 
 def normalize_email(value: str) -> str:

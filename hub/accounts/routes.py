@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -23,6 +24,21 @@ def _safe_next(target: str | None) -> str:
     if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
         return target
     return url_for("shipments.list_page")
+
+
+def _save_new_password(template: str, save: Callable[[str], object], **context: Any) -> Any | None:
+    """Save the form's new password (typed twice) with `save`. Answers the form again (422) when
+    the two differ or `save` refuses it (ValueError with the reason); None once saved."""
+    password = request.form.get("password", "")
+    if password != request.form.get("confirm", ""):
+        flash("The two passwords differ.", "error")
+        return render_template(template, **context), 422
+    try:
+        save(password)
+    except ValueError as exc:
+        flash(f"Password {exc}.", "error")
+        return render_template(template, **context), 422
+    return None
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -70,15 +86,11 @@ def reset_password(token: str) -> Any:
         flash("This reset link is invalid, used or expired. Ask for a new one.", "error")
         return redirect(url_for("accounts.forgot_password"))
     if request.method == "POST":
-        password = request.form.get("password", "")
-        if password != request.form.get("confirm", ""):
-            flash("The two passwords differ.", "error")
-            return render_template("accounts/reset.html", token=token), 422
-        try:
-            services.reset_password(user, password)
-        except ValueError as exc:
-            flash(f"Password {exc}.", "error")
-            return render_template("accounts/reset.html", token=token), 422
+        refused = _save_new_password(
+            "accounts/reset.html", lambda password: services.reset_password(user, password), token=token
+        )
+        if refused is not None:
+            return refused
         login_user(user)
         flash("Your password is changed.", "success")
         return redirect(url_for("shipments.list_page"))
@@ -94,15 +106,15 @@ def accept_invitation(token: str) -> Any:
         return redirect(url_for("accounts.login"))
     user, shipment_id = found
     if request.method == "POST":
-        password = request.form.get("password", "")
-        if password != request.form.get("confirm", ""):
-            flash("The two passwords differ.", "error")
-            return render_template("accounts/invitation.html", token=token, invitee=user), 422
-        try:
-            services.accept_invitation(user, request.form.get("name", "").strip()[:200], password)
-        except ValueError as exc:
-            flash(f"Password {exc}.", "error")
-            return render_template("accounts/invitation.html", token=token, invitee=user), 422
+        name = request.form.get("name", "").strip()[:200]
+        refused = _save_new_password(
+            "accounts/invitation.html",
+            lambda password: services.accept_invitation(user, name, password),
+            token=token,
+            invitee=user,
+        )
+        if refused is not None:
+            return refused
         login_user(user)
         flash("Welcome to Clearance Hub.", "success")
         return redirect(url_for("shipments.detail_page", shipment_id=shipment_id))

@@ -6,7 +6,6 @@ from typing import Any
 
 from flask import current_app, url_for
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy.exc import IntegrityError
 
 from hub.accounts.models import (
     LOCALES,
@@ -18,10 +17,11 @@ from hub.accounts.models import (
     find_user_by_email,
 )
 from hub.audit import record_audit
+from hub.database import flush_new
 from hub.errors import Conflict, NotFound, ValidationFailed
 from hub.extensions import db
-from hub.notifications.outbox import queue_email
-from hub.shipments.reference_data import country_code, time_zone
+from hub.reference_data import country_code, time_zone
+from hub.signals import password_reset_requested
 from hub.timestamps import utcnow
 
 MIN_PASSWORD_LENGTH = 10
@@ -128,12 +128,7 @@ def create_user(
     )
     if password is not None:
         user.set_password(password)
-    db.session.add(user)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        raise Conflict("A user with this email already exists.", fields={"email": "already taken"}) from None
+    flush_new(user, Conflict("A user with this email already exists.", fields={"email": "already taken"}))
     record_audit(actor, "user.create", "user", user.id, {"email": email, "role": role})
     return user
 
@@ -150,7 +145,7 @@ def authenticate(email: Any, password: Any) -> User | None:
 
 def create_token(user: User, name: str = "") -> tuple[ApiToken, str]:
     """Issue an API token for `user` and commit; the secret is returned once."""
-    from hub.security import issue_token
+    from hub.accounts.security import issue_token
 
     token, secret = issue_token(user, name)
     db.session.flush()
@@ -202,15 +197,7 @@ def request_password_reset(email: str) -> None:
         return
     token = _serializer("password-reset").dumps({"uid": user.id, "fp": _password_fingerprint(user)})
     link = current_app.config["PUBLIC_BASE_URL"] + url_for("accounts.reset_password", token=token)
-    queue_email(
-        kind="password_reset",
-        to_email=user.email,
-        to_name=user.name,
-        user_id=user.id,
-        subject="Reset your Clearance Hub password",
-        template="password_reset",
-        context={"user": user, "link": link, "hours": current_app.config["PASSWORD_RESET_MAX_AGE_S"] // 3600},
-    )
+    password_reset_requested.send(user, link=link, hours=current_app.config["PASSWORD_RESET_MAX_AGE_S"] // 3600)
     record_audit(user, "user.password_reset_requested", "user", user.id)
     db.session.commit()
 

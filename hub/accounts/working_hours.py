@@ -11,12 +11,14 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from hub.accounts.models import User
-from hub.countries.calendar import WEEKDAYS, BusinessCalendar, default_working_days
+from hub.business_days import WEEKDAYS, BusinessCalendar, check_working_days, default_working_days
 from hub.timestamps import utcnow
+
+if TYPE_CHECKING:
+    from hub.accounts.models import User
 
 _HH_MM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
@@ -29,8 +31,6 @@ def zone_city(zone: str) -> str:
 def check_working_hours(value: Any, user: User) -> dict[str, Any]:
     """`{"start": "09:00", "end": "18:00", "days": ["mon", ...] | null}`, any of them; the
     hours that result for `user` start before they end."""
-    from hub.countries.profiles import check_working_days
-
     if not isinstance(value, dict) or set(value) - {"start", "end", "days"}:
         raise ValueError('must be an object with start, end and days, e.g. {"start": "09:00", "end": "18:00"}')
     checked: dict[str, Any] = {}
@@ -86,10 +86,8 @@ def working_hours_of(user: User) -> WorkingHours:
 
 
 def _country_days(country: str) -> list[str]:
-    from hub.countries.profiles import profile_for
-
-    profile = profile_for(country)
-    return list(profile.working_days) if profile is not None else default_working_days(country)
+    # The weekdays that are not the country's weekend (Friday-Saturday in Saudi Arabia).
+    return default_working_days(country)
 
 
 def working_hours_dict(user: User) -> dict[str, Any]:

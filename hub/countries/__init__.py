@@ -21,12 +21,22 @@ def shipment_clearance(user: User, shipment: Shipment) -> dict[str, Any]:
 def register(app: Flask) -> None:
     """Register the countries API, the admin pages, the shipment page panel, the list's
     countdown and filters, and the clock's subscribers."""
+    from hub.accounts.working_hours import (
+        agents_away_note,
+        day_numbers,
+        days_off_ahead,
+        local_time_line,
+        working_hours_of,
+        zone_city,
+    )
     from hub.countries.api import bp as api_bp
     from hub.countries.clock import arriving_this_week_filter, countdown_for, list_clearance, overdue_filter
-    from hub.countries.profiles import profile_for, seed_profiles
+    from hub.countries.profiles import document_rules_for, known_codes, profile_for, seed_profiles
     from hub.countries.routes import bp as pages_bp
     from hub.countries.subscribers import connect_subscribers
+    from hub.documents.rules import CountryRulesSource, register_country_rules
     from hub.shipments.extras import register_extra, register_list_extra, register_list_filter
+    from hub.shipments.models import TRANSPORT_DOCUMENT_NAMES
     from hub.shipments.routes import register_panel
     from hub.templating import register_nav_item
     from hub.threads.markup import render_markdown
@@ -35,6 +45,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(api_bp)
     app.register_blueprint(pages_bp)
     connect_subscribers()
+    register_country_rules(CountryRulesSource(rules_for=document_rules_for, countries=known_codes))
     register_extra(shipment_clearance)
     register_list_extra(list_clearance)
     register_list_filter("overdue", "Overdue", overdue_filter)
@@ -44,3 +55,11 @@ def register(app: Flask) -> None:
     app.add_template_global(profile_for, "country_profile")
     app.add_template_global(countdown_for, "clearance_countdown")
     app.add_template_filter(render_markdown, "markdown")
+    app.add_template_global(TRANSPORT_DOCUMENT_NAMES, "transport_document_names")
+    # People's local time and working hours beside their names, and the composer's note.
+    app.add_template_global(working_hours_of, "working_hours_of")
+    app.add_template_global(local_time_line, "local_time_line")
+    app.add_template_global(zone_city, "zone_city")
+    app.add_template_global(days_off_ahead, "days_off_ahead")
+    app.add_template_global(agents_away_note, "agents_away_note")
+    app.add_template_global(day_numbers, "working_day_numbers")

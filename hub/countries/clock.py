@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, and_, exists, false, or_, select
 
 from hub.accounts.models import User
-from hub.countries.calendar import BusinessCalendar
+from hub.business_days import BusinessCalendar
 from hub.countries.models import ClearanceClock, CountryProfile
 from hub.countries.profiles import calendar_of, preload_profiles, profile_for
 from hub.extensions import db

@@ -13,14 +13,14 @@ import yaml
 from flask import g, has_app_context
 from sqlalchemy import select
 
-from hub.countries.calendar import WEEKDAYS, BusinessCalendar, default_working_days
+from hub.business_days import BusinessCalendar, check_working_days, default_working_days
 from hub.countries.models import CountryProfile
 from hub.documents.rules import CountryRule, RulesFileError, parse_country_rules
 from hub.errors import ValidationFailed
 from hub.extensions import db
 from hub.payload import Parser, check_fields, text
+from hub.reference_data import country_code, time_zone
 from hub.shipments.models import TRANSPORT_MODES
-from hub.shipments.reference_data import country_code, time_zone
 
 SEED_FILE = Path(__file__).resolve().parent / "seed.yaml"
 NOTES_MAX_CHARS = 20_000
@@ -42,18 +42,6 @@ def check_clearance_days(value: Any) -> dict[str, int]:
         if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= MAX_CLEARANCE_DAYS:
             raise ValueError(f"{mode}: must be a whole number of business days from 0 to {MAX_CLEARANCE_DAYS}")
     return {mode: value[mode] for mode in TRANSPORT_MODES if mode in value}
-
-
-def check_working_days(value: Any) -> list[str]:
-    """Weekday names (`mon` ... `sun`), at least one, each once; answered in week order."""
-    if not isinstance(value, list) or not value or not all(isinstance(day, str) for day in value):
-        raise ValueError("must be a non-empty list of weekdays such as [\"mon\", \"tue\"]")
-    unknown = [day for day in value if day not in WEEKDAYS]
-    if unknown:
-        raise ValueError(f"unknown weekdays {unknown}; use {', '.join(WEEKDAYS)}")
-    if len(set(value)) != len(value):
-        raise ValueError("each weekday at most once")
-    return [day for day in WEEKDAYS if day in value]
 
 
 def check_documents(value: Any) -> list[dict[str, Any]]:

@@ -8,8 +8,8 @@ import yaml
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from hub.business_days import WEEKDAYS
 from hub.countries import services
-from hub.countries.calendar import WEEKDAYS
 from hub.countries.profiles import known_codes, profile_for
 from hub.errors import HubError, ValidationFailed
 from hub.extensions import db

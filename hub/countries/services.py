@@ -11,15 +11,15 @@ from sqlalchemy import select
 
 from hub.accounts.models import User
 from hub.audit import record_audit
-from hub.countries.calendar import default_working_days, supported_subdivisions
+from hub.business_days import default_working_days, supported_subdivisions
 from hub.countries.clock import refresh_open_clocks
 from hub.countries.models import PROFILE_FIELDS, CountryProfile, CountryProfileRevision
 from hub.countries.profiles import check_profile_fields, profile_for, remember_profile, seed_profiles
 from hub.errors import NotFound
 from hub.extensions import db
 from hub.permissions import require_admin
+from hub.reference_data import country_code, country_name
 from hub.shipments.models import TRANSPORT_MODES
-from hub.shipments.reference_data import country_code, country_name
 from hub.threads.markup import render_markdown
 from hub.timestamps import to_iso, utcnow
 

@@ -14,6 +14,7 @@ from hub.accounts.models import User
 from hub.documents import services
 from hub.documents.storage import StorageError, get_storage
 from hub.errors import MalformedRequest, Unavailable
+from hub.paging import items_response
 from hub.payload import json_object
 from hub.permissions import Action, get_shipment_for
 
@@ -59,7 +60,7 @@ def upload(shipment_id: int) -> Any:
 def list_documents(shipment_id: int) -> Any:
     """The shipment's documents, each with its current version."""
     shipment = get_shipment_for(me(), shipment_id)
-    return jsonify({"items": [d.to_dict() for d in services.list_documents(shipment)]})
+    return items_response(services.list_documents(shipment))
 
 
 @bp.get("/documents/<int:document_id>")
@@ -112,9 +113,8 @@ def add_version(document_id: int) -> Any:
 def review(document_id: int) -> Any:
     """Accept or reject the current version; suggests `documents_complete` when this review
     completes the checklist."""
-    document = services.get_document_for(me(), document_id, Action.REVIEW_DOCUMENT)
-    services.check_not_own_upload(me(), document)
-    version, completed = services.review_document(me(), document, json_object())
+    document = services.check_review_document(me(), document_id)
+    version, completed = services.do_review_document(me(), document, json_object())
     body = version.document.to_dict(version.version)
     if completed:
         body["suggest_milestone"] = "documents_complete"
@@ -133,7 +133,7 @@ def create_request(shipment_id: int) -> Any:
 def list_requests(shipment_id: int) -> Any:
     """The shipment's document requests."""
     shipment = get_shipment_for(me(), shipment_id)
-    return jsonify({"items": [r.to_dict() for r in services.list_requests(shipment)]})
+    return items_response(services.list_requests(shipment))
 
 
 @bp.get("/shipments/<int:shipment_id>/checklist")

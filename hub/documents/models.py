@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import TYPE_CHECKING
 
 from sqlalchemy import BigInteger, Date, ForeignKey, Integer, String, UniqueConstraint
@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hub.documents.catalogue import doc_label
 from hub.extensions import db
-from hub.timestamps import UTCDateTime, to_iso, utcnow
+from hub.models_base import ByUser, IntPK, OfShipment, OptionalTimestamp, Timestamp, api_fields
 
 if TYPE_CHECKING:
     from hub.accounts.models import User
@@ -37,17 +37,17 @@ class Document(_OfDocType, db.Model):
 
     __tablename__ = "documents"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    shipment_id: Mapped[int] = mapped_column(ForeignKey("shipments.id", ondelete="CASCADE"), index=True)
+    id: Mapped[IntPK]
+    shipment_id: Mapped[OfShipment] = mapped_column(index=True)
     doc_type: Mapped[str] = mapped_column(String(40))
     # The highest version number; assigned under the shipment row lock, so never repeated.
     current_version: Mapped[int] = mapped_column(Integer, default=0)
-    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    withdrawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_by_id: Mapped[ByUser]
+    created_at: Mapped[Timestamp]
+    withdrawn_at: Mapped[OptionalTimestamp]
+    withdrawn_by_id: Mapped[ByUser]
 
-    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id], lazy="joined")
+    created_by: Mapped[User | None] = relationship(foreign_keys="Document.created_by_id", lazy="joined")
     versions: Mapped[list[DocumentVersion]] = relationship(
         back_populates="document", cascade="all, delete-orphan", order_by="DocumentVersion.version"
     )
@@ -75,7 +75,7 @@ class DocumentVersion(db.Model):
     __tablename__ = "document_versions"
     __table_args__ = (UniqueConstraint("document_id", "version"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPK]
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
     version: Mapped[int] = mapped_column(Integer)
     filename: Mapped[str] = mapped_column(String(255))
@@ -83,38 +83,33 @@ class DocumentVersion(db.Model):
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     content_type: Mapped[str] = mapped_column(String(100))
     note: Mapped[str | None] = mapped_column(String(2000))
-    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    uploaded_by_id: Mapped[ByUser]
+    uploaded_at: Mapped[Timestamp]
     status: Mapped[str] = mapped_column(String(10), default="received")
-    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reviewed_by_id: Mapped[ByUser]
+    reviewed_at: Mapped[OptionalTimestamp]
     review_reason: Mapped[str | None] = mapped_column(String(2000))
 
     document: Mapped[Document] = relationship(back_populates="versions")
-    uploaded_by: Mapped[User | None] = relationship(foreign_keys=[uploaded_by_id], lazy="joined")
-    reviewed_by: Mapped[User | None] = relationship(foreign_keys=[reviewed_by_id], lazy="joined")
+    uploaded_by: Mapped[User | None] = relationship(foreign_keys="DocumentVersion.uploaded_by_id", lazy="joined")
+    reviewed_by: Mapped[User | None] = relationship(foreign_keys="DocumentVersion.reviewed_by_id", lazy="joined")
 
     def fields(self) -> dict[str, object]:
         """The version's part of the document object."""
         return {
             "doc_type": self.document.doc_type,
-            "version": self.version,
-            "filename": self.filename,
-            "size": self.size,
-            "sha256": self.sha256,
-            "content_type": self.content_type,
+            **api_fields(self, "version", "filename", "size", "sha256", "content_type"),
             "uploaded_by": _person(self.uploaded_by),
-            "uploaded_at": to_iso(self.uploaded_at),
-            "status": self.status,
+            **api_fields(self, "uploaded_at", "status"),
         }
 
     def to_dict(self) -> dict[str, object]:
         """One entry of a document's version history, with its note and review."""
-        return self.fields() | {
+        return {
+            **self.fields(),
             "note": self.note,
             "reviewed_by": _person(self.reviewed_by),
-            "reviewed_at": to_iso(self.reviewed_at),
-            "review_reason": self.review_reason,
+            **api_fields(self, "reviewed_at", "review_reason"),
         }
 
 
@@ -123,30 +118,25 @@ class DocumentRequest(_OfDocType, db.Model):
 
     __tablename__ = "document_requests"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    shipment_id: Mapped[int] = mapped_column(ForeignKey("shipments.id", ondelete="CASCADE"), index=True)
+    id: Mapped[IntPK]
+    shipment_id: Mapped[OfShipment] = mapped_column(index=True)
     doc_type: Mapped[str] = mapped_column(String(40))
     due_date: Mapped[date | None] = mapped_column(Date)
     note: Mapped[str | None] = mapped_column(String(2000))
-    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    requested_by_id: Mapped[ByUser]
+    created_at: Mapped[Timestamp]
     status: Mapped[str] = mapped_column(String(10), default="open")
     document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id", ondelete="SET NULL"))
-    fulfilled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    fulfilled_at: Mapped[OptionalTimestamp]
 
     requested_by: Mapped[User | None] = relationship(lazy="joined")
 
     def to_dict(self) -> dict[str, object]:
         """The request object of the API."""
         return {
-            "id": self.id,
-            "doc_type": self.doc_type,
-            "due_date": self.due_date.isoformat() if self.due_date else None,
-            "note": self.note,
+            **api_fields(self, "id", "doc_type", "due_date", "note"),
             "requested_by": _person(self.requested_by),
-            "created_at": to_iso(self.created_at),
-            "status": self.status,
-            "document_id": self.document_id,
+            **api_fields(self, "created_at", "status", "document_id"),
         }
 
 
@@ -157,7 +147,7 @@ class DocumentRuleOverride(_OfDocType, db.Model):
 
     __tablename__ = "document_rule_overrides"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPK]
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
     effect: Mapped[str] = mapped_column(String(10))
     doc_type: Mapped[str] = mapped_column(String(40))
@@ -165,18 +155,11 @@ class DocumentRuleOverride(_OfDocType, db.Model):
     transport_mode: Mapped[str | None] = mapped_column(String(10))
     hs_chapter: Mapped[str | None] = mapped_column(String(2))
     note: Mapped[str | None] = mapped_column(String(500))
-    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_by_id: Mapped[ByUser]
+    created_at: Mapped[Timestamp]
 
     def to_dict(self) -> dict[str, object]:
         """The override as the admin page and API show it."""
-        return {
-            "id": self.id,
-            "effect": self.effect,
-            "doc_type": self.doc_type,
-            "destination_country": self.destination_country,
-            "transport_mode": self.transport_mode,
-            "hs_chapter": self.hs_chapter,
-            "note": self.note,
-            "created_at": to_iso(self.created_at),
-        }
+        return api_fields(
+            self, "id", "effect", "doc_type", "destination_country", "transport_mode", "hs_chapter", "note", "created_at"
+        )

@@ -3,6 +3,8 @@ admins' page of required-document rule overrides."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -12,14 +14,17 @@ from sqlalchemy import exists, select
 from hub.documents import services
 from hub.documents.api import me
 from hub.documents.catalogue import DOCUMENT_TYPES
+from hub.documents.models import Document
 from hub.documents.rules import countries_document_rules, file_rules
-from hub.errors import HubError
 from hub.extensions import db
+from hub.forms import filled_fields, flashed_errors
 from hub.permissions import Action, can, get_shipment_for, require_admin
+from hub.reference_data import country_name
 from hub.shipments.models import TRANSPORT_MODES, Shipment
-from hub.shipments.reference_data import country_name
 
 bp = Blueprint("documents", __name__)
+#: A panel form's action on the shipment or document its URL names.
+PanelAction = Callable[[Any], None]
 
 
 def _documents_complete_recorded(shipment: Shipment) -> bool:
@@ -53,93 +58,86 @@ def _back(shipment_id: int) -> Any:
     return redirect(url_for("shipments.detail_page", shipment_id=shipment_id) + "#documents")
 
 
-def _flash_error(exc: HubError) -> None:
-    db.session.rollback()
-    detail = "; ".join(f"{k} {v}" for k, v in (exc.fields or {}).items())
-    flash(f"{exc.message} {detail}".strip(), "error")
+def _panel_form(rule: str, load: Callable[[int], Shipment | Document]) -> Callable[[PanelAction], Callable[..., Any]]:
+    """Register a form post of the documents panel, for signed-in users. `load` reads the URL's
+    shipment or document for the user (an error page when they may not see or act on it); the
+    view acts on it, a HubError it raises becomes an error flash; the answer goes back to the
+    shipment's panel."""
+
+    def register(view: PanelAction) -> Callable[..., Any]:
+        @wraps(view)
+        def post(**url_ids: int) -> Any:
+            (url_id,) = url_ids.values()
+            loaded = load(url_id)
+            with flashed_errors():
+                view(loaded)
+            return _back(loaded.id if isinstance(loaded, Shipment) else loaded.shipment_id)
+
+        return bp.post(rule)(login_required(post))
+
+    return register
 
 
-@bp.post("/shipments/<int:shipment_id>/documents/upload")
-@login_required
-def upload_page(shipment_id: int) -> Any:
+def _on_shipment(action: Action) -> Callable[[int], Shipment]:
+    """Loads a shipment the user may do `action` on."""
+    return lambda shipment_id: get_shipment_for(me(), shipment_id, action)
+
+
+def _on_document(action: Action = Action.VIEW) -> Callable[[int], Document]:
+    """Loads a document the user may do `action` on."""
+    return lambda document_id: services.get_document_for(me(), document_id, action)
+
+
+@_panel_form("/shipments/<int:shipment_id>/documents/upload", _on_shipment(Action.UPLOAD_DOCUMENT))
+def upload_page(shipment: Shipment) -> None:
     """Upload one or more files from the panel's form (the script uses the API instead)."""
-    shipment = get_shipment_for(me(), shipment_id, Action.UPLOAD_DOCUMENT)
     files = [f for f in request.files.getlist("file") if f.filename]
     form = {k: v for k, v in request.form.items() if k in ("doc_type", "note")}
-    try:
-        if not files:
-            services.check_upload_fields(form, 0, with_doc_type=True)
-        values = services.check_upload_fields(form, 1, with_doc_type=True)
-        for file in files:
-            staged = services.stage_file(file.stream, file.filename)
-            services.upload_document(me(), shipment, values["doc_type"], values.get("note"), staged)
-            flash(f"Uploaded {staged.filename}.", "success")
-    except HubError as exc:
-        _flash_error(exc)
-    return _back(shipment_id)
-
-
-@bp.post("/documents/<int:document_id>/versions")
-@login_required
-def version_page(document_id: int) -> Any:
-    """Upload a new version from the panel."""
-    document = services.get_document_for(me(), document_id, Action.UPLOAD_DOCUMENT)
-    file = request.files.get("file")
-    try:
-        values = services.check_upload_fields(
-            {k: v for k, v in request.form.items() if k == "note"}, 1 if file and file.filename else 0, False
-        )
-        assert file is not None
+    if not files:
+        services.check_upload_fields(form, 0, with_doc_type=True)
+    values = services.check_upload_fields(form, 1, with_doc_type=True)
+    for file in files:
         staged = services.stage_file(file.stream, file.filename)
-        version = services.add_document_version(me(), document, values.get("note"), staged)
-        flash(f"Uploaded version {version.version} of {document.label}.", "success")
-    except HubError as exc:
-        _flash_error(exc)
-    return _back(document.shipment_id)
+        services.upload_document(me(), shipment, values["doc_type"], values.get("note"), staged)
+        flash(f"Uploaded {staged.filename}.", "success")
 
 
-@bp.post("/shipments/<int:shipment_id>/document-requests")
-@login_required
-def request_page(shipment_id: int) -> Any:
+@_panel_form("/documents/<int:document_id>/versions", _on_document(Action.UPLOAD_DOCUMENT))
+def version_page(document: Document) -> None:
+    """Upload a new version from the panel."""
+    file = request.files.get("file")
+    values = services.check_upload_fields(
+        {k: v for k, v in request.form.items() if k == "note"}, 1 if file and file.filename else 0, False
+    )
+    assert file is not None
+    staged = services.stage_file(file.stream, file.filename)
+    version = services.add_document_version(me(), document, values.get("note"), staged)
+    flash(f"Uploaded version {version.version} of {document.label}.", "success")
+
+
+@_panel_form("/shipments/<int:shipment_id>/document-requests", _on_shipment(Action.REQUEST_DOCUMENT))
+def request_page(shipment: Shipment) -> None:
     """Request a document from the panel."""
-    shipment = get_shipment_for(me(), shipment_id, Action.REQUEST_DOCUMENT)
-    body = {k: v.strip() for k, v in request.form.items() if k in ("doc_type", "due_date", "note") and v.strip()}
-    try:
-        row = services.request_document(me(), shipment, body)
-        flash(f"Requested {row.label}.", "success")
-    except HubError as exc:
-        _flash_error(exc)
-    return _back(shipment_id)
+    row = services.request_document(me(), shipment, filled_fields(("doc_type", "due_date", "note")))
+    flash(f"Requested {row.label}.", "success")
 
 
-@bp.post("/documents/<int:document_id>/review")
-@login_required
-def review_page(document_id: int) -> Any:
+@_panel_form("/documents/<int:document_id>/review", _on_document(Action.REVIEW_DOCUMENT))
+def review_page(document: Document) -> None:
     """Accept, or reject with a reason, from the panel."""
-    document = services.get_document_for(me(), document_id, Action.REVIEW_DOCUMENT)
-    body = {k: v.strip() for k, v in request.form.items() if k in ("decision", "reason") and v.strip()}
-    try:
-        services.check_not_own_upload(me(), document)
-        _version, completed = services.review_document(me(), document, body)
-        flash(f"{document.label} {'accepted' if body.get('decision') == 'accept' else 'rejected'}.", "success")
-        if completed:
-            flash("Every required document is accepted: you can record “Documents complete”.", "success")
-    except HubError as exc:
-        _flash_error(exc)
-    return _back(document.shipment_id)
+    body = filled_fields(("decision", "reason"))
+    services.check_not_own_upload(me(), document)
+    _version, completed = services.do_review_document(me(), document, body)
+    flash(f"{document.label} {'accepted' if body.get('decision') == 'accept' else 'rejected'}.", "success")
+    if completed:
+        flash("Every required document is accepted: you can record “Documents complete”.", "success")
 
 
-@bp.post("/documents/<int:document_id>/withdraw")
-@login_required
-def withdraw_page(document_id: int) -> Any:
+@_panel_form("/documents/<int:document_id>/withdraw", _on_document())
+def withdraw_page(document: Document) -> None:
     """Withdraw a document from the panel."""
-    document = services.get_document_for(me(), document_id)
-    try:
-        services.withdraw_document(me(), document)
-        flash(f"{document.label} withdrawn.", "success")
-    except HubError as exc:
-        _flash_error(exc)
-    return _back(document.shipment_id)
+    services.withdraw_document(me(), document)
+    flash(f"{document.label} withdrawn.", "success")
 
 
 @bp.get("/admin/document-rules")
@@ -163,12 +161,9 @@ def rules_page() -> Any:
 def create_rule_page() -> Any:
     """Add an override."""
     require_admin(me())
-    body = {k: v.strip() for k, v in request.form.items() if k != "csrf_token" and v.strip()}
-    try:
-        override = services.create_override(me(), body)
+    with flashed_errors():
+        override = services.create_override(me(), filled_fields())
         flash(f"Rule added: {override.effect} {override.label}.", "success")
-    except HubError as exc:
-        _flash_error(exc)
     return redirect(url_for("documents.rules_page"))
 
 

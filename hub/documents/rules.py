@@ -3,7 +3,7 @@ destination's extras from its country profile, and admins' overrides in the data
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -122,11 +122,33 @@ def file_rules() -> Rules:
     return parse_rules(yaml.safe_load(RULES_FILE.read_text(encoding="utf-8")))
 
 
-def countries_document_rules() -> dict[str, tuple[CountryRule, ...]]:
-    """{country: its extra document rules} of every country profile that has some."""
-    from hub.countries.profiles import document_rules_for, known_codes
+@dataclass(frozen=True)
+class CountryRulesSource:
+    """Where a destination's extra documents come from: its country profile (registered by the
+    countries area, which keeps them; the checklist only reads them)."""
 
-    found = {code: document_rules_for(code) for code in known_codes()}
+    rules_for: Callable[[str], tuple[CountryRule, ...]]
+    countries: Callable[[], list[str]]
+
+
+_country_rules: list[CountryRulesSource] = []
+
+
+def register_country_rules(source: CountryRulesSource) -> None:
+    """Read each destination's extra documents from `source` (the last registered wins)."""
+    _country_rules[:] = [source]
+
+
+def country_rules(country: str) -> tuple[CountryRule, ...]:
+    """The destination's extra document rules (none before a source is registered)."""
+    return _country_rules[0].rules_for(country) if _country_rules else ()
+
+
+def countries_document_rules() -> dict[str, tuple[CountryRule, ...]]:
+    """{country: its extra document rules} of every country that has some."""
+    if not _country_rules:
+        return {}
+    found = {code: country_rules(code) for code in _country_rules[0].countries()}
     return {code: rules for code, rules in found.items() if rules}
 
 
@@ -152,8 +174,6 @@ def required_documents(shipment: Shipment, rules: Rules | None = None) -> list[R
     """The document types the shipment needs, in checklist order, each once: the base set, the
     transport document, the destination's extras (from its country profile), then the admins'
     overrides applied."""
-    from hub.countries.profiles import document_rules_for
-
     rules = rules or file_rules()
     found: dict[str, Requirement] = {}
 
@@ -163,7 +183,7 @@ def required_documents(shipment: Shipment, rules: Rules | None = None) -> list[R
 
     add(rules.base, "Needed for every shipment.")
     add(rules.transport.get(shipment.transport_mode, ()), f"Transport document for {shipment.transport_mode}.")
-    for rule in document_rules_for(shipment.destination_country):
+    for rule in country_rules(shipment.destination_country):
         if rule.applies_to(shipment):
             add([rule.doc_type], rule.why)
     for override in overrides_for(shipment):

@@ -29,11 +29,19 @@ from hub.documents.storage import StorageError, get_storage
 from hub.errors import Forbidden, NotFound, PayloadTooLarge, Unavailable, ValidationFailed
 from hub.extensions import db
 from hub.payload import check_fields, one_of, optional, text
-from hub.permissions import Action, authorize, can, is_owner_staff, require_admin
+from hub.permissions import (
+    Action,
+    authorize,
+    check_review_upload,
+    check_withdraw_document,
+    owner_and_role,
+    require_admin,
+)
+from hub.reference_data import country_code
+from hub.shipment_tx import shipment_transaction
 from hub.shipments.models import TRANSPORT_MODES, Shipment
-from hub.shipments.reference_data import country_code
 from hub.signals import document_requested, document_reviewed, document_uploaded
-from hub.threads.services import add_message, shipment_transaction
+from hub.threads.services import add_message
 from hub.timestamps import parse_date, utcnow
 
 NOTE_MAX = 2000
@@ -212,7 +220,8 @@ def _fulfil_requests(shipment_id: int, document: Document) -> None:
         request_row.fulfilled_at = utcnow()
 
 
-def _add_version(shipment: Shipment, document: Document, user: User, staged: StagedFile, note: str | None) -> DocumentVersion:
+def _add_version(shipment: Shipment, document: Document, user: User, staged: StagedFile, note: str | None,
+                 via: str = "web") -> DocumentVersion:
     """Append the next version (call under the shipment lock), fulfil requests, post, audit, signal."""
     document.current_version += 1
     version = DocumentVersion(
@@ -235,7 +244,7 @@ def _add_version(shipment: Shipment, document: Document, user: User, staged: Sta
         body = f"Uploaded version {version.version} of {document.label}: {_md(staged.filename)}"
     if note:
         body += f" ({_md(note)})"
-    add_message(shipment, user, body, kind="document")
+    add_message(shipment, user, body, kind="document", via=via)
     record_audit(user, "document.upload" if version.version == 1 else "document.version", "document", document.id,
                  {"version": version.version, "doc_type": document.doc_type, "filename": staged.filename,
                   "size": staged.size, "sha256": staged.sha256, "content_type": staged.content_type},
@@ -245,15 +254,16 @@ def _add_version(shipment: Shipment, document: Document, user: User, staged: Sta
     return version
 
 
-def upload_document(user: User, shipment: Shipment, doc_type: str, note: str | None, staged: StagedFile) -> Document:
+def upload_document(user: User, shipment: Shipment, doc_type: str, note: str | None, staged: StagedFile,
+                    via: str = "web") -> Document:
     """A new document (version 1) of `doc_type` on the shipment; the caller has authorized
-    UPLOAD_DOCUMENT. The file is stored first; if the transaction then fails, a file this call
+    UPLOAD_DOCUMENT; `via` is the channel it came by (`web`, `api`, `email`). The file is stored first; if the transaction then fails, a file this call
     stored and nothing uses is removed again, so no row and no file remain."""
     with _file_stored(staged), shipment_transaction(shipment.id) as locked:
         document = Document(shipment_id=locked.id, doc_type=doc_type, current_version=0, created_by=user)
         db.session.add(document)
         db.session.flush()
-        _add_version(locked, document, user, staged, note)
+        _add_version(locked, document, user, staged, note, via)
     return document
 
 
@@ -276,12 +286,11 @@ def add_document_version(user: User, document: Document, note: str | None, stage
 def withdraw_document(user: User, document: Document) -> None:
     """Hide the document everywhere (the uploader or the owner's staff); the row, its versions
     and their files are kept for the audit trail."""
-    shipment = db.session.get(Shipment, document.shipment_id)
-    assert shipment is not None
-    uploader = document.created_by_id == user.id and can(user, Action.UPLOAD_DOCUMENT, shipment)
-    if not (uploader or is_owner_staff(user, shipment)):
-        raise Forbidden("Only the uploader or the owner's coordinators may withdraw this document.")
-    with shipment_transaction(shipment.id) as locked:
+    facts = owner_and_role(user, document.shipment_id)
+    if facts is None:
+        raise NotFound("Document not found.")
+    check_withdraw_document(user, *facts, uploaded_by_id=document.created_by_id)
+    with shipment_transaction(document.shipment_id) as locked:
         fresh = db.session.get(Document, document.id, populate_existing=True)
         if fresh is None or fresh.withdrawn:
             raise NotFound("Document not found.")
@@ -351,14 +360,25 @@ def check_review(body: Mapping[str, Any]) -> tuple[str, str | None]:
 def check_not_own_upload(user: User, document: Document) -> None:
     """403 when the current version is the user's own upload (nobody reviews their own)."""
     version = document.version_row()
-    if version is not None and version.uploaded_by_id == user.id:
-        raise Forbidden("You may not review your own upload.")
+    if version is not None:
+        check_review_upload(user, uploaded_by_id=version.uploaded_by_id)
+
+
+def check_review_document(user: User, document_id: int) -> Document:
+    """The document `user` may review now: REVIEW_DOCUMENT on its shipment, not their own upload."""
+    document = get_document_for(user, document_id, Action.REVIEW_DOCUMENT)
+    check_not_own_upload(user, document)
+    return document
 
 
 def review_document(user: User, document: Document, body: Mapping[str, Any]) -> tuple[DocumentVersion, bool]:
-    """Accept or reject the current version (the caller has authorized REVIEW_DOCUMENT); not
-    one's own upload. Answers the version reviewed and whether this review completed the checklist."""
-    check_not_own_upload(user, document)
+    """Check and review a document (see `check_review_document`, `do_review_document`)."""
+    return do_review_document(user, check_review_document(user, document.id), body)
+
+
+def do_review_document(user: User, document: Document, body: Mapping[str, Any]) -> tuple[DocumentVersion, bool]:
+    """Accept or reject the current version of a document checked by `check_review_document`.
+    Answers the version reviewed and whether this review completed the checklist."""
     decision, reason = check_review(body)
     with shipment_transaction(document.shipment_id) as locked:
         was_complete = checklist(locked)["complete"]

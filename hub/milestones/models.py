@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hub.extensions import db
 from hub.milestones_catalogue import label
-from hub.timestamps import UTCDateTime, to_iso, utcnow
+from hub.models_base import ByUser, IntPK, OfShipment, Timestamp
+from hub.timestamps import UTCDateTime, to_iso
 
 if TYPE_CHECKING:
     from hub.accounts.models import User
@@ -30,14 +31,14 @@ class Milestone(db.Model):
     __tablename__ = "milestones"
     __table_args__ = (UniqueConstraint("shipment_id", "code", "occurred_at"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    shipment_id: Mapped[int] = mapped_column(ForeignKey("shipments.id", ondelete="CASCADE"))
+    id: Mapped[IntPK]
+    shipment_id: Mapped[OfShipment]
     code: Mapped[str] = mapped_column(String(32))
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
     location: Mapped[str | None] = mapped_column(String(LOCATION_MAX_CHARS))
     note: Mapped[str | None] = mapped_column(String(NOTE_MAX_CHARS))
-    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    recorded_by_id: Mapped[ByUser]
+    recorded_at: Mapped[Timestamp]
 
     recorded_by: Mapped[User | None] = relationship(lazy="joined")
 

@@ -14,8 +14,8 @@ from flask import Blueprint, flash, jsonify, redirect, request, url_for
 from flask_login import current_user, login_required
 
 from hub.errors import ValidationFailed, wants_json
-from hub.milestones.services import record_milestone
-from hub.permissions import Action, get_shipment_for
+from hub.milestones.services import check_record_milestone, do_record_milestone
+from hub.permissions import Action, authorize_on
 
 bp = Blueprint("milestones", __name__)
 
@@ -47,12 +47,12 @@ def form_values(form: Any, time_zone: str) -> dict[str, Any]:
 @login_required
 def record_page(shipment_id: int) -> Any:
     """Record a milestone from the shipment page."""
-    get_shipment_for(current_user, shipment_id, Action.RECORD_MILESTONE)
+    user = current_user._get_current_object()  # type: ignore[attr-defined]  (the User, not the proxy)
+    access = authorize_on(user, shipment_id, Action.RECORD_MILESTONE)
     values = form_values(request.form, current_user.time_zone)
     back = url_for("shipments.detail_page", shipment_id=shipment_id, _anchor="milestones")
     try:
-        user = current_user._get_current_object()  # type: ignore[attr-defined]  (the User, not the proxy)
-        milestone, created = record_milestone(user, shipment_id, values, via="web")
+        milestone, created = do_record_milestone(check_record_milestone(access, values, via="web"))
     except ValidationFailed as exc:
         if wants_json():
             raise

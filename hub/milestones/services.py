@@ -6,6 +6,7 @@ Every channel (API, shipment page, demo seeding) records through `record_milesto
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,11 +20,12 @@ from hub.extensions import db
 from hub.milestones.models import LOCATION_MAX_CHARS, NOTE_MAX_CHARS, Milestone
 from hub.milestones_catalogue import BY_CODE, CATALOGUE, ORDER
 from hub.payload import check_fields, one_of, optional, text
-from hub.permissions import Action, get_shipment_for
+from hub.permissions import Access, Action, authorize_on
 from hub.realtime import emit_after_commit, shipment_room
+from hub.shipment_tx import shipment_transaction
 from hub.shipments.models import Shipment
 from hub.signals import milestone_recorded
-from hub.threads.services import add_message, shipment_transaction
+from hub.threads.services import add_message
 from hub.timestamps import parse_timestamp, to_iso, utcnow
 
 #: How far in the future `occurred_at` may be: clocks of partners' systems drift a little.
@@ -109,37 +111,58 @@ def message_body(milestone: Milestone) -> str:
     return body
 
 
-def record_milestone(
-    user: User, shipment_id: int, values: Mapping[str, Any], via: str = "api"
-) -> tuple[Milestone, bool]:
-    """Record a milestone on a shipment as `user`; answers (milestone, created).
+@dataclass(frozen=True)
+class MilestoneReport:
+    """A milestone report checked for recording: who reports it, on which shipment, what."""
 
-    Authorization first (404 for who cannot see the shipment, 403 for observers), then
-    validation. A repeat (same code, same instant to the second) answers the original and
-    changes nothing. Otherwise, in one transaction under the shipment's lock: the milestone,
-    the recomputed status, the `milestone` thread message, the audit row and the
+    user: User
+    shipment_id: int
+    values: dict[str, Any]
+    via: str
+
+
+def check_record_milestone(access: Access, values: Mapping[str, Any], via: str = "api") -> MilestoneReport:
+    """Check a report for a shipment `access` may record milestones on (see `check_milestone`)."""
+    if access.action is not Action.RECORD_MILESTONE:
+        raise ValueError("check_record_milestone needs RECORD_MILESTONE access")
+    return MilestoneReport(access.user, access.shipment_id, check_milestone(values), via)  # type: ignore[arg-type]
+
+
+def do_record_milestone(report: MilestoneReport) -> tuple[Milestone, bool]:
+    """Record a checked report; answers (milestone, created).
+
+    A repeat (same code, same instant to the second) answers the original and changes
+    nothing. Otherwise, in one transaction under the shipment's lock: the milestone, the
+    recomputed status, the `milestone` thread message, the audit row and the
     `milestone_recorded` signal (so email outbox rows commit with it); the `milestone` socket
     event is emitted after the commit.
     """
-    get_shipment_for(user, shipment_id, Action.RECORD_MILESTONE)
-    cleaned = check_milestone(values)
-    existing = _same_milestone(shipment_id, cleaned)
+    existing = _same_milestone(report.shipment_id, report.values)
     if existing is not None:
         return existing, False
     try:
-        with shipment_transaction(shipment_id) as shipment:
+        with shipment_transaction(report.shipment_id) as shipment:
             # Checked again under the lock: a concurrent request may have recorded it meanwhile.
-            existing = _same_milestone(shipment_id, cleaned)
+            existing = _same_milestone(report.shipment_id, report.values)
             if existing is not None:
                 return existing, False
-            milestone = _add(shipment, user, cleaned, via)
+            milestone = _add(shipment, report.user, report.values, report.via)
     except IntegrityError:
         # Another process stored the same milestone first (the unique constraint): answer it.
-        existing = _same_milestone(shipment_id, cleaned)
+        existing = _same_milestone(report.shipment_id, report.values)
         if existing is None:
             raise
         return existing, False
     return milestone, True
+
+
+def record_milestone(
+    user: User, shipment_id: int, values: Mapping[str, Any], via: str = "api"
+) -> tuple[Milestone, bool]:
+    """Check (404 for who cannot see the shipment, 403 for observers, then 422) and record a
+    milestone as `user`; answers (milestone, created)."""
+    access = authorize_on(user, shipment_id, Action.RECORD_MILESTONE)
+    return do_record_milestone(check_record_milestone(access, values, via))
 
 
 def _add(shipment: Shipment, user: User, cleaned: dict[str, Any], via: str) -> Milestone:

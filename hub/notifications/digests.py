@@ -12,8 +12,8 @@ from hub.extensions import db
 from hub.notifications.models import PendingDigest
 from hub.notifications.outbox import queue_email
 from hub.notifications.preferences import wants
+from hub.shipment_tx import shipment_transaction
 from hub.threads.models import Message
-from hub.threads.services import shipment_transaction
 from hub.timestamps import utcnow
 
 

@@ -3,14 +3,13 @@ addresses and the SendGrid events already processed."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hub.extensions import db
-from hub.timestamps import UTCDateTime, to_iso, utcnow
+from hub.models_base import IntPK, OfShipment, OfUser, OptionalTimestamp, Timestamp, UpdatedAt, api_fields
 
 OUTBOX_STATUSES = ("pending", "sent", "failed", "suppressed")
 #: `all`: digest of missed messages plus everything of `milestones`; `milestones`: milestones,
@@ -26,7 +25,7 @@ class OutboxEmail(db.Model):
     __tablename__ = "outbox_emails"
     __table_args__ = (Index("ix_outbox_emails_due", "status", "next_attempt_at"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPK]
     kind: Mapped[str] = mapped_column(String(40))
     to_email: Mapped[str] = mapped_column(String(254))
     to_name: Mapped[str] = mapped_column(String(200), default="")
@@ -38,33 +37,23 @@ class OutboxEmail(db.Model):
     headers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     status: Mapped[str] = mapped_column(String(12), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    next_attempt_at: Mapped[Timestamp]
     # A worker owns the row until then; an expired lease (a crashed worker) frees it again.
-    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    lease_until: Mapped[OptionalTimestamp]
     last_error: Mapped[str | None] = mapped_column(Text)
     provider_message_id: Mapped[str | None] = mapped_column(String(200))
     delivery_status: Mapped[str | None] = mapped_column(String(20))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[Timestamp]
+    sent_at: Mapped[OptionalTimestamp]
     transport: Mapped[str | None] = mapped_column(String(10))
-    delivery_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    delivery_updated_at: Mapped[OptionalTimestamp]
 
     def summary(self) -> dict[str, Any]:
         """The row as the mailbox and the admin API list it."""
-        return {
-            "id": self.id,
-            "kind": self.kind,
-            "to_email": self.to_email,
-            "subject": self.subject,
-            "status": self.status,
-            "attempts": self.attempts,
-            "transport": self.transport,
-            "delivery_status": self.delivery_status,
-            "shipment_id": self.shipment_id,
-            "last_error": self.last_error,
-            "created_at": to_iso(self.created_at),
-            "sent_at": to_iso(self.sent_at),
-        }
+        return api_fields(
+            self, "id", "kind", "to_email", "subject", "status", "attempts", "transport", "delivery_status",
+            "shipment_id", "last_error", "created_at", "sent_at",
+        )
 
 
 class NotificationPreference(db.Model):
@@ -73,12 +62,12 @@ class NotificationPreference(db.Model):
     __tablename__ = "notification_preferences"
     __table_args__ = (UniqueConstraint("user_id", "shipment_id"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    id: Mapped[IntPK]
+    user_id: Mapped[OfUser] = mapped_column(index=True)
     shipment_id: Mapped[int | None] = mapped_column(ForeignKey("shipments.id", ondelete="CASCADE"), index=True)
     level: Mapped[str] = mapped_column(String(12))
     muted_milestones: Mapped[list[str]] = mapped_column(JSON, default=list)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[UpdatedAt]
 
 
 class PendingDigest(db.Model):
@@ -88,13 +77,13 @@ class PendingDigest(db.Model):
     __tablename__ = "email_digests"
     __table_args__ = (UniqueConstraint("user_id", "shipment_id"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    shipment_id: Mapped[int] = mapped_column(ForeignKey("shipments.id", ondelete="CASCADE"), index=True)
-    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    id: Mapped[IntPK]
+    user_id: Mapped[OfUser] = mapped_column(index=True)
+    shipment_id: Mapped[OfShipment] = mapped_column(index=True)
+    due_at: Mapped[OptionalTimestamp] = mapped_column(index=True)
     # The highest seq already sent in a digest: a message is digested at most once.
     last_digested_seq: Mapped[int] = mapped_column(Integer, default=0)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[UpdatedAt]
 
 
 class SuppressedAddress(db.Model):
@@ -103,21 +92,15 @@ class SuppressedAddress(db.Model):
 
     __tablename__ = "email_suppressions"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPK]
     email: Mapped[str] = mapped_column(String(254), unique=True)
     reason: Mapped[str] = mapped_column(String(20))
     detail: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_at: Mapped[Timestamp]
 
     def to_dict(self) -> dict[str, Any]:
         """The suppression as the admin API shows it."""
-        return {
-            "id": self.id,
-            "email": self.email,
-            "reason": self.reason,
-            "detail": self.detail,
-            "created_at": to_iso(self.created_at),
-        }
+        return api_fields(self, "id", "email", "reason", "detail", "created_at")
 
 
 class EmailEvent(db.Model):
@@ -125,10 +108,10 @@ class EmailEvent(db.Model):
 
     __tablename__ = "email_events"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPK]
     sg_event_id: Mapped[str] = mapped_column(String(100), unique=True)
     event: Mapped[str] = mapped_column(String(20))
     email: Mapped[str | None] = mapped_column(String(254))
     outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox_emails.id", ondelete="SET NULL"), index=True)
-    occurred_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    occurred_at: Mapped[OptionalTimestamp]
+    received_at: Mapped[Timestamp]

@@ -6,15 +6,51 @@ only sends it and nothing about it changes if the shipment changes later.
 
 from __future__ import annotations
 
+import uuid
+from email.utils import parseaddr
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import select
 
 from hub.accounts.models import User, normalize_email
 from hub.extensions import db
+from hub.inbound.tokens import reply_address
 from hub.notifications.models import OutboxEmail, SuppressedAddress
 from hub.notifications.rendering import public_url, recipient_context, render_email, unsubscribe_url
 from hub.shipments.models import Shipment
+
+#: Emails about a shipment's thread: each can be answered by email (Reply-To) and the ones to
+#: one recipient about one shipment thread together in their mail client.
+THREAD_KINDS = frozenset({"milestone", "mention", "digest", "document_requested", "document_reviewed"})
+
+
+def new_message_id() -> str:
+    """A Message-ID for an email about to be queued (kept on its row: retries resend it)."""
+    domain = current_app.config.get("INBOUND_EMAIL_DOMAIN") or parseaddr(current_app.config["MAIL_FROM"])[1].rpartition(
+        "@")[2] or "clearance-hub.local"
+    return f"<{uuid.uuid4().hex}@{domain}>"
+
+
+def first_message_id(user_id: int, shipment_id: int) -> str | None:
+    """The Message-ID of the shipment's first thread email to this recipient, if any."""
+    message_id = OutboxEmail.headers["Message-ID"].as_string()
+    return db.session.scalar(
+        select(message_id).where(OutboxEmail.user_id == user_id, OutboxEmail.shipment_id == shipment_id,
+                                 OutboxEmail.kind.in_(THREAD_KINDS), message_id.is_not(None))
+        .order_by(OutboxEmail.id).limit(1)
+    )
+
+
+def thread_headers(user_id: int, shipment_id: int) -> dict[str, str]:
+    """Message-ID, and In-Reply-To/References pointing at the shipment's first email to the
+    recipient, so mail clients show one conversation per shipment."""
+    headers = {"Message-ID": new_message_id()}
+    first = first_message_id(user_id, shipment_id)
+    if first:
+        headers["In-Reply-To"] = first
+        headers["References"] = first
+    return headers
 
 
 def is_suppressed(email: str) -> bool:
@@ -70,13 +106,20 @@ def queue_email(
     """Render `templates/email/<template>` in the recipient's locale and add an outbox row;
     the caller commits. The subject comes from `<template>.subject.txt` when it exists
     (translated), else `subject`. A suppressed address gets a row marked `suppressed`,
-    which is never sent."""
+    which is never sent. A thread email (THREAD_KINDS) carries its threading headers and,
+    with INBOUND_EMAIL_DOMAIN, the recipient's own Reply-To address for answering by email."""
     user = db.session.get(User, user_id) if user_id is not None else None
     shipment = db.session.get(Shipment, shipment_id) if shipment_id is not None else None
+    threaded = kind in THREAD_KINDS and user is not None and shipment is not None
+    reply_to = reply_address(user.id, shipment.id) if threaded else None  # type: ignore[union-attr]
     with recipient_context(user.locale if user else "en", user.time_zone if user else "UTC"):
-        values = email_context(user, shipment) | context
+        values = email_context(user, shipment) | {"reply_by_email": reply_to is not None} | context
         rendered = render_email(template, values, subject=subject)
     all_headers = dict(headers or {})
+    if threaded:
+        all_headers |= thread_headers(user.id, shipment.id)  # type: ignore[union-attr]
+    if reply_to:
+        all_headers["Reply-To"] = reply_to
     if values.get("unsubscribe_url"):
         # RFC 8058 one-click: mail clients POST `List-Unsubscribe=One-Click` to this URL.
         all_headers["List-Unsubscribe"] = f"<{values['unsubscribe_url']}>"

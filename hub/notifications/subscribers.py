@@ -3,24 +3,29 @@ transaction that caused it, so an email exists if and only if the change committ
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, bindparam, or_, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import select
 
 from hub.accounts.models import User
-from hub.database import DriverStatement
 from hub.extensions import db
-from hub.notifications.models import NotificationPreference, PendingDigest
+from hub.notifications import store
 from hub.notifications.outbox import queue_email
 from hub.notifications.preferences import preferences_from_rows, wants, wants_with
-from hub.shipments.models import Shipment, ShipmentParticipant
-from hub.signals import document_requested, document_reviewed, message_posted, milestone_recorded
+from hub.notifications.rendering import public_url
+from hub.shipments.models import Shipment
+from hub.signals import (
+    document_requested,
+    document_reviewed,
+    inbound_email_refused,
+    message_posted,
+    milestone_recorded,
+    participant_added,
+    password_reset_requested,
+)
 from hub.threads.models import Message, MessageMention
-from hub.timestamps import utcnow
 
 
 def recipients(shipment: Shipment, actor: User | None, what: str, milestone_code: str | None = None) -> list[User]:
@@ -38,9 +43,7 @@ def participant_preferences(shipment_id: int, actor_id: int | None) -> dict[int,
     """(level, muted milestone codes) of each active participant of the shipment but the actor,
     by user id, in one statement (every message sent asks it)."""
     db.session.flush()  # a participant added just before counts (no-op when nothing is pending)
-    rows = _PARTICIPANTS_WITH_PREFERENCES.rows(
-        db.session.connection(), {"b_shipment": shipment_id, "b_author": actor_id or 0}
-    )
+    rows = store.participants_with_preferences(shipment_id, actor_id)
     people = list({row.person_id: row.person_role for row in rows}.items())
     return preferences_from_rows(people, rows)
 
@@ -77,57 +80,8 @@ def on_message_posted(message: Message, **_: Any) -> None:
                 and wants_with(preferences[user_id], "direct"):
             _queue("mention", user, shipment, {"message": message, "author": message.author})
     due = message.created_at + timedelta(seconds=current_app.config["DIGEST_DELAY_S"])
-    _upsert_digests([user_id for user_id, preference in preferences.items() if wants_with(preference, "digest")],
+    store.upsert_digests([user_id for user_id, preference in preferences.items() if wants_with(preference, "digest")],
                     message.shipment_id, due)
-
-
-_participant = ShipmentParticipant.__table__
-_user = User.__table__
-_preference = NotificationPreference.__table__
-#: The shipment's active participants but the author, each with their preference rows for
-#: the shipment and their default (none: one row of NULLs), lowest preference id first.
-_PARTICIPANTS_WITH_PREFERENCES = DriverStatement(
-    select(_user.c.id.label("person_id"), _user.c.role.label("person_role"), _preference.c.user_id,
-           _preference.c.shipment_id, _preference.c.level, _preference.c.muted_milestones)
-    .select_from(
-        _participant.join(_user, _user.c.id == _participant.c.user_id).outerjoin(
-            _preference,
-            and_(_preference.c.user_id == _user.c.id,
-                 or_(_preference.c.shipment_id == _participant.c.shipment_id, _preference.c.shipment_id.is_(None))),
-        )
-    )
-    .where(_participant.c.shipment_id == bindparam("b_shipment"), _user.c.active.is_(True),
-           _user.c.id != bindparam("b_author"))
-    .order_by(_user.c.id, _preference.c.id)
-)
-
-
-def _upsert_digests(user_ids: list[int], shipment_id: int, due: datetime) -> None:
-    """Make each user's digest of the thread due at `due` unless one is already due earlier;
-    one statement (the poster holds the shipment's lock, as does the digest worker)."""
-    if not user_ids:
-        return
-    connection = db.session.connection()
-    now = utcnow()
-    _UPSERT_DIGEST[connection.dialect.name].run_many(connection, [
-        {"b_user": user_id, "b_shipment": shipment_id, "b_due": due, "b_now": now} for user_id in user_ids
-    ])
-
-
-def _upsert_digest_statement(insert: Any) -> Any:
-    table = PendingDigest.__table__
-    statement = insert(table).values(user_id=bindparam("b_user"), shipment_id=bindparam("b_shipment"),
-                                     due_at=bindparam("b_due"), last_digested_seq=0, updated_at=bindparam("b_now"))
-    return statement.on_conflict_do_update(
-        index_elements=[table.c.user_id, table.c.shipment_id],
-        set_={"due_at": statement.excluded.due_at, "updated_at": statement.excluded.updated_at},
-        # An earlier unread message already set the (earlier) due time: leave it.
-        where=table.c.due_at.is_(None),
-    )
-
-
-_UPSERT_DIGEST = {"postgresql": DriverStatement(_upsert_digest_statement(postgresql_insert)),
-                  "sqlite": DriverStatement(_upsert_digest_statement(sqlite_insert))}
 
 
 def on_document_requested(shipment: Shipment, *, actor: User, request_id: int, doc_type: str, label: str,
@@ -153,9 +107,43 @@ def on_document_reviewed(shipment: Shipment, *, actor: User, uploader: User, doc
     })
 
 
+def on_participant_added(shipment: Shipment, *, actor: User, user: User, role: str,
+                         invitation_link: str | None = None, **_: Any) -> None:
+    """Email an invitation to someone who must accept before they can sign in."""
+    if invitation_link is None:
+        return
+    queue_email(
+        kind="invitation", to_email=user.email, to_name=user.name, user_id=user.id, shipment_id=shipment.id,
+        subject=f"{actor.name} invites you to shipment {shipment.reference} on Clearance Hub",
+        template="invitation",
+        context={"inviter": actor, "invitee": user, "shipment": shipment, "role": role, "link": invitation_link},
+    )
+
+
+def on_password_reset_requested(user: User, *, link: str, hours: int, **_: Any) -> None:
+    """Email the reset link to its owner."""
+    queue_email(kind="password_reset", to_email=user.email, to_name=user.name, user_id=user.id,
+                subject="Reset your Clearance Hub password", template="password_reset",
+                context={"user": user, "link": link, "hours": hours})
+
+
+def on_inbound_email_refused(_record: Any, *, user: User, reason: str, detail: str | None = None,
+                             shipment: Shipment | None = None, **_: Any) -> None:
+    """Tell a known sender, in their language, why their emailed reply was not posted and
+    how to answer instead (the shipment is named only when they still take part in it)."""
+    link = public_url("shipments.detail_page", shipment_id=shipment.id) if shipment is not None else public_url("index")
+    queue_email(kind="inbound_refused", to_email=user.email, to_name=user.name, template="inbound_refused",
+                context={"reason": reason, "detail": detail, "refused_shipment": shipment, "link": link,
+                         "limit": current_app.config["MESSAGE_MAX_CHARS"]},
+                user_id=user.id)
+
+
 def connect_subscribers() -> None:
     """Subscribe to the domain signals (idempotent: blinker keeps one strong reference each)."""
     message_posted.connect(on_message_posted, weak=False)
     milestone_recorded.connect(on_milestone_recorded, weak=False)
     document_requested.connect(on_document_requested, weak=False)
     document_reviewed.connect(on_document_reviewed, weak=False)
+    participant_added.connect(on_participant_added, weak=False)
+    password_reset_requested.connect(on_password_reset_requested, weak=False)
+    inbound_email_refused.connect(on_inbound_email_refused, weak=False)

@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from hub.accounts.models import User
+from hub.accounts.security import csrf_exempt, public_endpoint
 from hub.errors import HubError, NotFound
 from hub.extensions import db
 from hub.milestones_catalogue import CATALOGUE
@@ -17,10 +18,9 @@ from hub.notifications import preferences as prefs
 from hub.notifications.models import LEVELS, OutboxEmail, SuppressedAddress
 from hub.notifications.rendering import read_unsubscribe_token, recipient_context
 from hub.notifications.webhook import lift_suppression, parse_events, process_events, verify_signed_request
-from hub.paging import page_args
+from hub.paging import items_response, page_args
 from hub.payload import json_object
 from hub.permissions import require_admin, require_staff, visible_shipments
-from hub.security import csrf_exempt, public_endpoint
 from hub.shipments.models import Shipment
 
 bp = Blueprint("notifications", __name__)
@@ -46,7 +46,7 @@ def list_suppressions() -> Any:
     """Addresses no email goes to (admins)."""
     require_admin(current_user)
     rows = db.session.scalars(select(SuppressedAddress).order_by(SuppressedAddress.id))
-    return jsonify({"items": [r.to_dict() for r in rows]})
+    return items_response(rows)
 
 
 @bp.delete("/api/v1/admin/email-suppressions/<int:suppression_id>")

@@ -56,8 +56,9 @@ class Transport(Protocol):
 
 def sendgrid_payload(row: OutboxEmail, mail_from: str) -> dict[str, Any]:
     """The v3 mail/send body, built with SendGrid's helpers: one personalization, the text
-    part before the HTML part, the unsubscribe headers and `custom_args` {"outbox_id"}."""
-    from sendgrid.helpers.mail import Content, CustomArg, From, Header, Mail, MimeType, To
+    part before the HTML part, the unsubscribe and threading headers, `reply_to` (SendGrid
+    refuses a Reply-To among `headers`) and `custom_args` {"outbox_id"}."""
+    from sendgrid.helpers.mail import Content, CustomArg, From, Header, Mail, MimeType, ReplyTo, To
 
     from_name, from_email = parseaddr(mail_from)
     mail = Mail(from_email=From(from_email, from_name or None), to_emails=To(row.to_email, row.to_name or None),
@@ -65,7 +66,10 @@ def sendgrid_payload(row: OutboxEmail, mail_from: str) -> dict[str, Any]:
     mail.add_content(Content(MimeType.text, row.text_body))
     mail.add_content(Content(MimeType.html, row.html_body))
     for key, value in (row.headers or {}).items():
-        mail.add_header(Header(key, value))
+        if key.lower() == "reply-to":
+            mail.reply_to = ReplyTo(value)
+        else:
+            mail.add_header(Header(key, value))
     mail.add_custom_arg(CustomArg("outbox_id", str(row.id)))
     return mail.get()
 

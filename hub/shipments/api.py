@@ -8,7 +8,7 @@ from flask import Blueprint, jsonify, request
 from flask_login import current_user
 
 from hub.errors import ValidationFailed
-from hub.paging import page_args
+from hub.paging import items_response, page_args
 from hub.payload import json_object
 from hub.permissions import Action, get_shipment_for
 from hub.shipments import services
@@ -74,7 +74,7 @@ def update_shipment(shipment_id: int) -> Any:
 def list_participants(shipment_id: int) -> Any:
     """Who takes part in the shipment."""
     shipment = get_shipment_for(current_user, shipment_id)
-    return jsonify({"items": [p.to_dict() for p in shipment.participants]})
+    return items_response(shipment.participants)
 
 
 @bp.post("/shipments/<int:shipment_id>/participants")

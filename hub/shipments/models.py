@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -10,7 +9,8 @@ from sqlalchemy import JSON, ForeignKey, Integer, Numeric, String, UniqueConstra
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hub.extensions import db
-from hub.timestamps import UTCDateTime, to_iso, utcnow
+from hub.models_base import ByUser, IntPK, OfShipment, OfUser, OptionalTimestamp, Timestamp, UpdatedAt, api_fields
+from hub.timestamps import to_iso
 
 if TYPE_CHECKING:
     from hub.accounts.models import Organization, User
@@ -31,7 +31,7 @@ class Shipment(db.Model):
     __tablename__ = "shipments"
     __table_args__ = (UniqueConstraint("owner_org_id", "reference"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPK]
     reference: Mapped[str] = mapped_column(String(64))
     owner_org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
     origin_country: Mapped[str] = mapped_column(String(2))
@@ -43,8 +43,8 @@ class Shipment(db.Model):
     hs_codes: Mapped[list[str]] = mapped_column(JSON, default=list)
     declared_value: Mapped[Decimal | None] = mapped_column(Numeric(16, 2))
     currency: Mapped[str | None] = mapped_column(String(3))
-    etd: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    eta: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    etd: Mapped[OptionalTimestamp]
+    eta: Mapped[OptionalTimestamp]
     # The port of entry's subdivision (ISO 3166-2 without the country, e.g. "BY"): its regional
     # public holidays count on the clearance clock.
     port_of_entry_subdivision: Mapped[str | None] = mapped_column(String(10))
@@ -61,9 +61,9 @@ class Shipment(db.Model):
     status: Mapped[str] = mapped_column(String(32), default="new", index=True)
     # The thread's sequence counter: incremented under the row lock by each new message.
     last_seq: Mapped[int] = mapped_column(Integer, default=0)
-    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    created_by_id: Mapped[ByUser]
+    created_at: Mapped[Timestamp]
+    updated_at: Mapped[UpdatedAt]
 
     owner: Mapped[Organization] = relationship(lazy="joined")
     participants: Mapped[list[ShipmentParticipant]] = relationship(
@@ -77,34 +77,16 @@ class Shipment(db.Model):
     def to_dict(self) -> dict[str, object]:
         """The shipment object of the API (without per-caller fields)."""
         return {
-            "id": self.id,
-            "reference": self.reference,
-            "origin_country": self.origin_country,
-            "destination_country": self.destination_country,
-            "port_of_entry": self.port_of_entry,
-            "transport_mode": self.transport_mode,
-            "incoterm": self.incoterm,
-            "goods_description": self.goods_description,
+            **api_fields(self, "id", "reference", "origin_country", "destination_country", "port_of_entry",
+                         "transport_mode", "incoterm", "goods_description"),
             "hs_codes": list(self.hs_codes or []),
             "declared_value": None if self.declared_value is None else f"{self.declared_value:.2f}",
-            "currency": self.currency,
-            "etd": to_iso(self.etd),
-            "eta": to_iso(self.eta),
-            "port_of_entry_subdivision": self.port_of_entry_subdivision,
-            "transport_document_number": self.transport_document_number,
+            **api_fields(self, "currency", "etd", "eta", "port_of_entry_subdivision", "transport_document_number"),
             "container_numbers": list(self.container_numbers or []),
-            "carrier": self.carrier,
-            "vessel_or_flight": self.vessel_or_flight,
-            "purchase_order": self.purchase_order,
-            "customs_entry_number": self.customs_entry_number,
-            "consignee": self.consignee,
-            "supplier": self.supplier,
-            "port_of_loading": self.port_of_loading,
-            "status": self.status,
+            **api_fields(self, "carrier", "vessel_or_flight", "purchase_order", "customs_entry_number", "consignee",
+                         "supplier", "port_of_loading", "status"),
             "owner_organization": {"id": self.owner.id, "name": self.owner.name},
-            "last_seq": self.last_seq,
-            "created_at": to_iso(self.created_at),
-            "updated_at": to_iso(self.updated_at),
+            **api_fields(self, "last_seq", "created_at", "updated_at"),
         }
 
 
@@ -114,14 +96,14 @@ class ShipmentParticipant(db.Model):
     __tablename__ = "shipment_participants"
     __table_args__ = (UniqueConstraint("shipment_id", "user_id"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    shipment_id: Mapped[int] = mapped_column(ForeignKey("shipments.id", ondelete="CASCADE"))
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    id: Mapped[IntPK]
+    shipment_id: Mapped[OfShipment]
+    user_id: Mapped[OfUser] = mapped_column(index=True)
     role: Mapped[str] = mapped_column(String(20))
     # Read state of the thread: the highest seq this participant has seen.
     last_read_seq: Mapped[int] = mapped_column(Integer, default=0)
-    added_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    added_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    added_by_id: Mapped[ByUser]
+    added_at: Mapped[Timestamp]
 
     shipment: Mapped[Shipment] = relationship(back_populates="participants")
     user: Mapped[User] = relationship(

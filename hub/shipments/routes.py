@@ -7,11 +7,13 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from hub import reference_data
 from hub.accounts.models import ORGANIZATION_KINDS
 from hub.errors import HubError
 from hub.extensions import db
-from hub.permissions import Action, can, can_create_shipments, get_shipment_for, require_staff
-from hub.shipments import reference_data, services
+from hub.forms import flashed_errors
+from hub.permissions import Action, can, can_create_shipments, get_shipment_for, require_staff, visible_organizations
+from hub.shipments import services
 from hub.shipments.extras import list_extras, list_filter_labels, shipment_extras
 from hub.shipments.models import INCOTERMS, PARTICIPANT_ROLES, TRANSPORT_MODES, Shipment
 
@@ -180,7 +182,7 @@ def detail_page(shipment_id: int) -> Any:
         can_post=can(current_user, Action.POST_MESSAGE, shipment),
         can_edit=can(current_user, Action.EDIT_SHIPMENT, shipment),
         roles=PARTICIPANT_ROLES,
-        organizations=services.known_organizations(current_user) if current_user.is_staff else [],
+        organizations=visible_organizations(current_user) if current_user.is_staff else [],
         organization_kinds=[k for k in ORGANIZATION_KINDS if k != "shipper"],
         countries=reference_data.all_countries(),
         Action=Action,
@@ -207,19 +209,14 @@ def add_participant_page(shipment_id: int) -> Any:
         }
     if request.form.get("name"):
         body["name"] = request.form["name"]
-    try:
+    with flashed_errors():
         participant, created, invited = services.add_participant(current_user, shipment, body)
-    except HubError as exc:
-        db.session.rollback()
-        detail = "; ".join(f"{k} {v}" for k, v in (exc.fields or {}).items())
-        flash(f"{exc.message} {detail}".strip(), "error")
-        return redirect(url_for("shipments.detail_page", shipment_id=shipment_id))
-    if invited:
-        flash(f"Invitation sent to {participant.user.email}.", "success")
-    elif created:
-        flash(f"{participant.user.name} added as {participant.role}.", "success")
-    else:
-        flash(f"{participant.user.name} is now {participant.role}.", "success")
+        if invited:
+            flash(f"Invitation sent to {participant.user.email}.", "success")
+        elif created:
+            flash(f"{participant.user.name} added as {participant.role}.", "success")
+        else:
+            flash(f"{participant.user.name} is now {participant.role}.", "success")
     return redirect(url_for("shipments.detail_page", shipment_id=shipment_id))
 
 

@@ -8,20 +8,19 @@ from typing import Any
 from sqlalchemy import ColumnElement, String, cast, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
+from hub import reference_data as ref
 from hub.accounts import services as accounts
 from hub.accounts.models import ORGANIZATION_KINDS, Organization, User, find_user_by_email
 from hub.audit import record_audit
-from hub.countries.calendar import supported_subdivisions
+from hub.business_days import supported_subdivisions
+from hub.database import flush_new
 from hub.errors import Conflict, NotFound, ValidationFailed
 from hub.extensions import db
-from hub.notifications.outbox import queue_email
 from hub.payload import Parser, check_fields, integer_id, one_of, optional, text
 from hub.permissions import Action, authorize, require_staff, visible_shipments
-from hub.shipments import reference_data as ref
 from hub.shipments.extras import apply_list_filter
 from hub.shipments.models import INCOTERMS, PARTICIPANT_ROLES, TRANSPORT_MODES, Shipment, ShipmentParticipant
-from hub.signals import shipment_saved
-from hub.threads.rooms import evict_after_commit
+from hub.signals import participant_added, participant_removed, shipment_saved
 from hub.timestamps import parse_timestamp
 
 SHIPMENT_FIELDS: dict[str, Parser] = {
@@ -95,12 +94,7 @@ def create_shipment(user: User, body: Mapping[str, Any]) -> Shipment:
         raise Conflict("A shipment with this reference already exists.", fields={"reference": "already used"})
     shipment = Shipment(owner_org_id=user.organization_id, created_by_id=user.id, **values)
     shipment.participants.append(ShipmentParticipant(user=user, role="coordinator", added_by_id=user.id))
-    db.session.add(shipment)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        raise Conflict("A shipment with this reference already exists.", fields={"reference": "already used"}) from None
+    flush_new(shipment, Conflict("A shipment with this reference already exists.", fields={"reference": "already used"}))
     record_audit(user, "shipment.create", "shipment", shipment.id, {"reference": shipment.reference}, shipment.id)
     shipment_saved.send(shipment, actor=user, changed=frozenset(values), created=True)
     db.session.commit()
@@ -280,18 +274,8 @@ def add_participant(actor: User, shipment: Shipment, body: Mapping[str, Any]) ->
     shipment.participants.append(participant)
     db.session.flush()
     record_audit(actor, "participant.add", "user", user.id, {"role": values["role"], "invited": invited}, shipment.id)
-    if invited:
-        link = accounts.invitation_link(user, shipment.id)
-        queue_email(
-            kind="invitation",
-            to_email=user.email,
-            to_name=user.name,
-            user_id=user.id,
-            shipment_id=shipment.id,
-            subject=f"{actor.name} invites you to shipment {shipment.reference} on Clearance Hub",
-            template="invitation",
-            context={"inviter": actor, "invitee": user, "shipment": shipment, "role": values["role"], "link": link},
-        )
+    link = accounts.invitation_link(user, shipment.id) if invited else None
+    participant_added.send(shipment, actor=actor, user=user, role=values["role"], invitation_link=link)
     db.session.commit()
     return participant, True, invited
 
@@ -328,26 +312,8 @@ def remove_participant(actor: User, shipment: Shipment, user_id: int) -> None:
         raise NotFound("That user is not on this shipment.")
     shipment.participants.remove(participant)
     record_audit(actor, "participant.remove", "user", user_id, {"role": participant.role}, shipment.id)
-    evict_after_commit(shipment.id, user_id)
+    participant_removed.send(shipment, actor=actor, user_id=user_id, role=participant.role)
     db.session.commit()
-
-
-def known_organizations(user: User) -> list[Organization]:
-    """Organizations a coordinator may pick when inviting: their own and those of people who
-    take part in their organization's shipments (never every partner on the hub, which would
-    show one shipper's partners to another)."""
-    owned = select(Shipment.id).where(Shipment.owner_org_id == user.organization_id)
-    partner_orgs = (
-        select(User.organization_id)
-        .join(ShipmentParticipant, ShipmentParticipant.user_id == User.id)
-        .where(ShipmentParticipant.shipment_id.in_(owned))
-    )
-    query = (
-        select(Organization)
-        .where(or_(Organization.id == user.organization_id, Organization.id.in_(partner_orgs)))
-        .order_by(Organization.name)
-    )
-    return list(db.session.scalars(query))
 
 
 def visible_countries(user: User) -> list[str]:

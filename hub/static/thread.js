@@ -111,6 +111,9 @@
       t.title = new Date(m.created_at).toLocaleString();
       meta.appendChild(t);
     }
+    if (m.via === "email") {
+      var via = document.createElement("span"); via.className = "via"; via.textContent = "via email"; meta.appendChild(via);
+    }
     if (m.edited_at && !m.deleted_at) {
       var ed = document.createElement("span"); ed.className = "edited"; ed.textContent = "(edited)"; meta.appendChild(ed);
     }

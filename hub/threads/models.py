@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hub.extensions import db
-from hub.timestamps import UTCDateTime, to_iso, utcnow
+from hub.models_base import ByUser, IntPK, OfShipment, OfUser, OptionalTimestamp, Timestamp, api_fields
 
 if TYPE_CHECKING:
     from hub.accounts.models import User
@@ -28,20 +27,24 @@ class Message(db.Model):
         Index("ix_messages_shipment_created", "shipment_id", "created_at"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    shipment_id: Mapped[int] = mapped_column(ForeignKey("shipments.id", ondelete="CASCADE"))
+    id: Mapped[IntPK]
+    shipment_id: Mapped[OfShipment]
     seq: Mapped[int]
-    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    author_id: Mapped[ByUser]
     kind: Mapped[str] = mapped_column(String(10), default="text")
     body: Mapped[str] = mapped_column(Text, default="")
     body_html: Mapped[str] = mapped_column(Text, default="")
     client_id: Mapped[str | None] = mapped_column(String(36))
     via: Mapped[str] = mapped_column(String(5), default="web")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[Timestamp]
+    edited_at: Mapped[OptionalTimestamp]
+    deleted_at: Mapped[OptionalTimestamp]
 
     author: Mapped[User | None] = relationship(lazy="joined")
+
+    #: The message object this process emitted for the message (not a column): after the
+    #: commit the row is expired, and answering the sender must not read it again.
+    sent_object = None
 
     def to_dict(self, author: dict[str, object] | None = None) -> dict[str, object]:
         """The message object of the API and the socket events; `author`: the author's summary
@@ -50,18 +53,11 @@ class Message(db.Model):
         if author is None and self.author_id is not None:
             author = self.author.summary() if self.author is not None else None
         return {
-            "id": self.id,
-            "shipment_id": self.shipment_id,
-            "seq": self.seq,
-            "kind": self.kind,
+            **api_fields(self, "id", "shipment_id", "seq", "kind"),
             "author": author,
             "body": "" if deleted else self.body,
             "body_html": "" if deleted else self.body_html,
-            "client_id": self.client_id,
-            "via": self.via,
-            "created_at": to_iso(self.created_at),
-            "edited_at": to_iso(self.edited_at),
-            "deleted_at": to_iso(self.deleted_at),
+            **api_fields(self, "client_id", "via", "created_at", "edited_at", "deleted_at"),
         }
 
 
@@ -70,10 +66,10 @@ class MessageRevision(db.Model):
 
     __tablename__ = "message_revisions"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPK]
     message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), index=True)
     body: Mapped[str] = mapped_column(Text)
-    replaced_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    replaced_at: Mapped[Timestamp]
 
 
 class MessageMention(db.Model):
@@ -82,6 +78,6 @@ class MessageMention(db.Model):
     __tablename__ = "message_mentions"
     __table_args__ = (UniqueConstraint("message_id", "user_id"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPK]
     message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"))
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[OfUser] = mapped_column(index=True)

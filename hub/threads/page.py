@@ -18,7 +18,7 @@ PAGE_MESSAGES = 50
 
 def thread_page_context(user: User, shipment: Shipment) -> dict[str, Any]:
     """The JSON the panel's script boots from."""
-    messages, more = services.list_messages(user, shipment.id, limit=PAGE_MESSAGES)
+    messages, more = services.list_messages(shipment, limit=PAGE_MESSAGES)
     me = shipment.participant(user)
     return {
         "shipment_id": shipment.id,

@@ -3,27 +3,29 @@
 A socket that joins shipment S enters two rooms: `shipment:S` (every thread event is emitted
 there) and `shipment:S:user:U` (its membership, one per user and shipment). Evicting user U
 from S closes the membership room; each server process, on handling that close, first takes
-the membership room's sockets out of `shipment:S`. With `SOCKETIO_MESSAGE_QUEUE` the close
-travels through the same Redis channel as every emit, so it reaches every process, and in
-order: an event emitted after the eviction never reaches the removed user.
+the membership room's sockets out of `shipment:S` (the client manager calls `_room_closing`,
+see `hub.realtime.RoomClosing`). With `SOCKETIO_MESSAGE_QUEUE` the close travels through the
+same Redis channel as every emit, so it reaches every process, and in order: an event emitted
+after the eviction never reaches the removed user.
+
+What a process knows of its sockets (presence, joined shipments) is the app's own
+(`SocketRooms`, in `app.extensions["hub"]`).
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from typing import Any
 
 from flask import Flask
-from socketio.pubsub_manager import PubSubManager
-from sqlalchemy import event
-from sqlalchemy.orm import Session
 
-from hub.extensions import db, socketio
-from hub.realtime import shipment_room
+from hub.extensions import socketio
+from hub.realtime import NAMESPACE, shipment_room
+from hub.shipment_tx import Step, after_commit, hub_state
 
-NAMESPACE = "/"
 _MEMBERSHIP_PREFIX = "member:"
-_EVICTIONS = "hub_thread_evictions"
+_log = logging.getLogger(__name__)
 
 
 def membership_room(shipment_id: int, user_id: int) -> str:
@@ -116,145 +118,143 @@ class RedisPresence:
         return sorted({int(uid) for uid in self._redis.hvals(self._key(shipment_id))})
 
 
-presence: LocalPresence | RedisPresence = LocalPresence()
+#: Presence changes of a shipment within this many seconds go out as one `presence` event:
+#: a burst of joins (a page reload of many users, a server restart) costs one emit each, not
+#: one per join to every socket already in the room (which grows as joins squared).
+PRESENCE_COALESCE_S = 0.5
 
-# The shipments each socket of this process has joined (sockets live in one process).
-_joined: dict[str, set[int]] = {}
-_joined_lock = threading.Lock()
+
+class SocketRooms:
+    """One app's sockets: presence, the shipments each socket joined, presence announcements due."""
+
+    def __init__(self, presence: LocalPresence | RedisPresence) -> None:
+        self.presence = presence
+        # The shipments each socket of this process has joined (sockets live in one process).
+        self.joined: dict[str, set[int]] = {}
+        self.joined_lock = threading.Lock()
+        self.presence_due: set[int] = set()
+        self.presence_lock = threading.Lock()
+
+    def forget_joined(self, sid: str, shipment_id: int) -> None:
+        """The socket is no longer in the shipment's room."""
+        with self.joined_lock:
+            self.joined.get(sid, set()).discard(shipment_id)
+
+
+def _rooms() -> SocketRooms:
+    return hub_state().rooms
 
 
 def join(sid: str, shipment_id: int, user_id: int) -> None:
     """Put a socket in the shipment's room and membership room, and announce presence."""
+    rooms = _rooms()
     socketio.server.enter_room(sid, shipment_room(shipment_id), namespace=NAMESPACE)
     socketio.server.enter_room(sid, membership_room(shipment_id, user_id), namespace=NAMESPACE)
-    with _joined_lock:
-        _joined.setdefault(sid, set()).add(shipment_id)
-    presence.add(shipment_id, sid, user_id)
+    with rooms.joined_lock:
+        rooms.joined.setdefault(sid, set()).add(shipment_id)
+    rooms.presence.add(shipment_id, sid, user_id)
     announce_presence(shipment_id)
 
 
 def leave(sid: str, shipment_id: int, user_id: int) -> None:
     """Take a socket out of the shipment's rooms and announce presence."""
+    rooms = _rooms()
     socketio.server.leave_room(sid, shipment_room(shipment_id), namespace=NAMESPACE)
     socketio.server.leave_room(sid, membership_room(shipment_id, user_id), namespace=NAMESPACE)
-    with _joined_lock:
-        _joined.get(sid, set()).discard(shipment_id)
-    presence.remove(shipment_id, sid)
+    rooms.forget_joined(sid, shipment_id)
+    rooms.presence.remove(shipment_id, sid)
     announce_presence(shipment_id)
 
 
 def disconnected(sid: str) -> None:
     """Forget a closed socket; the shipments it had joined learn who is still online."""
-    with _joined_lock:
-        shipments = _joined.pop(sid, set())
+    rooms = _rooms()
+    with rooms.joined_lock:
+        shipments = rooms.joined.pop(sid, set())
     for shipment_id in shipments:
-        presence.remove(shipment_id, sid)
+        rooms.presence.remove(shipment_id, sid)
         announce_presence(shipment_id)
 
 
 def joined(sid: str, shipment_id: int) -> bool:
     """Whether this socket has joined the shipment (and was not evicted since)."""
-    with _joined_lock:
-        return shipment_id in _joined.get(sid, set())
+    rooms = _rooms()
+    with rooms.joined_lock:
+        return shipment_id in rooms.joined.get(sid, set())
 
 
-#: Presence changes of a shipment within this many seconds go out as one `presence` event:
-#: a burst of joins (a page reload of many users, a server restart) costs one emit each, not
-#: one per join to every socket already in the room (which grows as joins squared).
-PRESENCE_COALESCE_S = 0.5
-_presence_due: set[int] = set()
-_presence_lock = threading.Lock()
+def online(shipment_id: int) -> list[int]:
+    """Ids of users with a socket joined to the shipment, ascending."""
+    return _rooms().presence.online(shipment_id)
 
 
 def announce_presence(shipment_id: int) -> None:
     """Emit `presence` `{"shipment_id", "online": [user ids]}` to the shipment's room, soon."""
-    with _presence_lock:
-        if shipment_id in _presence_due:
+    rooms = _rooms()
+    with rooms.presence_lock:
+        if shipment_id in rooms.presence_due:
             return
-        _presence_due.add(shipment_id)
-    socketio.start_background_task(_announce_later, shipment_id)
+        rooms.presence_due.add(shipment_id)
+    socketio.start_background_task(_announce_later, rooms, shipment_id)
 
 
-def _announce_later(shipment_id: int) -> None:
+def _announce_later(rooms: SocketRooms, shipment_id: int) -> None:
     socketio.sleep(PRESENCE_COALESCE_S)
-    with _presence_lock:
-        _presence_due.discard(shipment_id)
+    with rooms.presence_lock:
+        rooms.presence_due.discard(shipment_id)
     try:
         socketio.server.emit(
-            "presence", {"shipment_id": shipment_id, "online": presence.online(shipment_id)},
+            "presence", {"shipment_id": shipment_id, "online": rooms.presence.online(shipment_id)},
             to=shipment_room(shipment_id), namespace=NAMESPACE,
         )
     except Exception:  # noqa: BLE001  (presence is best effort; the next change announces again)
-        import logging
-
-        logging.getLogger(__name__).exception("could not announce presence of shipment %s", shipment_id)
+        _log.exception("could not announce presence of shipment %s", shipment_id)
 
 
 # --- eviction -----------------------------------------------------------------------------
 
 
 def evict_after_commit(shipment_id: int, user_id: int) -> None:
-    """Once the current transaction commits, take the user's sockets out of the shipment's
-    room in every server process; they receive nothing more from it."""
-    session = db.session()
-    session.info.setdefault(_EVICTIONS, []).append((shipment_id, user_id))
+    """Once the current transaction commits (after its room events), take the user's sockets
+    out of the shipment's room in every server process; they receive nothing more from it."""
+    after_commit(Step.MEMBERSHIP, lambda: evict(shipment_id, user_id))
 
 
 def evict(shipment_id: int, user_id: int) -> None:
     """Take the user's sockets out of the shipment's room now, in every server process."""
-    room = membership_room(shipment_id, user_id)
-    manager = socketio.server.manager
-    if isinstance(manager, PubSubManager):
-        # Handled here and, through the queue, by every other process (see `install`).
-        manager.close_room(room, namespace=NAMESPACE)
-    else:
-        _evict_local(manager, shipment_id, user_id)
-        manager.close_room(room, NAMESPACE)
-    presence.remove_user(shipment_id, user_id)
+    # The client manager evicts the membership room's sockets here and, through the queue,
+    # in every other process before it closes the room (`_room_closing`).
+    socketio.server.manager.close_room(membership_room(shipment_id, user_id), NAMESPACE)
+    _rooms().presence.remove_user(shipment_id, user_id)
     announce_presence(shipment_id)
 
 
-def _evict_local(manager: Any, shipment_id: int, user_id: int) -> None:
-    sids = [sid for sid, _eio_sid in manager.get_participants(NAMESPACE, membership_room(shipment_id, user_id))]
-    for sid in sids:
+def _evict_local(rooms: SocketRooms, manager: Any, shipment_id: int, user_id: int) -> None:
+    for sid, _eio_sid in list(manager.get_participants(NAMESPACE, membership_room(shipment_id, user_id))):
         manager.basic_leave_room(sid, NAMESPACE, shipment_room(shipment_id))
-        with _joined_lock:
-            _joined.get(sid, set()).discard(shipment_id)
-        if isinstance(presence, LocalPresence):
-            presence.remove(shipment_id, sid)
+        rooms.forget_joined(sid, shipment_id)
+        if isinstance(rooms.presence, LocalPresence):
+            rooms.presence.remove(shipment_id, sid)
 
 
-def _run_evictions(session: Session) -> None:
-    pending = session.info.pop(_EVICTIONS, None)
-    for shipment_id, user_id in pending or ():
-        try:
-            evict(shipment_id, user_id)
-        except Exception:  # noqa: BLE001  (the removal is committed; log, never undo it)
-            import logging
-
-            logging.getLogger(__name__).exception("could not evict user %s from shipment %s", user_id, shipment_id)
-
-
-event.listen(Session, "after_commit", _run_evictions)
-event.listen(Session, "after_soft_rollback", lambda session, _tx: session.info.pop(_EVICTIONS, None))
+def on_participant_removed(shipment: Any, *, user_id: int, **_: Any) -> None:
+    """A participant removed from a shipment loses its room once the removal commits."""
+    evict_after_commit(shipment.id, user_id)
 
 
 def install(app: Flask) -> None:
-    """Bind presence and eviction to this app's Socket.IO server (called by `register`)."""
-    global presence
+    """Give the app its socket rooms and bind evictions to its Socket.IO client manager."""
+    from hub.signals import participant_removed
+
     queue = app.config.get("SOCKETIO_MESSAGE_QUEUE") or ""
     presence = RedisPresence(queue) if queue.startswith(("redis://", "rediss://")) else LocalPresence()
+    rooms = app.extensions["hub"].rooms = SocketRooms(presence)
     manager = socketio.server.manager
-    if isinstance(manager, PubSubManager) and not getattr(manager, "hub_eviction_installed", False):
-        handle_close_room = manager._handle_close_room
 
-        def _handle_close_room(message: dict[str, Any]) -> None:
-            # Every process handles every close_room published on the queue (and its own);
-            # a membership room's close first evicts its sockets from the shipment's room.
-            membership = _parse_membership(message.get("room"))
-            if membership is not None:
-                _evict_local(manager, *membership)
-            handle_close_room(message)
+    def room_closing(room: str) -> None:
+        membership = _parse_membership(room)
+        if membership is not None:
+            _evict_local(rooms, manager, *membership)
 
-        manager._handle_close_room = _handle_close_room
-        manager.hub_eviction_installed = True
+    manager.on_room_closing = room_closing
+    participant_removed.connect(on_participant_removed, weak=False)

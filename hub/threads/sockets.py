@@ -21,11 +21,11 @@ from flask_socketio import ConnectionRefusedError
 from sqlalchemy.exc import OperationalError
 
 from hub.accounts.models import SignedInUser, User, signed_in_user
+from hub.accounts.security import user_for_token
 from hub.errors import HubError, MalformedRequest, Unauthorized, ValidationFailed
 from hub.extensions import db, socketio
 from hub.permissions import Action, can, get_shipment_for, signed_in_user_authorized_on
 from hub.realtime import shipment_room, user_room
-from hub.security import user_for_token
 from hub.threads import rooms, services
 
 _SESSION_USER = "hub_socket_user_id"
@@ -42,13 +42,13 @@ def _socket_user() -> SignedInUser:
 
 
 def _socket_user_allowed(shipment_id: int, action: Action) -> SignedInUser:
-    """`_socket_user`, authorized to `action` the shipment, in the same single query (the
-    events every open thread sends most: `send` and `typing`)."""
+    """`_socket_user`, authorized to `action` the shipment, in the same single query (`typing`,
+    which every open thread sends most, with `send`)."""
     user_id = session.get(_SESSION_USER)
-    user = signed_in_user_authorized_on(user_id, shipment_id, action) if user_id is not None else None
-    if user is None:
+    access = signed_in_user_authorized_on(user_id, shipment_id, action) if user_id is not None else None
+    if access is None:
         raise Unauthorized("Sign in again.")
-    return user
+    return access.user
 
 
 def _acknowledged(handler: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
@@ -143,9 +143,9 @@ def on_send(payload: Any) -> dict[str, Any]:
     data = _object(payload)
     shipment_id = _shipment_id(data)
     client_id = services.check_client_id(data.get("client_id"))
-    user = _socket_user_allowed(shipment_id, Action.POST_MESSAGE)
-    message, _created = services.send_message(user, shipment_id, data.get("body"), client_id, via="web",
-                                               authorized=True)
+    checked = services.check_send_message_by_id(session.get(_SESSION_USER), shipment_id, data.get("body"), client_id,
+                                                via="web")
+    message, _created = services.do_send_message(checked)
     return {"message": services.message_object(message)}
 
 

@@ -9,7 +9,7 @@ Owned by the milestones area: the `milestones` table (a shipment's clearance tim
 import sqlalchemy as sa
 from alembic import op
 
-import hub.timestamps
+from migrations.tables import create_table, reference, timestamp
 
 # revision identifiers, used by Alembic.
 revision = '0003'
@@ -19,20 +19,16 @@ depends_on = None
 
 
 def upgrade():
-    op.create_table('milestones',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('shipment_id', sa.Integer(), nullable=False),
-    sa.Column('code', sa.String(length=32), nullable=False),
-    sa.Column('occurred_at', hub.timestamps.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('location', sa.String(length=200), nullable=True),
-    sa.Column('note', sa.String(length=1000), nullable=True),
-    sa.Column('recorded_by_id', sa.Integer(), nullable=True),
-    sa.Column('recorded_at', hub.timestamps.UTCDateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['recorded_by_id'], ['users.id'], name=op.f('fk_milestones_recorded_by_id_users'), ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['shipment_id'], ['shipments.id'], name=op.f('fk_milestones_shipment_id_shipments'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_milestones')),
-    # Same code at the same second on the same shipment is one milestone, even under concurrency.
-    sa.UniqueConstraint('shipment_id', 'code', 'occurred_at', name=op.f('uq_milestones_shipment_id_code_occurred_at'))
+    create_table('milestones',
+        reference('shipment_id', 'shipments', ondelete='CASCADE'),
+        sa.Column('code', sa.String(length=32), nullable=False),
+        sa.Column('occurred_at', timestamp(), nullable=False),
+        sa.Column('location', sa.String(length=200), nullable=True),
+        sa.Column('note', sa.String(length=1000), nullable=True),
+        reference('recorded_by_id', 'users', ondelete='SET NULL', nullable=True),
+        sa.Column('recorded_at', timestamp(), nullable=False),
+        # Same code at the same second on the same shipment is one milestone, even under concurrency.
+        unique=[('shipment_id', 'code', 'occurred_at')],
     )
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.services import postgres_admin_url, unavailable
+from tests.services import postgres_admin_url, reachable_redis, unavailable
 
 ROOT = Path(__file__).resolve().parents[2]
 FANOUT_KEYS = {"p50_ms", "p95_ms", "p99_ms", "msgs_per_s", "lost", "duplicated", "out_of_order", "connections"}
@@ -27,13 +27,7 @@ def _redis_url() -> str | None:
         if os.environ.get("HUB_REQUIRE_SERVICES") == "1":
             unavailable("HUB_TEST_REDIS_URL is not set: the scale-out smoke run needs Redis")
         return None
-    import redis
-
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
-    except Exception as exc:  # noqa: BLE001
-        unavailable(f"Redis at {url} is not reachable ({exc.__class__.__name__})")
-    return url
+    return reachable_redis(url)
 
 
 def _postgres_url() -> str:

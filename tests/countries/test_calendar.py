@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from hub.countries.calendar import BusinessCalendar, default_working_days
+from hub.business_days import BusinessCalendar, default_working_days
 
 MON_FRI = ["mon", "tue", "wed", "thu", "fri"]
 

@@ -10,8 +10,8 @@ from hub.countries.clock import clearance_view
 from hub.countries.profiles import profile_for
 from hub.demo import seed
 from hub.extensions import db
+from hub.reference_data import container_number
 from hub.shipments.models import Shipment
-from hub.shipments.reference_data import container_number
 from tests import factories
 
 

@@ -244,7 +244,8 @@ def test_each_milestone_posts_a_milestone_message_by_its_recorder(post_milestone
 
 
 def test_the_message_keeps_its_place_after_existing_messages(post_milestone, world):
-    from hub.threads.services import add_message, shipment_transaction
+    from hub.shipment_tx import shipment_transaction
+    from hub.threads.services import add_message
 
     with shipment_transaction(world.shipment.id) as locked:
         add_message(locked, world.staff, "Hello", kind="text", client_id="c-1")

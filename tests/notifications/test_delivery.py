@@ -24,7 +24,7 @@ def _queue_mention(world, body: str = "Please check @li.wei") -> OutboxEmail:
 
 def test_each_payload_is_a_valid_sendgrid_mail_send(sendgrid_app, world, fake_sendgrid, mail_send_validator):
     row = _queue_mention(world)
-    row_id, subject, unsubscribe = row.id, row.subject, row.headers["List-Unsubscribe"]
+    row_id, subject, unsubscribe, message_id = row.id, row.subject, row.headers["List-Unsubscribe"], row.headers["Message-ID"]
     run_worker(sendgrid_app, once=True)
 
     [request] = fake_sendgrid.requests
@@ -37,7 +37,8 @@ def test_each_payload_is_a_valid_sendgrid_mail_send(sendgrid_app, world, fake_se
     assert body["subject"] == subject and "ACME-001" in subject
     assert [c["type"] for c in body["content"]] == ["text/plain", "text/html"]
     assert body["custom_args"] == {"outbox_id": str(row_id)}
-    assert body["headers"] == {"List-Unsubscribe": unsubscribe, "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+    assert body["headers"] == {"List-Unsubscribe": unsubscribe, "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+                               "Message-ID": message_id}
     assert unsubscribe.startswith("<http://hub.test/unsubscribe/")
 
     db.session.expire_all()

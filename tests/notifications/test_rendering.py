@@ -130,9 +130,9 @@ def test_the_locales_say_it_in_their_language(app, world):
     for locale in LOCALES:
         subjects[locale] = _render_all(world, locale)["milestone"].subject
         db.session.rollback()
-    assert subjects == {"en": "[ACME-001] Arrived · Yantian <b>Terminal</b>",
-                        "es": "[ACME-001] Llegado · Yantian <b>Terminal</b>",
-                        "zh_Hans": "[ACME-001] 已到达 · Yantian <b>Terminal</b>"}
+    assert subjects == {"en": "ACME-001: Arrived · Yantian <b>Terminal</b>",
+                        "es": "ACME-001: Llegado · Yantian <b>Terminal</b>",
+                        "zh_Hans": "ACME-001: 已到达 · Yantian <b>Terminal</b>"}
 
 
 @pytest.mark.parametrize("locale", ["es", "zh_Hans"])

@@ -54,7 +54,7 @@ def test_a_milestone_emails_participants_by_preference_never_the_actor(client, w
     assert sorted(r.to_email for r in rows[2:]) == ["ana@acme.example", "jonas@brokers.example",
                                                     "kenji@agency.example"]
     ana = next(r for r in rows[2:] if r.to_email == "ana@acme.example")
-    assert ana.subject == "[ACME-001] Arrived" and "Booked" in ana.text_body  # timeline so far
+    assert ana.subject == "ACME-001: Arrived" and "Booked" in ana.text_body  # timeline so far
 
 
 def test_a_repeated_milestone_emails_nobody_again(client, world):
@@ -118,7 +118,7 @@ def test_the_digest_sends_once_for_several_messages_and_is_dropped_when_read(app
     assert process_due_digests(now=first.created_at + delay + timedelta(seconds=5)) == 1
     digests = {r.to_email: r for r in db.session.scalars(db.select(OutboxEmail).where(OutboxEmail.kind == "digest"))}
     broker_digest = digests["jonas@brokers.example"]
-    assert broker_digest.subject == "[ACME-001] 3 messages you missed"
+    assert broker_digest.subject == "ACME-001: 3 messages you missed"
     assert all(word in broker_digest.text_body for word in ("First", "Second", "Third"))
     assert set(digests) == {"jonas@brokers.example"}
     assert process_due_digests(now=first.created_at + delay * 10) == 0  # sent once

@@ -9,8 +9,8 @@ from datetime import timedelta
 import pytest
 
 from hub.extensions import db
+from hub.reference_data import container_check_digit, container_number
 from hub.shipments.models import Shipment
-from hub.shipments.reference_data import container_check_digit, container_number
 from hub.timestamps import utcnow
 from tests import factories
 

@@ -41,7 +41,8 @@ def test_list_search_and_filters(client, world):
 
 
 def test_partners_see_only_their_shipments_and_an_unread_badge(client, world):
-    from hub.threads.services import add_message, shipment_transaction
+    from hub.shipment_tx import shipment_transaction
+    from hub.threads.services import add_message
 
     factories.shipment(world.staff, "ACME-HIDDEN")
     with shipment_transaction(world.shipment.id) as locked:

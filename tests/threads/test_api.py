@@ -202,3 +202,27 @@ def test_read_state_moves_unread_count_and_last_seq(client, world):
     assert client.post(shipment_url + "/read", json={"seq": 1}, headers=world.headers("outsider")).status_code == 404
     # An observer has read state too (reading is not writing).
     assert client.post(shipment_url + "/read", json={"seq": 2}, headers=world.headers("observer")).status_code == 200
+
+
+def test_an_edit_that_adds_a_mention_records_it(client, world):
+    created = post(client, world, "agent", "Duties are paid").json
+    assert db.session.scalars(select(MessageMention.user_id)).all() == []
+
+    edited = client.patch(f"/api/v1/messages/{created['id']}", json={"body": "Duties are paid, @jonas please confirm"},
+                          headers=world.headers("agent"))
+    assert edited.status_code == 200, edited.json
+    assert edited.json["body"] == "Duties are paid, @jonas please confirm"
+    assert db.session.scalars(select(MessageMention.user_id)).all() == [world.broker.id]
+    # Editing again with the same mention records it once.
+    again = client.patch(f"/api/v1/messages/{created['id']}", json={"body": "Paid, @jonas please confirm today"},
+                         headers=world.headers("agent"))
+    assert again.status_code == 200
+    assert db.session.scalars(select(MessageMention.user_id)).all() == [world.broker.id]
+
+
+def test_a_hidden_message_and_a_missing_one_answer_the_same_404(client, world):
+    created = post(client, world, "agent", "only for this shipment").json
+    hidden = client.patch(f"/api/v1/messages/{created['id']}", json={"body": "x"}, headers=world.headers("other_staff"))
+    missing = client.patch("/api/v1/messages/999999", json={"body": "x"}, headers=world.headers("other_staff"))
+    assert hidden.status_code == missing.status_code == 404
+    assert hidden.json == missing.json

@@ -30,7 +30,7 @@ def test_playwrights_bundled_chromium_is_not_newer_than_debians():
     debian = _major(subprocess.run([executable, "--version"], capture_output=True, text=True, check=True).stdout)
     browsers = Path(playwright.__file__).parent / "driver" / "package" / "browsers.json"
     bundled = next(b for b in json.loads(browsers.read_text())["browsers"] if b["name"] == "chromium")
-    assert _major(bundled["browserVersion"]) <= debian, "pin an older playwright in requirements.txt"
+    assert _major(bundled["browserVersion"]) <= debian, "pin an older playwright in requirements-dev.txt"
 
 
 @pytest.fixture

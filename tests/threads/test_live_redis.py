@@ -58,7 +58,8 @@ def test_two_processes_deliver_to_each_others_clients(two_servers, world, tmp_pa
         li.wait_for(lambda: li.arrivals == [1, 2, 3])
 
         # A background process (no server of its own) emits to the room through Redis.
-        from hub.threads.services import add_message, shipment_transaction
+        from hub.shipment_tx import shipment_transaction
+        from hub.threads.services import add_message
         from tests.conftest import make_app
 
         worker = make_app(database_url, tmp_path, SOCKETIO_MESSAGE_QUEUE=redis_url())

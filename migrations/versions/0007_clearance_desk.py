@@ -1,7 +1,7 @@
 """clearance desk
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-06 00:34:43
 
 Country profiles with their revisions, each shipment's clearance clock, the customs-grade
@@ -14,8 +14,8 @@ import hub.timestamps
 
 
 # revision identifiers, used by Alembic.
-revision = '0006'
-down_revision = '0005'
+revision = '0007'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
@@ -18,14 +19,23 @@ _LETTER_VALUES = {letter: value for letter, value in zip(
 _TIME_ZONES = frozenset(available_timezones())
 
 
+def _listed_code(value: Any, length: int, lookup: Callable[[str], object], shape: str, unlisted: str) -> str:
+    """`value` upper-cased when it is a code of `length` letters that `lookup` finds; else
+    ValueError: `must be <shape>`, or `<value> is not <unlisted>`."""
+    if not isinstance(value, str) or len(value.strip()) != length:
+        raise ValueError(f"must be {shape}")
+    code = value.strip().upper()
+    if lookup(code) is None:
+        raise ValueError(f"{value!r} is not {unlisted}")
+    return code
+
+
 def country_code(value: Any) -> str:
     """An ISO 3166-1 alpha-2 country code (upper-cased)."""
-    if not isinstance(value, str) or len(value.strip()) != 2:
-        raise ValueError("must be an ISO 3166-1 alpha-2 country code such as DE")
-    code = value.strip().upper()
-    if pycountry.countries.get(alpha_2=code) is None:
-        raise ValueError(f"{value!r} is not an ISO 3166-1 country code")
-    return code
+    return _listed_code(
+        value, 2, lambda code: pycountry.countries.get(alpha_2=code),
+        shape="an ISO 3166-1 alpha-2 country code such as DE", unlisted="an ISO 3166-1 country code",
+    )
 
 
 def country_name(code: str) -> str:
@@ -38,12 +48,10 @@ def country_name(code: str) -> str:
 
 def currency_code(value: Any) -> str:
     """An ISO 4217 currency code (upper-cased)."""
-    if not isinstance(value, str) or len(value.strip()) != 3:
-        raise ValueError("must be an ISO 4217 currency code such as EUR")
-    code = value.strip().upper()
-    if pycountry.currencies.get(alpha_3=code) is None:
-        raise ValueError(f"{value!r} is not an ISO 4217 currency code")
-    return code
+    return _listed_code(
+        value, 3, lambda code: pycountry.currencies.get(alpha_3=code),
+        shape="an ISO 4217 currency code such as EUR", unlisted="an ISO 4217 currency code",
+    )
 
 
 def hs_code(value: Any) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
+from typing import Any
 
 import holidays
 
@@ -14,6 +15,18 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 #: A clock never looks further than this for the next business day (a year has at most ~130
 #: non-working days, so this only stops a profile with no working weekday at all).
 _MAX_SCAN_DAYS = 800
+
+
+def check_working_days(value: Any) -> list[str]:
+    """Weekday names (`mon` ... `sun`), at least one, each once; answered in week order."""
+    if not isinstance(value, list) or not value or not all(isinstance(day, str) for day in value):
+        raise ValueError("must be a non-empty list of weekdays such as [\"mon\", \"tue\"]")
+    unknown = [day for day in value if day not in WEEKDAYS]
+    if unknown:
+        raise ValueError(f"unknown weekdays {unknown}; use {', '.join(WEEKDAYS)}")
+    if len(set(value)) != len(value):
+        raise ValueError("each weekday at most once")
+    return [day for day in WEEKDAYS if day in value]
 
 
 def weekday_numbers(names: list[str] | tuple[str, ...]) -> frozenset[int]:
