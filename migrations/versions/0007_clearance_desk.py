@@ -10,7 +10,7 @@ shipment fields and people's working hours.
 from alembic import op
 import sqlalchemy as sa
 
-import hub.timestamps
+from migrations.tables import create_keyed_table, key_reference, reference, timestamp
 
 
 # revision identifiers, used by Alembic.
@@ -21,50 +21,39 @@ depends_on = None
 
 
 def upgrade():
-    op.create_table('country_profiles',
-    sa.Column('code', sa.String(length=2), nullable=False),
-    sa.Column('time_zone', sa.String(length=64), nullable=False),
-    sa.Column('working_days', sa.JSON(), nullable=False),
-    sa.Column('clearance_days', sa.JSON(), nullable=False),
-    sa.Column('documents', sa.JSON(), nullable=False),
-    sa.Column('notes', sa.Text(), nullable=False),
-    sa.Column('source', sa.String(length=1000), nullable=False),
-    sa.Column('revision', sa.Integer(), nullable=False),
-    sa.Column('updated_by_id', sa.Integer(), nullable=True),
-    sa.Column('updated_at', hub.timestamps.UTCDateTime(timezone=True), nullable=True),
-    sa.ForeignKeyConstraint(['updated_by_id'], ['users.id'], name=op.f('fk_country_profiles_updated_by_id_users'), ondelete='SET NULL'),
-    sa.PrimaryKeyConstraint('code', name=op.f('pk_country_profiles'))
+    create_keyed_table('country_profiles', 'code',
+        sa.Column('code', sa.String(length=2), nullable=False),
+        sa.Column('time_zone', sa.String(length=64), nullable=False),
+        sa.Column('working_days', sa.JSON(), nullable=False),
+        sa.Column('clearance_days', sa.JSON(), nullable=False),
+        sa.Column('documents', sa.JSON(), nullable=False),
+        sa.Column('notes', sa.Text(), nullable=False),
+        sa.Column('source', sa.String(length=1000), nullable=False),
+        sa.Column('revision', sa.Integer(), nullable=False),
+        reference('updated_by_id', 'users', ondelete='SET NULL', nullable=True),
+        sa.Column('updated_at', timestamp(), nullable=True),
     )
-    op.create_table('clearance_clocks',
-    sa.Column('shipment_id', sa.Integer(), nullable=False),
-    sa.Column('basis', sa.String(length=8), nullable=True),
-    sa.Column('basis_on', sa.Date(), nullable=True),
-    sa.Column('expected_release_on', sa.Date(), nullable=True),
-    sa.Column('released_on', sa.Date(), nullable=True),
-    sa.Column('business_days_taken', sa.Integer(), nullable=True),
-    sa.Column('updated_at', hub.timestamps.UTCDateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['shipment_id'], ['shipments.id'], name=op.f('fk_clearance_clocks_shipment_id_shipments'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('shipment_id', name=op.f('pk_clearance_clocks'))
+    create_keyed_table('clearance_clocks', 'shipment_id',
+        reference('shipment_id', 'shipments', ondelete='CASCADE'),
+        sa.Column('basis', sa.String(length=8), nullable=True),
+        sa.Column('basis_on', sa.Date(), nullable=True),
+        sa.Column('expected_release_on', sa.Date(), nullable=True),
+        sa.Column('released_on', sa.Date(), nullable=True),
+        sa.Column('business_days_taken', sa.Integer(), nullable=True),
+        sa.Column('updated_at', timestamp(), nullable=False),
+        indexes=['expected_release_on'],
     )
-    with op.batch_alter_table('clearance_clocks', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_clearance_clocks_expected_release_on'), ['expected_release_on'], unique=False)
-
-    op.create_table('country_profile_revisions',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('country_code', sa.String(length=2), nullable=False),
-    sa.Column('revision', sa.Integer(), nullable=False),
-    sa.Column('snapshot', sa.JSON(), nullable=False),
-    sa.Column('changed_fields', sa.JSON(), nullable=False),
-    sa.Column('changed_by_id', sa.Integer(), nullable=True),
-    sa.Column('changed_at', hub.timestamps.UTCDateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['changed_by_id'], ['users.id'], name=op.f('fk_country_profile_revisions_changed_by_id_users'), ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['country_code'], ['country_profiles.code'], name=op.f('fk_country_profile_revisions_country_code_country_profiles'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_country_profile_revisions')),
-    sa.UniqueConstraint('country_code', 'revision', name=op.f('uq_country_profile_revisions_country_code_revision'))
+    create_keyed_table('country_profile_revisions', 'id',
+        sa.Column('id', sa.Integer(), nullable=False),
+        key_reference('country_code', sa.String(length=2), 'country_profiles', 'code', ondelete='CASCADE'),
+        sa.Column('revision', sa.Integer(), nullable=False),
+        sa.Column('snapshot', sa.JSON(), nullable=False),
+        sa.Column('changed_fields', sa.JSON(), nullable=False),
+        reference('changed_by_id', 'users', ondelete='SET NULL', nullable=True),
+        sa.Column('changed_at', timestamp(), nullable=False),
+        unique=[('country_code', 'revision')],
+        indexes=['country_code'],
     )
-    with op.batch_alter_table('country_profile_revisions', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_country_profile_revisions_country_code'), ['country_code'], unique=False)
-
     with op.batch_alter_table('shipments', schema=None) as batch_op:
         batch_op.add_column(sa.Column('port_of_entry_subdivision', sa.String(length=10), nullable=True))
         batch_op.add_column(sa.Column('transport_document_number', sa.String(length=64), nullable=True))
