@@ -1,15 +1,20 @@
-"""The demo data set: a shipper, partners in China, Mexico and Germany, a dozen shipments."""
+"""The demo data set: a shipper, partners in China, Mexico, Germany and the Netherlands, fifteen shipments."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
 from hub.accounts.models import Organization, User
+from hub.business_days import BusinessCalendar, weekday_numbers
+from hub.countries.clock import refresh_clock, today_at
+from hub.countries.profiles import calendar_of, profile_for
 from hub.extensions import db
+from hub.reference_data import container_check_digit
 from hub.shipment_tx import shipment_transaction
 from hub.shipments.models import Shipment, ShipmentParticipant
 from hub.threads.services import add_message
@@ -48,7 +53,27 @@ _SHIPMENTS = [
     ("NW-2026-010", "MX", "US", "Laredo", "road", "FCA", "Fresh avocados", ["0804.40"], "27000.00", "USD", "duties_paid", [(4, "agent")]),
     ("NW-2026-011", "CN", "MX", "Lázaro Cárdenas", "sea", "CIF", "Solar inverters", ["8504.40"], "156000.00", "USD", "documents_requested", [(3, "agent"), (4, "agent")]),
     ("NW-2026-012", "US", "DE", "Bremerhaven", "sea", "CIP", "Maple syrup", ["1702.20"], "12000.00", "EUR", "new", [(5, "broker"), (6, "observer")]),
+    # The clearance clock's three cases a newcomer should see (timed by _CLOCK_SCENARIOS):
+    ("NW-2026-013", "CN", "DE", "Hamburg", "sea", "FOB", "Wooden garden furniture", ["9401.69"], "41000.00", "EUR", "on_hold", [(5, "broker"), (6, "forwarder")]),
+    ("NW-2026-014", "VN", "US", "Long Beach", "sea", "FOB", "Running shoes", ["6404.11"], "96000.00", "USD", "arrived", [(3, "agent"), (6, "forwarder")]),
+    ("NW-2026-015", "JP", "CN", "Shanghai Yangshan", "sea", "CIF", "Industrial robots", ["8479.50"], "420000.00", "USD", "departed", [(3, "agent"), (6, "forwarder")]),
 ]
+# The customs record of each demo shipment: B/L or AWB or CMR, container owner code and serial (the
+# check digit is computed), carrier, vessel or flight, PO, entry number, consignee, supplier,
+# port of loading, the port's subdivision.
+_RECORDS = {
+    "NW-2026-001": ("COSU6234871520", "COSU", "COSCO Shipping", "COSCO Taurus 041E", "PO-88341", None, "Northwind Imports, Ontario CA", "Guangdong Pump Works", "Yantian", "CA"),
+    "NW-2026-002": ("MAEU245117803", "MSKU", "Maersk", "Maersk Ohio 612S", "PO-88402", "3AL-0417-6001882", "Agroinsumos del Bajío", "Northwind Seeds, Iowa", "Houston", "COL"),
+    "NW-2026-003": ("020-78134422", None, "Lufthansa Cargo", "LH 8401", "PO-88417", None, "Medisens GmbH, Frankfurt", "Northwind Sensors, Austin", "Chicago (ORD)", "HE"),
+    "NW-2026-004": ("HLCUSZX2611047", "HLXU", "Hapag-Lloyd", "Hamburg Express 2611W", "PO-88420", None, "Lichtwerk GmbH, Hamburg", "Shenzhen Bright LED Co.", "Shenzhen Shekou", "HH"),
+    "NW-2026-005": ("CMR-MX-556120", None, "Transportes Monterrey", "Truck NL-4471", "PO-88433", "3AL-0240-6002211", "Autopartes del Norte", "Northwind Parts, Laredo TX", "Laredo TX", None),
+    "NW-2026-006": ("020-55120394", None, "Lufthansa Cargo", "LH 8400", "PO-88440", "NW4-1102337-5", "Northwind Imports, Chicago", "Kugellager Schweinfurt AG", "Frankfurt (FRA)", "IL"),
+    "NW-2026-007": ("OOLU2716550390", "OOLU", "OOCL", "OOCL Hong Kong 077E", "PO-88451", "NW4-1102389-6", "Northwind Apparel, Long Beach", "Ningbo Cotton Mills", "Ningbo", "CA"),
+    "NW-2026-011": ("CMDUSHA1840233", "CMAU", "CMA CGM", "CMA CGM Zephyr 0MX3", "PO-88470", None, "Energía Solar Michoacán", "Hangzhou Inverter Tech", "Shanghai", "MIC"),
+    "NW-2026-013": ("EGLV143500981223", "EGHU", "Evergreen", "Ever Gentle 1157W", "PO-88501", "26DE4711205338E1", "Gartenhaus Nord GmbH", "Fujian Woodcraft Co.", "Xiamen", "HH"),
+    "NW-2026-014": ("ONEYSGNE07213300", "ONEU", "Ocean Network Express", "ONE Commitment 028E", "PO-88512", "NW4-1102455-1", "Northwind Sports, Los Angeles", "Saigon Footwear JSC", "Cat Lai, Ho Chi Minh City", "CA"),
+    "NW-2026-015": ("NYKS7301256640", "NYKU", "NYK Line", "NYK Vesta 112W", "PO-88530", None, "Northwind Automation (Shanghai)", "Kyushu Robotics K.K.", "Yokohama", None),
+}
 # The usual course of a clearance; a demo shipment has gone as far as its status along it.
 _REGULAR_PATH = (
     "booked", "documents_requested", "documents_complete", "declaration_filed", "departed", "arrived",
@@ -114,11 +139,14 @@ def seed(if_empty: bool = False) -> bool:
         # ETD and ETA agree with the timeline: the actual times once departed or arrived.
         etd = when.get("departed", now + timedelta(days=2 + index % 3))
         eta = when.get("arrived", etd + timedelta(days=_TRANSIT_DAYS[mode]))
+        if ref in _CLOCK_SCENARIOS:
+            when, eta = _CLOCK_SCENARIOS[ref](_TIMELINES[status], dest, mode, now)
+            etd = when["departed"]
         shipment = Shipment(
             reference=ref, owner_org_id=orgs[0].id, origin_country=origin, destination_country=dest,
             port_of_entry=port, transport_mode=mode, incoterm=inco, goods_description=goods, hs_codes=hs,
             declared_value=Decimal(value), currency=cur, created_by_id=coordinator.id,
-            etd=etd, eta=eta,
+            etd=etd, eta=eta, **_record(ref, index),
         )
         shipment.participants.append(ShipmentParticipant(user=coordinator, role="coordinator", added_by_id=coordinator.id))
         for user_index, role in partners:
@@ -134,8 +162,88 @@ def seed(if_empty: bool = False) -> bool:
                 add_message(locked, author, body, kind="system" if author is None else "text",
                             client_id=None if author is None else str(uuid.uuid4()))
         _record_timeline(shipment, when, coordinator, [(users[i], role) for i, role in partners], index)
+        refresh_clock(shipment)  # shipments without an arrival count from their ETA
     db.session.commit()
     return True
+
+
+def _record(ref: str, index: int) -> dict[str, object]:
+    """The customs record fields of a demo shipment (containers with real check digits)."""
+    if ref not in _RECORDS:
+        return {}
+    bl, owner, carrier, vessel, po, entry, consignee, supplier, loading, subdivision = _RECORDS[ref]
+    containers = []
+    if owner:
+        for n in range(1 + index % 3):
+            serial = f"{(315_427 + index * 7_919 + n * 104_729) % 1_000_000:06d}"
+            containers.append(f"{owner}{serial}{container_check_digit(owner + serial)}")
+    return {
+        "transport_document_number": bl, "container_numbers": containers, "carrier": carrier,
+        "vessel_or_flight": vessel, "purchase_order": po, "customs_entry_number": entry, "consignee": consignee,
+        "supplier": supplier, "port_of_loading": loading, "port_of_entry_subdivision": subdivision,
+    }
+
+
+def _local_moment(day: date, hour: int, country: str) -> datetime:
+    profile = profile_for(country)
+    zone = ZoneInfo(profile.time_zone if profile else "UTC")
+    return datetime.combine(day, time(hour), zone).astimezone(UTC)
+
+
+def _business_days_before(calendar: BusinessCalendar, day: date, count: int) -> date:
+    """The business day `count` business days before `day`."""
+    while count > 0:
+        day -= timedelta(days=1)
+        if calendar.is_business_day(day):
+            count -= 1
+    return day
+
+
+Scenario = tuple[dict[str, datetime], datetime]
+
+
+def _overdue(codes: tuple[str, ...], country: str, mode: str, now: datetime) -> Scenario:
+    """Arrived so long ago that its expected release was two business days ago: overdue."""
+    profile = profile_for(country)
+    calendar = calendar_of(profile)
+    expected = _business_days_before(calendar, today_at(profile), 2)
+    arrived = _business_days_before(calendar, expected, profile.clearance_days[mode])
+    return _around_arrival(codes, mode, _local_moment(arrived, 9, country))
+
+
+def _due_next_business_day(codes: tuple[str, ...], country: str, mode: str, now: datetime) -> Scenario:
+    """Arrived so that one business day is left: about to be overdue."""
+    profile = profile_for(country)
+    calendar = calendar_of(profile, "CA")
+    expected = calendar.add_business_days(today_at(profile), 1)
+    arrived = _business_days_before(calendar, expected, profile.clearance_days[mode])
+    return _around_arrival(codes, mode, min(_local_moment(arrived, 7, country), now - timedelta(hours=1)))
+
+
+def _across_holiday(codes: tuple[str, ...], country: str, mode: str, now: datetime) -> Scenario:
+    """Not arrived yet; its ETA is the business day before the destination's next public
+    holiday on a working day, so the clearance window crosses it."""
+    profile = profile_for(country)
+    calendar = calendar_of(profile)
+    today = today_at(profile)
+    holiday = next(
+        day for day, _name in calendar.holidays_between(today + timedelta(days=3), today + timedelta(days=400))
+        if day.weekday() in weekday_numbers(profile.working_days)
+    )
+    eta = _business_days_before(calendar, holiday, 1)
+    departed = _local_moment(eta, 10, country) - timedelta(days=_TRANSIT_DAYS[mode])
+    if departed > now:
+        departed = now - timedelta(hours=2)
+    return _timeline_times(codes, mode, departed), _local_moment(eta, 10, country)
+
+
+def _around_arrival(codes: tuple[str, ...], mode: str, arrived: datetime) -> Scenario:
+    times = _timeline_times(codes, mode, arrived)
+    shift = arrived - times["arrived"]
+    return {code: moment + shift for code, moment in times.items()}, arrived
+
+
+_CLOCK_SCENARIOS = {"NW-2026-013": _overdue, "NW-2026-014": _due_next_business_day, "NW-2026-015": _across_holiday}
 
 
 def _timeline_times(codes: tuple[str, ...], mode: str, last: datetime) -> dict[str, datetime]:

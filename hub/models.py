@@ -1,5 +1,6 @@
 """Imports every area's models so the ORM mappers and Alembic see the whole schema."""
 
+import hub.countries.models  # noqa: F401
 import hub.documents.models  # noqa: F401
 import hub.inbound.models  # noqa: F401
 import hub.milestones.models  # noqa: F401

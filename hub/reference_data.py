@@ -11,6 +11,11 @@ from zoneinfo import ZoneInfo, available_timezones
 import pycountry
 
 _HS_CODE = re.compile(r"^\d{4}(?:\.?\d{2}){0,3}$")
+_CONTAINER = re.compile(r"^[A-Z]{3}[UJZ]\d{7}$")
+_DOCUMENT_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ./-]*$")
+# ISO 6346 letter values: 10 upwards, skipping 11, 22 and 33 (multiples of 11).
+_LETTER_VALUES = {letter: value for letter, value in zip(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZ", [v for v in range(10, 39) if v % 11], strict=True)}
 _TIME_ZONES = frozenset(available_timezones())
 
 
@@ -63,6 +68,60 @@ def hs_codes(value: Any) -> list[str]:
     if len(value) > 50:
         raise ValueError("at most 50 HS codes")
     return [hs_code(item) for item in value]
+
+
+def container_check_digit(first_ten: str) -> int:
+    """The ISO 6346 check digit of an owner code, category letter and serial number
+    (`CSQU305438` -> 3): each character's value times 2 to the power of its position, summed,
+    modulo 11, with 10 written as 0."""
+    total = sum(
+        (_LETTER_VALUES[char] if char.isalpha() else int(char)) * 2**position
+        for position, char in enumerate(first_ten)
+    )
+    return total % 11 % 10
+
+
+def container_number(value: Any) -> str:
+    """An ISO 6346 container number with a correct check digit, upper-cased, spaces and
+    dashes removed (`CSQU 305438 3` -> `CSQU3054383`)."""
+    if not isinstance(value, str):
+        raise ValueError("must be a container number string such as CSQU3054383")
+    number = re.sub(r"[\s-]", "", value).upper()
+    if not _CONTAINER.match(number):
+        raise ValueError(
+            f"{value!r} is not an ISO 6346 container number: owner code (3 letters), U, J or Z, 6 digits, check digit"
+        )
+    expected = container_check_digit(number[:10])
+    if int(number[10]) != expected:
+        raise ValueError(f"{value!r} has check digit {number[10]}, ISO 6346 gives {expected}: a typing error?")
+    return number
+
+
+def container_numbers(value: Any) -> list[str]:
+    """A list of ISO 6346 container numbers, each once."""
+    if not isinstance(value, list):
+        raise ValueError("must be a list of container numbers")
+    if len(value) > 200:
+        raise ValueError("at most 200 container numbers")
+    numbers: list[str] = []
+    for item in value:
+        number = container_number(item)
+        if number not in numbers:
+            numbers.append(number)
+    return numbers
+
+
+def document_number(value: Any) -> str:
+    """A B/L, air waybill, CMR, purchase order or customs entry number: letters, digits,
+    spaces, dots, slashes and dashes, at most 64 characters."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("must be a non-empty string")
+    number = value.strip()
+    if len(number) > 64:
+        raise ValueError("must be at most 64 characters")
+    if not _DOCUMENT_NUMBER.match(number):
+        raise ValueError("only letters, digits, spaces, '.', '/' and '-'")
+    return number
 
 
 def money(value: Any) -> Decimal:

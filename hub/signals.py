@@ -49,6 +49,10 @@ password_reset_requested = _signals.signal("password-reset-requested")
 #: None: only when the user still takes part in it).
 inbound_email_refused = _signals.signal("inbound-email-refused")
 
+#: sender: the Shipment just created or edited (flushed, not committed); kwargs: actor (User),
+#: changed (frozenset of field names; every given field when created), created (bool).
+shipment_saved = _signals.signal("shipment-saved")
+
 #: sender: the socket's sid; kwargs: user_id (int). A socket was accepted.
 socket_connected = _signals.signal("socket-connected")
 

@@ -56,3 +56,43 @@ def create_table(
             for column_name in indexes:
                 batch_op.create_index(batch_op.f(f"ix_{name}_{column_name}"), [column_name], unique=False)
 
+
+
+def key_reference(
+    name: str, column_type: sa.types.TypeEngine, table: str, key: str, *, ondelete: str | None = None,
+    nullable: bool = False,
+) -> sa.Column:
+    """A column pointing at `table.key`, a key other than `id`; `create_keyed_table` adds its
+    named foreign key."""
+    return sa.Column(name, column_type, nullable=nullable, info={"references_key": (table, key, ondelete)})
+
+
+def create_keyed_table(
+    name: str, primary_key: str, *columns: sa.Column, unique: Sequence[Sequence[str]] = (),
+    indexes: Sequence[str] = (),
+) -> None:
+    """Create table `name` whose primary key is its column `primary_key` (a code, or a one-to-one
+    reference), not an `id`: `columns`, their named foreign keys (`reference` and
+    `key_reference` columns), `unique` constraints and one-column `indexes`."""
+    foreign_keys = []
+    for column in sorted(columns, key=lambda column: column.name):
+        if "references" in column.info:
+            (target, ondelete), key = column.info["references"], "id"
+        elif "references_key" in column.info:
+            target, key, ondelete = column.info["references_key"]
+        else:
+            continue
+        foreign_keys.append(sa.ForeignKeyConstraint(
+            [column.name], [f"{target}.{key}"], name=op.f(f"fk_{name}_{column.name}_{target}"), ondelete=ondelete
+        ))
+    op.create_table(
+        name,
+        *columns,
+        *foreign_keys,
+        sa.PrimaryKeyConstraint(primary_key, name=op.f(f"pk_{name}")),
+        *(sa.UniqueConstraint(*names, name=op.f(f"uq_{name}_{'_'.join(names)}")) for names in unique),
+    )
+    if indexes:
+        with op.batch_alter_table(name, schema=None) as batch_op:
+            for column_name in indexes:
+                batch_op.create_index(batch_op.f(f"ix_{name}_{column_name}"), [column_name], unique=False)

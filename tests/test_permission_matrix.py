@@ -130,12 +130,13 @@ OBJECT_FACTORIES: dict[str, Callable[[World], Any]] = {
     "message_id": _message,
     "email_id": _outbox_email,
     "suppression_id": _suppression,
+    "code": lambda world: "CN",  # a seeded country profile
 }
 
 #: Parameters whose objects do not belong to world.shipment: routes using them (and no
 #: shipment_id) are checked only for "anonymous out, signed-in people in". `user_id` under a
 #: shipment is scoped by its shipment_id; alone (/admin/users/<user_id>) it is about people.
-UNSCOPED_PARAMS: set[str] = {"token_id", "override_id", "suppression_id", "user_id"}
+UNSCOPED_PARAMS: set[str] = {"token_id", "override_id", "suppression_id", "user_id", "code"}
 
 PERSONAS = ("anonymous", "other_staff", "outsider", "observer", "agent", "staff")
 DENIED = {"other_staff", "outsider"}

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from hub.accounts import services
 from hub.accounts.models import LOCALES, ApiToken
 from hub.accounts.security import csrf_exempt, public_endpoint
+from hub.accounts.working_hours import check_working_hours
 from hub.errors import NotFound, Unauthorized
 from hub.extensions import db, limiter
 from hub.paging import items_response
@@ -83,8 +84,10 @@ def me() -> Any:
 
 @bp.patch("/me")
 def update_me() -> Any:
-    """Change the caller's locale, time zone or name."""
+    """Change the caller's locale, time zone, name or working hours."""
     values = check_fields(
-        json_object(), {"locale": one_of(LOCALES), "time_zone": time_zone, "name": text(200, 1)}
+        json_object(),
+        {"locale": one_of(LOCALES), "time_zone": time_zone, "name": text(200, 1),
+         "working_hours": lambda value: check_working_hours(value, current_user)},
     )
     return jsonify(services.update_profile(current_user, values).to_dict())

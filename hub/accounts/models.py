@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, String, bindparam, func, select
+from sqlalchemy import JSON, Boolean, ForeignKey, String, bindparam, func, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -56,6 +56,10 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     locale: Mapped[str] = mapped_column(String(10), default="en")
     time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
+    # Working hours in the user's own time zone; days None: the working weekdays of their country.
+    work_start: Mapped[str] = mapped_column(String(5), default="09:00", server_default="09:00")
+    work_end: Mapped[str] = mapped_column(String(5), default="18:00", server_default="18:00")
+    work_days: Mapped[list[str] | None] = mapped_column(JSON)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[Timestamp]
 
@@ -95,8 +99,15 @@ class User(UserMixin, db.Model):
         """The user as `GET /api/v1/me` shows it."""
         return {
             **api_fields(self, "id", "email", "name", "role", "locale", "time_zone", "active"),
+            "working_hours": self.working_hours(),
             "organization": self.organization.to_dict(),
         }
+
+    def working_hours(self) -> dict[str, object]:
+        """`{"start", "end", "days", "days_from_country"}`: the days default to their country's."""
+        from hub.accounts.working_hours import working_hours_dict  # the rules of hours, beside the model
+
+        return working_hours_dict(self)
 
 
 class ApiToken(db.Model):

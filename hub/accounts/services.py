@@ -165,10 +165,14 @@ def revoke_token(user: User, token_id: int) -> None:
 
 
 def update_profile(user: User, values: dict[str, Any]) -> User:
-    """Change the user's locale, time zone or name and commit."""
+    """Change the user's locale, time zone, name or working hours and commit."""
     for key in ("locale", "time_zone", "name"):
         if key in values:
             setattr(user, key, values[key])
+    hours = values.get("working_hours", {})
+    for key, column in (("start", "work_start"), ("end", "work_end"), ("days", "work_days")):
+        if key in hours:
+            setattr(user, column, hours[key])
     record_audit(user, "user.update", "user", user.id, {k: values[k] for k in values})
     db.session.commit()
     return user

@@ -15,7 +15,7 @@ from hub.documents import services
 from hub.documents.api import me
 from hub.documents.catalogue import DOCUMENT_TYPES
 from hub.documents.models import Document
-from hub.documents.rules import file_rules
+from hub.documents.rules import countries_document_rules, file_rules
 from hub.extensions import db
 from hub.forms import filled_fields, flashed_errors
 from hub.permissions import Action, can, get_shipment_for, require_admin
@@ -148,6 +148,7 @@ def rules_page() -> Any:
     return render_template(
         "documents/rules.html",
         rules=file_rules(),
+        country_rules=countries_document_rules(),
         overrides=services.list_overrides(me()),
         doc_types=DOCUMENT_TYPES,
         modes=TRANSPORT_MODES,

@@ -1,9 +1,10 @@
-"""Required-document rules: the data file `rules.yaml` plus admins' overrides in the database."""
+"""Required-document rules: the data file `rules.yaml` (every shipment, per transport mode), the
+destination's extras from its country profile, and admins' overrides in the database."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -49,7 +50,6 @@ class Rules:
 
     base: tuple[str, ...]
     transport: dict[str, tuple[str, ...]]
-    countries: dict[str, tuple[CountryRule, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -79,43 +79,77 @@ def _strings(value: Any, where: str) -> tuple[str, ...]:
     return tuple(value)
 
 
+def parse_country_rules(entries: Any, where: str) -> tuple[CountryRule, ...]:
+    """Check and parse one country's extra-document rules (`[{doc_type, why, when?}]`, the
+    format of a country profile's `documents`); raises RulesFileError naming the faulty entry."""
+    if not isinstance(entries, list):
+        raise RulesFileError(f"{where}: expected a list of rules")
+    rules = []
+    for index, entry in enumerate(entries):
+        at = f"{where}[{index}]"
+        if not isinstance(entry, dict) or set(entry) - {"doc_type", "why", "when"}:
+            raise RulesFileError(f"{at}: expected doc_type, why and an optional when")
+        doc_type = entry.get("doc_type")
+        if not isinstance(doc_type, str):
+            raise RulesFileError(f"{at}: doc_type is required")
+        _types([doc_type], at)
+        when = entry.get("when") or {}
+        if not isinstance(when, dict) or set(when) - set(_CONDITIONS):
+            raise RulesFileError(f"{at}.when: conditions are {', '.join(_CONDITIONS)}")
+        conditions = {name: _strings(when[name], f"{at}.when.{name}") for name in when}
+        rules.append(CountryRule(doc_type=doc_type, why=str(entry.get("why") or ""), **conditions))
+    return tuple(rules)
+
+
 def parse_rules(data: Any) -> Rules:
     """Check and parse the rules data; raises RulesFileError naming the faulty entry."""
     if not isinstance(data, dict):
-        raise RulesFileError("the rules file must be a mapping with base, transport and countries")
+        raise RulesFileError("the rules file must be a mapping with base and transport")
+    if set(data) - {"base", "transport"}:
+        # Countries' extra documents are part of their country profiles (hub/countries/seed.yaml).
+        raise RulesFileError(f"unknown keys {sorted(set(data) - {'base', 'transport'})}: country rules live in the country profiles")
     base = _types(data.get("base", []), "base")
     transport_data = data.get("transport") or {}
     if not isinstance(transport_data, dict) or set(transport_data) - set(TRANSPORT_MODES):
         raise RulesFileError(f"transport: expected a mapping of the modes {TRANSPORT_MODES}")
     transport = {mode: _types(types, f"transport.{mode}") for mode, types in transport_data.items()}
-    countries: dict[str, tuple[CountryRule, ...]] = {}
-    for country, entries in (data.get("countries") or {}).items():
-        if not (isinstance(country, str) and len(country) == 2 and country.isupper()):
-            raise RulesFileError(f"countries: {country!r} is not an ISO 3166-1 alpha-2 code")
-        if not isinstance(entries, list):
-            raise RulesFileError(f"countries.{country}: expected a list of rules")
-        rules = []
-        for index, entry in enumerate(entries):
-            where = f"countries.{country}[{index}]"
-            if not isinstance(entry, dict) or set(entry) - {"doc_type", "why", "when"}:
-                raise RulesFileError(f"{where}: expected doc_type, why and an optional when")
-            doc_type = entry.get("doc_type")
-            if not isinstance(doc_type, str):
-                raise RulesFileError(f"{where}: doc_type is required")
-            _types([doc_type], where)
-            when = entry.get("when") or {}
-            if not isinstance(when, dict) or set(when) - set(_CONDITIONS):
-                raise RulesFileError(f"{where}.when: conditions are {', '.join(_CONDITIONS)}")
-            conditions = {name: _strings(when[name], f"{where}.when.{name}") for name in when}
-            rules.append(CountryRule(doc_type=doc_type, why=str(entry.get("why") or ""), **conditions))
-        countries[country] = tuple(rules)
-    return Rules(base=base, transport=transport, countries=countries)
+    return Rules(base=base, transport=transport)
 
 
 @cache
 def file_rules() -> Rules:
     """The rules of the data file in the repository (read once per process)."""
     return parse_rules(yaml.safe_load(RULES_FILE.read_text(encoding="utf-8")))
+
+
+@dataclass(frozen=True)
+class CountryRulesSource:
+    """Where a destination's extra documents come from: its country profile (registered by the
+    countries area, which keeps them; the checklist only reads them)."""
+
+    rules_for: Callable[[str], tuple[CountryRule, ...]]
+    countries: Callable[[], list[str]]
+
+
+_country_rules: list[CountryRulesSource] = []
+
+
+def register_country_rules(source: CountryRulesSource) -> None:
+    """Read each destination's extra documents from `source` (the last registered wins)."""
+    _country_rules[:] = [source]
+
+
+def country_rules(country: str) -> tuple[CountryRule, ...]:
+    """The destination's extra document rules (none before a source is registered)."""
+    return _country_rules[0].rules_for(country) if _country_rules else ()
+
+
+def countries_document_rules() -> dict[str, tuple[CountryRule, ...]]:
+    """{country: its extra document rules} of every country that has some."""
+    if not _country_rules:
+        return {}
+    found = {code: country_rules(code) for code in _country_rules[0].countries()}
+    return {code: rules for code, rules in found.items() if rules}
 
 
 def overrides_for(shipment: Shipment) -> Sequence[DocumentRuleOverride]:
@@ -138,7 +172,8 @@ def override_applies(override: DocumentRuleOverride, shipment: Shipment) -> bool
 
 def required_documents(shipment: Shipment, rules: Rules | None = None) -> list[Requirement]:
     """The document types the shipment needs, in checklist order, each once: the base set, the
-    transport document, the destination's extras, then the admins' overrides applied."""
+    transport document, the destination's extras (from its country profile), then the admins'
+    overrides applied."""
     rules = rules or file_rules()
     found: dict[str, Requirement] = {}
 
@@ -148,7 +183,7 @@ def required_documents(shipment: Shipment, rules: Rules | None = None) -> list[R
 
     add(rules.base, "Needed for every shipment.")
     add(rules.transport.get(shipment.transport_mode, ()), f"Transport document for {shipment.transport_mode}.")
-    for rule in rules.countries.get(shipment.destination_country, ()):
+    for rule in country_rules(shipment.destination_country):
         if rule.applies_to(shipment):
             add([rule.doc_type], rule.why)
     for override in overrides_for(shipment):

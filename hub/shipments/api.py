@@ -12,6 +12,7 @@ from hub.paging import items_response, page_args
 from hub.payload import json_object
 from hub.permissions import Action, get_shipment_for
 from hub.shipments import services
+from hub.shipments.extras import list_extras
 from hub.shipments.models import TRANSPORT_MODES
 
 bp = Blueprint("shipments_api", __name__, url_prefix="/api/v1")
@@ -30,10 +31,12 @@ def list_shipments() -> Any:
         country=request.args.get("country") or None,
         mode=mode,
         status=request.args.get("status") or None,
+        shows=request.args.get("shows") or None,
         page=page,
         per_page=per_page,
     )
-    items = [services.shipment_view(current_user, s, unread) for s, unread in rows]
+    extras = list_extras(current_user, [s for s, _unread in rows])
+    items = [services.shipment_view(current_user, s, unread) | extras[s.id] for s, unread in rows]
     return jsonify({"items": items, "page": page, "per_page": per_page, "total": total})
 
 

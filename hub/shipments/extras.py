@@ -6,14 +6,21 @@ shipments module need not import every area.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
+from sqlalchemy import Select
+
 from hub.accounts.models import User
+from hub.errors import ValidationFailed
 from hub.shipments.models import Shipment
 
 ExtraProvider = Callable[[User, Shipment], dict[str, Any]]
+ListExtraProvider = Callable[[User, Sequence[Shipment]], dict[int, dict[str, Any]]]
+ListFilter = Callable[[User, Select[Any]], Select[Any]]
 _providers: list[ExtraProvider] = []
+_list_providers: list[ListExtraProvider] = []
+_list_filters: dict[str, tuple[str, ListFilter]] = {}
 
 
 def register_extra(provider: ExtraProvider) -> None:
@@ -33,3 +40,37 @@ def shipment_extras(user: User, shipment: Shipment) -> dict[str, Any]:
             else:
                 extra[key] = value
     return extra
+
+
+def register_list_extra(provider: ListExtraProvider) -> None:
+    """Add a provider of extra fields for the items of a shipment list (one call per page)."""
+    if provider not in _list_providers:
+        _list_providers.append(provider)
+
+
+def list_extras(user: User, shipments: Sequence[Shipment]) -> dict[int, dict[str, Any]]:
+    """{shipment id: extra fields} for a page of the list."""
+    merged: dict[int, dict[str, Any]] = {s.id: {} for s in shipments}
+    for provider in _list_providers:
+        for shipment_id, fields in provider(user, shipments).items():
+            merged.setdefault(shipment_id, {}).update(fields)
+    return merged
+
+
+def register_list_filter(name: str, label: str, condition: ListFilter) -> None:
+    """Offer `name` as a filter of the shipment list (`?shows=name`)."""
+    _list_filters[name] = (label, condition)
+
+
+def list_filter_labels() -> dict[str, str]:
+    """{name: label} of the registered filters, for the list's select."""
+    return {name: label for name, (label, _condition) in _list_filters.items()}
+
+
+def apply_list_filter(name: str, user: User, query: Select[Any]) -> Select[Any]:
+    """`query` narrowed by the filter `name` (422 for an unknown one)."""
+    if name not in _list_filters:
+        raise ValidationFailed(
+            "Unknown filter.", fields={"shows": "must be one of: " + ", ".join(sorted(_list_filters))}
+        )
+    return _list_filters[name][1](user, query)

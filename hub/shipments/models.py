@@ -16,6 +16,11 @@ if TYPE_CHECKING:
     from hub.accounts.models import Organization, User
 
 TRANSPORT_MODES = ("sea", "air", "road", "rail", "courier")
+#: What the transport document number is called in each mode.
+TRANSPORT_DOCUMENT_NAMES = {
+    "sea": "Bill of lading", "air": "Air waybill", "road": "CMR consignment note",
+    "rail": "Rail waybill", "courier": "Air waybill",
+}
 PARTICIPANT_ROLES = ("coordinator", "agent", "broker", "forwarder", "observer")
 INCOTERMS = ("EXW", "FCA", "CPT", "CIP", "DAP", "DPU", "DDP", "FAS", "FOB", "CFR", "CIF")
 
@@ -40,6 +45,19 @@ class Shipment(db.Model):
     currency: Mapped[str | None] = mapped_column(String(3))
     etd: Mapped[OptionalTimestamp]
     eta: Mapped[OptionalTimestamp]
+    # The port of entry's subdivision (ISO 3166-2 without the country, e.g. "BY"): its regional
+    # public holidays count on the clearance clock.
+    port_of_entry_subdivision: Mapped[str | None] = mapped_column(String(10))
+    # The numbers people look a shipment up by, and what customs needs on the record.
+    transport_document_number: Mapped[str | None] = mapped_column(String(64), index=True)
+    container_numbers: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    carrier: Mapped[str | None] = mapped_column(String(200))
+    vessel_or_flight: Mapped[str | None] = mapped_column(String(100))
+    purchase_order: Mapped[str | None] = mapped_column(String(64), index=True)
+    customs_entry_number: Mapped[str | None] = mapped_column(String(64), index=True)
+    consignee: Mapped[str | None] = mapped_column(String(200))
+    supplier: Mapped[str | None] = mapped_column(String(200))
+    port_of_loading: Mapped[str | None] = mapped_column(String(100))
     status: Mapped[str] = mapped_column(String(32), default="new", index=True)
     # The thread's sequence counter: incremented under the row lock by each new message.
     last_seq: Mapped[int] = mapped_column(Integer, default=0)
@@ -63,7 +81,10 @@ class Shipment(db.Model):
                          "transport_mode", "incoterm", "goods_description"),
             "hs_codes": list(self.hs_codes or []),
             "declared_value": None if self.declared_value is None else f"{self.declared_value:.2f}",
-            **api_fields(self, "currency", "etd", "eta", "status"),
+            **api_fields(self, "currency", "etd", "eta", "port_of_entry_subdivision", "transport_document_number"),
+            "container_numbers": list(self.container_numbers or []),
+            **api_fields(self, "carrier", "vessel_or_flight", "purchase_order", "customs_entry_number", "consignee",
+                         "supplier", "port_of_loading", "status"),
             "owner_organization": {"id": self.owner.id, "name": self.owner.name},
             **api_fields(self, "last_seq", "created_at", "updated_at"),
         }
@@ -98,6 +119,7 @@ class ShipmentParticipant(db.Model):
                 "email": self.user.email,
                 "organization": self.user.organization.name,
                 "time_zone": self.user.time_zone,
+                "working_hours": self.user.working_hours(),
                 "active": self.user.active,
             },
             "role": self.role,

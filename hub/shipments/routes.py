@@ -14,11 +14,18 @@ from hub.extensions import db
 from hub.forms import flashed_errors
 from hub.permissions import Action, can, can_create_shipments, get_shipment_for, require_staff, visible_organizations
 from hub.shipments import services
-from hub.shipments.extras import shipment_extras
+from hub.shipments.extras import list_extras, list_filter_labels, shipment_extras
 from hub.shipments.models import INCOTERMS, PARTICIPANT_ROLES, TRANSPORT_MODES, Shipment
 
 # Optional fields of the shipment form: an empty input means "none" when editing.
-_OPTIONAL_FORM_FIELDS = ("port_of_entry", "incoterm", "goods_description", "declared_value", "currency", "etd", "eta")
+_OPTIONAL_FORM_FIELDS = (
+    "port_of_entry", "incoterm", "goods_description", "declared_value", "currency", "etd", "eta",
+    "port_of_entry_subdivision", "transport_document_number", "carrier", "vessel_or_flight", "purchase_order",
+    "customs_entry_number", "consignee", "supplier", "port_of_loading",
+)
+# Fields typed as a list in one input: split on commas or semicolons, HS codes on spaces too
+# (a container number is often written with spaces: "CSQU 305438 3").
+_LIST_FORM_FIELDS = ("hs_codes", "container_numbers")
 
 bp = Blueprint("shipments", __name__)
 
@@ -39,7 +46,8 @@ def list_page() -> Any:
     """Shipment list with search and filters."""
     from hub.milestones_catalogue import STATUS_CODES
 
-    filters = {k: request.args.get(k, "").strip() for k in ("q", "country", "mode", "status")}
+    filters = {k: request.args.get(k, "").strip() for k in ("q", "country", "mode", "status", "shows")}
+    show_options = list_filter_labels()
     try:
         page = max(1, int(request.args.get("page", "1")))
     except ValueError:
@@ -50,12 +58,15 @@ def list_page() -> Any:
         country=filters["country"] or None,
         mode=filters["mode"] if filters["mode"] in TRANSPORT_MODES else None,
         status=filters["status"] or None,
+        shows=filters["shows"] if filters["shows"] in show_options else None,
         page=page,
         per_page=50,
     )
     return render_template(
         "shipments/list.html",
         rows=rows,
+        extras=list_extras(current_user, [shipment for shipment, _unread in rows]),
+        show_options=show_options,
         total=total,
         page=page,
         pages=max(1, (total + 49) // 50),
@@ -80,14 +91,18 @@ def _form_context(**extra: Any) -> dict[str, Any]:
 
 def shipment_form_body(form: dict[str, str], editing: bool) -> dict[str, Any]:
     """The API body for the shipment form: blank inputs are left out when creating and clear
-    optional fields when editing; HS codes are split on commas, semicolons or spaces."""
+    optional fields when editing; HS codes are split on commas, semicolons or spaces, container
+    numbers on commas or semicolons."""
     body: dict[str, Any] = {}
     for key in services.SHIPMENT_FIELDS:
         if key not in form:
             continue
         value = form[key].strip()
-        if key == "hs_codes":
-            codes = [c for c in value.replace(";", ",").replace(" ", ",").split(",") if c]
+        if key in _LIST_FORM_FIELDS:
+            separated = value.replace(";", ",").replace("\n", ",")
+            if key == "hs_codes":
+                separated = separated.replace(" ", ",")
+            codes = [c.strip() for c in separated.split(",") if c.strip()]
             if codes or editing:
                 body[key] = codes
         elif value:
@@ -100,8 +115,9 @@ def shipment_form_body(form: dict[str, str], editing: bool) -> dict[str, Any]:
 
 def _form_values(shipment: Shipment) -> dict[str, str]:
     values = {key: "" if getattr(shipment, key) is None else str(getattr(shipment, key))
-              for key in services.SHIPMENT_FIELDS if key not in ("hs_codes", "etd", "eta")}
-    values["hs_codes"] = ", ".join(shipment.hs_codes or [])
+              for key in services.SHIPMENT_FIELDS if key not in (*_LIST_FORM_FIELDS, "etd", "eta")}
+    for key in _LIST_FORM_FIELDS:
+        values[key] = ", ".join(getattr(shipment, key) or [])
     for key in ("etd", "eta"):
         moment = getattr(shipment, key)
         values[key] = moment.strftime("%Y-%m-%d") if moment is not None else ""

@@ -5,20 +5,22 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, String, cast, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from hub import reference_data as ref
 from hub.accounts import services as accounts
 from hub.accounts.models import ORGANIZATION_KINDS, Organization, User, find_user_by_email
 from hub.audit import record_audit
+from hub.business_days import supported_subdivisions
 from hub.database import flush_new
 from hub.errors import Conflict, NotFound, ValidationFailed
 from hub.extensions import db
 from hub.payload import Parser, check_fields, integer_id, one_of, optional, text
 from hub.permissions import Action, authorize, require_staff, visible_shipments
+from hub.shipments.extras import apply_list_filter
 from hub.shipments.models import INCOTERMS, PARTICIPANT_ROLES, TRANSPORT_MODES, Shipment, ShipmentParticipant
-from hub.signals import participant_added, participant_removed
+from hub.signals import participant_added, participant_removed, shipment_saved
 from hub.timestamps import parse_timestamp
 
 SHIPMENT_FIELDS: dict[str, Parser] = {
@@ -34,6 +36,16 @@ SHIPMENT_FIELDS: dict[str, Parser] = {
     "currency": optional(ref.currency_code),
     "etd": optional(parse_timestamp),
     "eta": optional(parse_timestamp),
+    "port_of_entry_subdivision": optional(text(10)),
+    "transport_document_number": optional(ref.document_number),
+    "container_numbers": ref.container_numbers,
+    "carrier": optional(text(200)),
+    "vessel_or_flight": optional(text(100)),
+    "purchase_order": optional(ref.document_number),
+    "customs_entry_number": optional(ref.document_number),
+    "consignee": optional(text(200)),
+    "supplier": optional(text(200)),
+    "port_of_loading": optional(text(100)),
 }
 REQUIRED_ON_CREATE = frozenset({"reference", "origin_country", "destination_country", "transport_mode"})
 
@@ -51,14 +63,32 @@ def _check_consistency(shipment_values: Mapping[str, Any]) -> None:
         errors["eta"] = "must not be before etd"
     if shipment_values.get("declared_value") is not None and not shipment_values.get("currency"):
         errors["currency"] = "is required with declared_value"
+    subdivision = shipment_values.get("port_of_entry_subdivision")
+    if subdivision:
+        known = supported_subdivisions(shipment_values.get("destination_country") or "")
+        if subdivision.upper() not in known:
+            errors["port_of_entry_subdivision"] = (
+                "must be one of the destination's subdivisions: " + ", ".join(known) if known
+                else "the destination country has no subdivisions with their own holidays"
+            )
     if errors:
         raise ValidationFailed("Some fields are invalid.", fields=errors)
+
+
+def _normalize(values: dict[str, Any]) -> dict[str, Any]:
+    # Empty texts of optional fields mean "none"; subdivision codes are upper case.
+    for key, value in values.items():
+        if key != "reference" and value == "":
+            values[key] = None
+    if values.get("port_of_entry_subdivision"):
+        values["port_of_entry_subdivision"] = values["port_of_entry_subdivision"].upper()
+    return values
 
 
 def create_shipment(user: User, body: Mapping[str, Any]) -> Shipment:
     """Create a shipment owned by the user's organization; the creator becomes its coordinator."""
     require_staff(user)
-    values = check_shipment(body, creating=True)
+    values = _normalize(check_shipment(body, creating=True))
     _check_consistency(values)
     if _reference_taken(user.organization_id, values["reference"]):
         raise Conflict("A shipment with this reference already exists.", fields={"reference": "already used"})
@@ -66,6 +96,7 @@ def create_shipment(user: User, body: Mapping[str, Any]) -> Shipment:
     shipment.participants.append(ShipmentParticipant(user=user, role="coordinator", added_by_id=user.id))
     flush_new(shipment, Conflict("A shipment with this reference already exists.", fields={"reference": "already used"}))
     record_audit(user, "shipment.create", "shipment", shipment.id, {"reference": shipment.reference}, shipment.id)
+    shipment_saved.send(shipment, actor=user, changed=frozenset(values), created=True)
     db.session.commit()
     return shipment
 
@@ -73,7 +104,7 @@ def create_shipment(user: User, body: Mapping[str, Any]) -> Shipment:
 def update_shipment(user: User, shipment: Shipment, body: Mapping[str, Any]) -> Shipment:
     """Edit a shipment's fields (staff of the owner only)."""
     authorize(user, Action.EDIT_SHIPMENT, shipment)
-    values = check_shipment(body, creating=False)
+    values = _normalize(check_shipment(body, creating=False))
     for required in REQUIRED_ON_CREATE & values.keys():
         if values[required] is None:
             raise ValidationFailed("Some fields are invalid.", fields={required: "is required"})
@@ -87,6 +118,8 @@ def update_shipment(user: User, shipment: Shipment, body: Mapping[str, Any]) -> 
         setattr(shipment, key, value)
     record_audit(user, "shipment.update", "shipment", shipment.id, {"changed": changed}, shipment.id)
     try:
+        db.session.flush()
+        shipment_saved.send(shipment, actor=user, changed=frozenset(changed), created=False)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
@@ -110,16 +143,22 @@ def list_shipments(
     country: str | None = None,
     mode: str | None = None,
     status: str | None = None,
+    shows: str | None = None,
     page: int = 1,
     per_page: int = 50,
 ) -> tuple[list[tuple[Shipment, int]], int]:
     """The user's visible shipments, newest first, with the caller's unread count each.
 
-    Two queries whatever the page size: the count and the page with unread counts.
+    `search` looks in the reference, goods, HS codes, transport document, container, purchase
+    order and customs entry numbers; `shows` is one of the filters areas register (`overdue`,
+    `arriving_this_week`). Two queries whatever the page size: the count and the page with
+    unread counts.
     """
     query = visible_shipments(user)
-    if search:
-        query = query.where(Shipment.reference.ilike(f"%{search.strip()}%"))
+    if search and search.strip():
+        query = query.where(search_condition(search))
+    if shows:
+        query = apply_list_filter(shows, user, query)
     if country:
         query = query.where(or_(Shipment.destination_country == country.upper(), Shipment.origin_country == country.upper()))
     if mode:
@@ -141,6 +180,22 @@ def list_shipments(
         .offset((page - 1) * per_page)
     ).all()
     return [(row[0], int(row[1] or 0)) for row in rows], total
+
+
+def search_condition(search: str) -> ColumnElement[bool]:
+    """Any of the numbers and words people look a shipment up by contains `search`."""
+    term = search.strip()
+    # Container numbers are stored without spaces or dashes: "CSQU 305438 3" finds CSQU3054383.
+    compact = "".join(term.split()).replace("-", "").upper()
+    return or_(
+        Shipment.reference.icontains(term, autoescape=True),
+        Shipment.goods_description.icontains(term, autoescape=True),
+        cast(Shipment.hs_codes, String).icontains(term, autoescape=True),
+        Shipment.transport_document_number.icontains(term, autoescape=True),
+        cast(Shipment.container_numbers, String).icontains(compact or term, autoescape=True),
+        Shipment.purchase_order.icontains(term, autoescape=True),
+        Shipment.customs_entry_number.icontains(term, autoescape=True),
+    )
 
 
 def unread_count(user: User, shipment: Shipment) -> int:

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from hub.audit.models import AuditLog
+from hub.countries.profiles import seed_profiles
 from hub.documents.models import DocumentRequest
 from hub.documents.rules import RulesFileError, file_rules, parse_rules
 from hub.documents.services import create_override
@@ -27,16 +28,20 @@ def states(data):
 
 
 def expected_types(mode: str, country: str, chapters: set[str], origin: str) -> list[str]:
-    """The required types computed straight from the rules file, independently of the service."""
+    """The required types computed straight from the rules file and the country's seeded
+    profile, independently of the service."""
     rules = file_rules()
     types = list(rules.base) + [t for t in rules.transport[mode] if t not in rules.base]
-    for rule in rules.countries.get(country, ()):
-        if rule.hs_chapters and not chapters & set(rule.hs_chapters):
+    for rule in seed_profiles()[country]["documents"]:
+        when = rule.get("when", {})
+        if when.get("hs_chapters") and not chapters & set(when["hs_chapters"]):
             continue
-        if rule.origins and origin not in rule.origins:
+        if when.get("origins") and origin not in when["origins"]:
             continue
-        if rule.doc_type not in types:
-            types.append(rule.doc_type)
+        if when.get("modes") and mode not in when["modes"]:
+            continue
+        if rule["doc_type"] not in types:
+            types.append(rule["doc_type"])
     return types
 
 
@@ -142,9 +147,11 @@ def test_the_rules_file_is_checked():
         parse_rules({"base": ["passport"]})
     with pytest.raises(RulesFileError):
         parse_rules({"base": [], "countries": {"DE": [{"doc_type": "other", "when": {"weather": ["rain"]}}]}})
+    with pytest.raises(RulesFileError):  # country rules belong to the country profiles now
+        parse_rules({"base": [], "countries": {"DE": []}})
     rules = file_rules()
     assert rules.base == ("commercial_invoice", "packing_list") and rules.transport["courier"] == ("air_waybill",)
-    assert len(rules.countries) >= 5
+    assert sum(1 for profile in seed_profiles().values() if profile["documents"]) >= 5
 
 
 def test_nobody_reviews_their_own_upload_and_rejecting_needs_a_reason(client, world):

@@ -16,7 +16,8 @@ def test_demo_statuses_follow_from_recorded_timelines(app):
     expected = {row[0]: row[10] for row in _SHIPMENTS}
     shipments = db.session.scalars(select(Shipment).order_by(Shipment.reference)).all()
     assert {s.reference: s.status for s in shipments} == expected
-    assert len(set(expected.values())) == len(expected)  # every status is shown by one shipment
+    # The first twelve show every status once; the last three show the clearance clock (tests/countries).
+    assert len({row[10] for row in _SHIPMENTS[:12]}) == 12
     for shipment in shipments:
         milestones = timeline(shipment)
         assert shipment.status == status_from([(m.code, m.occurred_at) for m in milestones])

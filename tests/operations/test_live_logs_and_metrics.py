@@ -153,20 +153,24 @@ def test_serve_and_worker_refuse_a_database_the_migrations_do_not_match(app, dat
     url = f"sqlite:///{copy}"
     old = make_app(url, tmp_path / "old")
     with old.app_context():
+        from alembic.script import ScriptDirectory
         from flask_migrate import upgrade
 
         from hub.extensions import db
 
+        scripts = ScriptDirectory(str(ROOT / "migrations"))
+        head = scripts.get_current_head()
+        previous = scripts.get_revision(head).down_revision
         upgrade(directory=str(ROOT / "migrations"))
-        downgrade(directory=str(ROOT / "migrations"), revision="0006")
+        downgrade(directory=str(ROOT / "migrations"), revision=previous)
         db.engine.dispose()
     server = LiveServer(url)
     with pytest.raises(RuntimeError) as refused:
         server.start(timeout=20)
-    assert "migration revision 0006" in str(refused.value) and "needs revision 0007" in str(refused.value)
+    assert f"migration revision {previous}" in str(refused.value) and f"needs revision {head}" in str(refused.value)
     assert server.process is not None and server.process.returncode == 1
     worker = _worker_once(url, tmp_path, {})
     assert worker.returncode == 1
-    assert "migration revision 0006" in worker.stderr and "db upgrade" in worker.stderr
+    assert f"migration revision {previous}" in worker.stderr and "db upgrade" in worker.stderr
     empty = _worker_once(f"sqlite:///{tmp_path / 'empty.sqlite3'}", tmp_path, {})
     assert empty.returncode == 1 and "no migration revision" in empty.stderr

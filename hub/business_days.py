@@ -1,0 +1,119 @@
+"""Business days of a country: its working weekdays, minus its public holidays (from the pinned
+`holidays` package, per subdivision where known), plus the make-up working days some countries
+(China) declare on a weekend around a long holiday."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from functools import lru_cache
+from typing import Any
+
+import holidays
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+#: A clock never looks further than this for the next business day (a year has at most ~130
+#: non-working days, so this only stops a profile with no working weekday at all).
+_MAX_SCAN_DAYS = 800
+
+
+def check_working_days(value: Any) -> list[str]:
+    """Weekday names (`mon` ... `sun`), at least one, each once; answered in week order."""
+    if not isinstance(value, list) or not value or not all(isinstance(day, str) for day in value):
+        raise ValueError("must be a non-empty list of weekdays such as [\"mon\", \"tue\"]")
+    unknown = [day for day in value if day not in WEEKDAYS]
+    if unknown:
+        raise ValueError(f"unknown weekdays {unknown}; use {', '.join(WEEKDAYS)}")
+    if len(set(value)) != len(value):
+        raise ValueError("each weekday at most once")
+    return [day for day in WEEKDAYS if day in value]
+
+
+def weekday_numbers(names: list[str] | tuple[str, ...]) -> frozenset[int]:
+    """`["mon", "tue"]` -> `{0, 1}`."""
+    return frozenset(WEEKDAYS.index(name) for name in names)
+
+
+def default_working_days(country: str) -> list[str]:
+    """The weekdays that are not the country's weekend in the `holidays` package (Monday to
+    Friday where the package does not know the country)."""
+    try:
+        weekend = holidays.country_holidays(country).weekend
+    except NotImplementedError:
+        weekend = {5, 6}
+    return [name for number, name in enumerate(WEEKDAYS) if number not in weekend]
+
+
+def supported_subdivisions(country: str) -> tuple[str, ...]:
+    """The subdivision codes the `holidays` package knows for the country (`()` if none)."""
+    return tuple(holidays.list_supported_countries().get(country, ()))
+
+
+@lru_cache(maxsize=256)
+def _public_holidays(country: str, subdivision: str | None) -> holidays.HolidayBase | None:
+    # One object per (country, subdivision); years are computed on first use and kept.
+    try:
+        return holidays.country_holidays(country, subdiv=subdivision)
+    except NotImplementedError:
+        return None
+
+
+@dataclass(frozen=True)
+class BusinessCalendar:
+    """The business days of one country (or one of its subdivisions)."""
+
+    country: str
+    working_days: frozenset[int]
+    subdivision: str | None = None
+
+    @classmethod
+    def of(cls, country: str, working_days: list[str] | tuple[str, ...], subdivision: str | None = None) -> BusinessCalendar:
+        """The calendar of `country` with these working weekdays; an unknown subdivision counts
+        the national holidays only."""
+        if subdivision not in supported_subdivisions(country):
+            subdivision = None
+        return cls(country, weekday_numbers(working_days), subdivision)
+
+    def holiday_name(self, day: date) -> str | None:
+        """The public holiday on `day`, if any."""
+        table = _public_holidays(self.country, self.subdivision)
+        return None if table is None else table.get(day)
+
+    def is_business_day(self, day: date) -> bool:
+        """A working weekday that is no public holiday, or a declared make-up working day."""
+        table = _public_holidays(self.country, self.subdivision)
+        # The membership test loads the day's year, make-up working days included.
+        if table is not None and day in table:
+            return False
+        if day.weekday() in self.working_days:
+            return True
+        return table is not None and day in table.weekend_workdays
+
+    def add_business_days(self, start: date, count: int) -> date:
+        """The day on which the `count`-th business day after `start` falls (`start` itself
+        for 0): the day `start` is not counted, whatever it is."""
+        day, left = start, count
+        for _ in range(_MAX_SCAN_DAYS * max(1, count)):
+            if left <= 0:
+                return day
+            day += timedelta(days=1)
+            if self.is_business_day(day):
+                left -= 1
+        raise ValueError(f"no business day found after {start} in {self.country}")
+
+    def business_days_between(self, start: date, end: date) -> int:
+        """Business days in (start, end]; negative, counted the other way, when end < start."""
+        if end < start:
+            return -self.business_days_between(end, start)
+        return sum(1 for offset in range(1, (end - start).days + 1) if self.is_business_day(start + timedelta(days=offset)))
+
+    def holidays_between(self, start: date, end: date) -> list[tuple[date, str]]:
+        """The public holidays from `start` to `end`, both included, by date."""
+        found = []
+        day = start
+        while day <= end:
+            name = self.holiday_name(day)
+            if name:
+                found.append((day, name))
+            day += timedelta(days=1)
+        return found
