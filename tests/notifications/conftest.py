@@ -107,7 +107,12 @@ def _handler(fake: FakeSendGrid) -> type[BaseHTTPRequestHandler]:
             return
 
         def do_POST(self) -> None:  # noqa: N802 (http.server's name)
-            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length)
+            if len(raw) < length:
+                # The sender died mid-request (a worker killed): SendGrid never got the email.
+                self.close_connection = True
+                return
             body = json.loads(raw or b"{}")
             if fake.delay_s:
                 time.sleep(fake.delay_s)
