@@ -16,7 +16,7 @@ from hub.business_days import BusinessCalendar
 from hub.countries.models import ClearanceClock, CountryProfile
 from hub.countries.profiles import calendar_of, preload_profiles, profile_for
 from hub.extensions import db
-from hub.milestones.services import timeline
+from hub.milestones.models import Milestone
 from hub.shipments.models import Shipment
 from hub.timestamps import utcnow
 
@@ -45,21 +45,34 @@ def today_at(profile: CountryProfile) -> date:
     return local_date(utcnow(), profile)
 
 
-def _latest_reports(shipment: Shipment, codes: tuple[str, ...]) -> dict[str, datetime]:
-    # The most recently recorded report of a code wins: a second report corrects the first.
-    latest: dict[str, Any] = {}
-    for milestone in timeline(shipment):
-        if milestone.code in codes and (milestone.code not in latest or milestone.id > latest[milestone.code].id):
-            latest[milestone.code] = milestone
-    return {code: milestone.occurred_at for code, milestone in latest.items()}
+def latest_reports(shipment_ids: Sequence[int], codes: tuple[str, ...]) -> dict[int, dict[str, datetime]]:
+    """{shipment id: {code: occurred_at}} of the given milestone codes, in one query. The most
+    recently recorded report of a code wins: a second report corrects the first."""
+    latest: dict[int, dict[str, datetime]] = {shipment_id: {} for shipment_id in shipment_ids}
+    if not shipment_ids:
+        return latest
+    rows = db.session.execute(
+        select(Milestone.shipment_id, Milestone.code, Milestone.occurred_at)
+        .where(Milestone.shipment_id.in_(shipment_ids), Milestone.code.in_(codes))
+        .order_by(Milestone.id)
+    )
+    for shipment_id, code, occurred_at in rows:
+        latest[shipment_id][code] = occurred_at
+    return latest
 
 
-def compute_facts(shipment: Shipment, profile: CountryProfile | None) -> ClockFacts:
-    """The clock of a shipment from its timeline, ETA and the destination's profile."""
+_CLOCK_CODES = ("arrived", "released")
+
+
+def compute_facts(shipment: Shipment, profile: CountryProfile | None,
+                  reports: dict[str, datetime] | None = None) -> ClockFacts:
+    """The clock of a shipment from its timeline (or its latest `arrived` and `released`
+    reports, when the caller has read them), ETA and the destination's profile."""
     if profile is None:
         return ClockFacts(None, None, None, None, None)
     calendar = calendar_of(profile, shipment.port_of_entry_subdivision)
-    reports = _latest_reports(shipment, ("arrived", "released"))
+    if reports is None:
+        reports = latest_reports([shipment.id], _CLOCK_CODES)[shipment.id]
     arrived_at, released_at = reports.get("arrived"), reports.get("released")
     basis, moment = ("arrived", arrived_at) if arrived_at is not None else ("eta", shipment.eta)
     if moment is None:
@@ -102,14 +115,17 @@ def refresh_open_clocks(country: str) -> int:
     return len(shipments)
 
 
-def _facts_of(shipment: Shipment, clock: ClearanceClock | None, profile: CountryProfile | None) -> ClockFacts:
+def _facts_of(shipment: Shipment, clock: ClearanceClock | None, profile: CountryProfile | None,
+              reports: dict[str, datetime] | None = None) -> ClockFacts:
     if clock is None:
-        # Not stored yet (a shipment written without the services): worked out, not saved.
-        return compute_facts(shipment, profile)
+        # Not stored yet (a shipment written before the clocks, or without the services):
+        # worked out, not saved.
+        return compute_facts(shipment, profile, reports)
     return ClockFacts(clock.basis, clock.basis_on, clock.expected_release_on, clock.released_on, clock.business_days_taken)
 
 
-def clearance_view(shipment: Shipment, clock: ClearanceClock | None = None, *, load: bool = True) -> dict[str, Any]:
+def clearance_view(shipment: Shipment, clock: ClearanceClock | None = None, *, load: bool = True,
+                   reports: dict[str, datetime] | None = None) -> dict[str, Any]:
     """The `clearance` object of the shipment API:
     `{expected_release_on, business_days_left, overdue, basis, holidays}`.
 
@@ -122,7 +138,7 @@ def clearance_view(shipment: Shipment, clock: ClearanceClock | None = None, *, l
     profile = profile_for(shipment.destination_country)
     if clock is None and load:
         clock = db.session.get(ClearanceClock, shipment.id)
-    facts = _facts_of(shipment, clock, profile)
+    facts = _facts_of(shipment, clock, profile, reports)
     view: dict[str, Any] = {
         "expected_release_on": facts.expected_release_on.isoformat() if facts.expected_release_on else None,
         "business_days_left": None,
@@ -170,8 +186,9 @@ def countdown_for(shipment: Shipment, view: dict[str, Any]) -> str:
 
 
 def list_clearance(user: User, shipments: Sequence[Shipment]) -> dict[int, dict[str, Any]]:
-    """`clearance` of each shipment of a list page, from one query of their clocks and one of
-    their destinations' profiles."""
+    """`clearance` of each shipment of a list page, from one query of their clocks, one of
+    their destinations' profiles and, for shipments with no stored clock yet, one of their
+    arrival and release reports: a constant number of queries whatever the page's size."""
     preload_profiles({s.destination_country for s in shipments})
     clocks = {
         clock.shipment_id: clock
@@ -179,7 +196,9 @@ def list_clearance(user: User, shipments: Sequence[Shipment]) -> dict[int, dict[
             select(ClearanceClock).where(ClearanceClock.shipment_id.in_([s.id for s in shipments]))
         )
     }
-    return {s.id: {"clearance": clearance_view(s, clocks.get(s.id), load=False)} for s in shipments}
+    reports = latest_reports([s.id for s in shipments if s.id not in clocks], _CLOCK_CODES)
+    return {s.id: {"clearance": clearance_view(s, clocks.get(s.id), load=False, reports=reports.get(s.id))}
+            for s in shipments}
 
 
 def _last_business_day_until(calendar: BusinessCalendar, today: date) -> date | None:
