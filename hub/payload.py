@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -64,13 +65,35 @@ def optional(parser: Parser) -> Parser:
     return parse
 
 
-def text(max_length: int, min_length: int = 0) -> Parser:
-    """A string, stripped, of bounded length."""
+#: Line breaks a multi-line text may hold; every other control character is refused.
+_MULTILINE_ALLOWED = frozenset("\n\r\t")
+#: Categories never accepted: control characters, lone surrogates (not encodable), line and
+#: paragraph separators (a line break to many mail clients).
+_REFUSED_CATEGORIES = frozenset({"Cc", "Cs", "Zl", "Zp"})
+
+
+def clean_text(value: str, multiline: bool = False) -> str:
+    """`value` unchanged, or ValueError when it holds a character that could split a header or
+    a line (CR, LF, NUL and other control characters) or cannot be stored (a lone surrogate).
+    A multi-line text may hold line breaks and tabs."""
+    for ch in value:
+        if multiline and ch in _MULTILINE_ALLOWED:
+            continue
+        if unicodedata.category(ch) in _REFUSED_CATEGORIES:
+            if multiline:
+                raise ValueError("must not contain control characters")
+            raise ValueError("must be a single line without control characters")
+    return value
+
+
+def text(max_length: int, min_length: int = 0, multiline: bool = False) -> Parser:
+    """A string, stripped, of bounded length; a single line without control characters unless
+    `multiline` (then line breaks and tabs are allowed, other control characters are not)."""
 
     def parse(value: Any) -> str:
         if not isinstance(value, str):
             raise ValueError("must be a string")
-        value = value.strip()
+        value = clean_text(value.strip(), multiline)
         if len(value) < min_length:
             raise ValueError("must not be empty" if min_length == 1 else f"must be at least {min_length} characters")
         if len(value) > max_length:

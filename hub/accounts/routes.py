@@ -101,7 +101,7 @@ def accept_invitation(token: str) -> Any:
         try:
             services.accept_invitation(user, request.form.get("name", "").strip()[:200], password)
         except ValueError as exc:
-            flash(f"Password {exc}.", "error")
+            flash(str(exc) if str(exc).startswith("Name ") else f"Password {exc}.", "error")
             return render_template("accounts/invitation.html", token=token, invitee=user), 422
         login_user(user)
         flash("Welcome to Clearance Hub.", "success")

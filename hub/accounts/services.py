@@ -20,6 +20,7 @@ from hub.audit import record_audit
 from hub.database import flush_new
 from hub.errors import Conflict, NotFound, ValidationFailed
 from hub.extensions import db
+from hub.payload import clean_text
 from hub.reference_data import country_code, time_zone
 from hub.signals import password_reset_requested
 from hub.timestamps import utcnow
@@ -49,11 +50,23 @@ def check_email(value: Any) -> str:
     return result.normalized.lower()
 
 
+def check_name(name: Any) -> str | None:
+    """Why a person's or organization's name is refused (None when it is fine): 1 to 200
+    characters on a single line (names reach email subjects and headers)."""
+    if not isinstance(name, str) or not name or len(name) > 200:
+        return "must be 1 to 200 characters"
+    try:
+        clean_text(name)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
 def create_organization(actor: User | None, name: str, kind: str, country: str, tz: str = "UTC") -> Organization:
     """Add an organization (caller commits)."""
     errors = {}
-    if not name or len(name) > 200:
-        errors["name"] = "must be 1 to 200 characters"
+    if (why := check_name(name)) is not None:
+        errors["name"] = why
     if kind not in ORGANIZATION_KINDS:
         errors["kind"] = "must be one of: " + ", ".join(ORGANIZATION_KINDS)
     try:
@@ -91,8 +104,8 @@ def create_user(
         email = check_email(email)
     except ValueError as exc:
         errors["email"] = str(exc)
-    if not name or len(name) > 200:
-        errors["name"] = "must be 1 to 200 characters"
+    if (why := check_name(name)) is not None:
+        errors["name"] = why
     if role not in USER_ROLES:
         errors["role"] = "must be one of: " + ", ".join(USER_ROLES)
     if locale not in LOCALES:
@@ -240,6 +253,8 @@ def accept_invitation(user: User, name: str, password: str) -> None:
     """The invitee sets a name and password; the account becomes active (commits)."""
     check_password_strength(password)
     if name:
+        if (why := check_name(name)) is not None:
+            raise ValueError(f"Name {why}.")
         user.name = name
     user.set_password(password)
     user.active = True

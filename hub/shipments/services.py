@@ -35,7 +35,7 @@ SHIPMENT_FIELDS: dict[str, Parser] = {
     "port_of_entry": optional(text(100)),
     "transport_mode": one_of(TRANSPORT_MODES),
     "incoterm": optional(one_of(INCOTERMS)),
-    "goods_description": optional(text(2000)),
+    "goods_description": optional(text(2000, multiline=True)),
     "hs_codes": ref.hs_codes,
     "declared_value": optional(ref.money),
     "currency": optional(ref.currency_code),
