@@ -40,3 +40,9 @@ participant_removed = _signals.signal("participant-removed")
 #: sender: the User (active, with a password); kwargs: link (str, the signed reset link),
 #: hours (int, how long it works).
 password_reset_requested = _signals.signal("password-reset-requested")
+
+#: sender: the User whose access ends; kwargs: token_id (int | None: that token's sockets only),
+#: sessions (bool: the sockets of their browser sessions), everything (bool: every socket of
+#: theirs). Sent inside the transaction that revoked the token, bumped the session generation
+#: or deactivated the user; the sockets are disconnected on every server once it commits.
+access_ended = _signals.signal("access-ended")

@@ -45,7 +45,9 @@ def login() -> Any:
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout() -> Any:
-    """Sign out (POST, so a link cannot sign someone out)."""
+    """Sign out (POST, so a link cannot sign someone out): the session, remember-me cookies
+    and the browser's sockets end at once."""
+    services.sign_out(current_user._get_current_object())
     logout_user()
     flash("You are signed out.", "info")
     return redirect(url_for("accounts.login"))

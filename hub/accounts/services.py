@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import secrets
+from datetime import datetime
 from typing import Any
 
 from flask import current_app, url_for
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from hub.accounts.models import (
     LOCALES,
@@ -22,7 +25,7 @@ from hub.errors import Conflict, NotFound, ValidationFailed
 from hub.extensions import db
 from hub.payload import clean_text
 from hub.reference_data import country_code, time_zone
-from hub.signals import password_reset_requested
+from hub.signals import access_ended, password_reset_requested
 from hub.timestamps import utcnow
 
 MIN_PASSWORD_LENGTH = 10
@@ -151,18 +154,37 @@ def authenticate(email: Any, password: Any) -> User | None:
     if not isinstance(email, str) or not isinstance(password, str):
         return None
     user = find_user_by_email(email)
-    if user is None or not user.active or not user.check_password(password):
+    if user is None or not user.password_hash:
+        # Spend the time a real check costs, so the answer's timing tells nobody whether the
+        # address has an account.
+        check_password_hash(_dummy_hash(), password)
+        return None
+    if not user.check_password(password) or not user.active:
         return None
     return user
 
 
-def create_token(user: User, name: str = "") -> tuple[ApiToken, str]:
+_DUMMY_HASHES: dict[str, str] = {}
+
+
+def _dummy_hash() -> str:
+    """A hash made with the configured method, compared against when there is no account."""
+    method = current_app.config["PASSWORD_HASH_METHOD"]
+    if method not in _DUMMY_HASHES:
+        _DUMMY_HASHES[method] = generate_password_hash(secrets.token_hex(16), method=method)
+    return _DUMMY_HASHES[method]
+
+
+def create_token(user: User, name: str = "", scope: str = "write",
+                 expires_at: datetime | None = None) -> tuple[ApiToken, str]:
     """Issue an API token for `user` and commit; the secret is returned once."""
     from hub.accounts.security import issue_token
 
     token, secret = issue_token(user, name)
+    token.scope, token.expires_at = scope, expires_at
     db.session.flush()
-    record_audit(user, "token.create", "api_token", token.id, {"name": name})
+    record_audit(user, "token.create", "api_token", token.id,
+                 {"name": name, "scope": scope, "expires_at": expires_at.isoformat() if expires_at else None})
     db.session.commit()
     return token, secret
 
@@ -174,6 +196,7 @@ def revoke_token(user: User, token_id: int) -> None:
         raise NotFound("Token not found.")
     db.session.delete(token)
     record_audit(user, "token.revoke", "api_token", token_id)
+    access_ended.send(user, token_id=token_id, sessions=False, everything=False)
     db.session.commit()
 
 
@@ -227,7 +250,19 @@ def reset_password(user: User, password: str) -> None:
     """Set a new password and commit."""
     check_password_strength(password)
     user.set_password(password)
+    # Whoever knew the old password is out: every session, remember-me cookie and browser socket.
+    user.end_sessions()
+    access_ended.send(user, token_id=None, sessions=True, everything=False)
     record_audit(user, "user.password_reset", "user", user.id)
+    db.session.commit()
+
+
+def sign_out(user: User) -> None:
+    """End the user's sessions (this cookie, remember-me cookies, other browsers) and their
+    browsers' sockets, on every server (commits). API tokens live on until revoked."""
+    user.end_sessions()
+    access_ended.send(user, token_id=None, sessions=True, everything=False)
+    record_audit(user, "user.logout", "user", user.id)
     db.session.commit()
 
 
@@ -279,5 +314,8 @@ def set_user_active(actor: User, user: User, active: bool) -> None:
         raise ValidationFailed("This person has not accepted their invitation yet.",
                                fields={"active": "invitation not accepted"})
     user.active = active
+    if not active:
+        user.end_sessions()
+        access_ended.send(user, token_id=None, sessions=True, everything=True)
     record_audit(actor, "user.activate" if active else "user.deactivate", "user", user.id)
     db.session.commit()

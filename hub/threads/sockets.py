@@ -22,13 +22,14 @@ from sqlalchemy.exc import OperationalError
 
 from hub.accounts.models import SignedInUser, User, signed_in_user
 from hub.accounts.security import user_for_token
-from hub.errors import HubError, MalformedRequest, Unauthorized, ValidationFailed
+from hub.errors import Forbidden, HubError, MalformedRequest, Unauthorized, ValidationFailed
 from hub.extensions import db, socketio
 from hub.permissions import Action, can, get_shipment_for, signed_in_user_authorized_on
-from hub.realtime import shipment_room, user_room
+from hub.realtime import browser_room, shipment_room, token_room, user_room
 from hub.threads import rooms, services
 
 _SESSION_USER = "hub_socket_user_id"
+_SESSION_READ_ONLY = "hub_socket_read_only"
 
 
 def _socket_user() -> SignedInUser:
@@ -39,6 +40,12 @@ def _socket_user() -> SignedInUser:
     if user is None or not user.active:
         raise Unauthorized("Sign in again.")
     return user
+
+
+def _writable() -> None:
+    """A socket opened with a read-only token reads; it sends, types and marks nothing."""
+    if session.get(_SESSION_READ_ONLY):
+        raise Forbidden("This API token is read-only.")
 
 
 def _socket_user_allowed(shipment_id: int, action: Action) -> SignedInUser:
@@ -99,17 +106,23 @@ def on_connect(auth: Any = None) -> None:
     PUBLIC_BASE_URL) or `auth={"token": "<API token>"}`; refuse anything else."""
     user: User | None = None
     token = auth.get("token") if isinstance(auth, dict) else None
+    access_room = None
     if token is not None:
         found = user_for_token(token) if isinstance(token, str) else None
         if found is None:
             raise ConnectionRefusedError("The API token is not valid.", {"code": "unauthorized"})
         user = found[0]
+        access_room = token_room(found[1].id)
+        session[_SESSION_READ_ONLY] = found[1].scope == "read"
     elif current_user.is_authenticated:
         user = current_user._get_current_object()
-    if user is None or not user.active:
+        access_room = browser_room(user.id)
+    if user is None or not user.active or access_room is None:
         raise ConnectionRefusedError("Sign in, or connect with auth={\"token\": \"<API token>\"}.", {"code": "unauthorized"})
     session[_SESSION_USER] = user.id
+    # Rooms closed when the access ends (token revoked, logout, password reset, deactivation).
     socketio.server.enter_room(request.sid, user_room(user.id), namespace=rooms.NAMESPACE)
+    socketio.server.enter_room(request.sid, access_room, namespace=rooms.NAMESPACE)
 
 
 def on_disconnect(*_args: Any) -> None:
@@ -142,6 +155,7 @@ def on_send(payload: Any) -> dict[str, Any]:
     """`{"shipment_id", "body", "client_id"}`: post a message; answer it."""
     data = _object(payload)
     shipment_id = _shipment_id(data)
+    _writable()
     client_id = services.check_client_id(data.get("client_id"))
     checked = services.check_send_message_by_id(session.get(_SESSION_USER), shipment_id, data.get("body"), client_id,
                                                 via="web")
@@ -153,6 +167,7 @@ def on_send(payload: Any) -> dict[str, Any]:
 def on_typing(payload: Any) -> dict[str, Any]:
     """`{"shipment_id"}`: tell the room's other sockets this user is typing."""
     shipment_id = _shipment_id(_object(payload))
+    _writable()
     user = _socket_user_allowed(shipment_id, Action.POST_MESSAGE)
     socketio.server.emit(
         "typing", {"shipment_id": shipment_id, "user": user.summary()},
@@ -167,6 +182,7 @@ def on_read(payload: Any) -> dict[str, Any]:
     data = _object(payload)
     shipment_id = _shipment_id(data)
     seq = _seq(data, "seq")
+    _writable()
     user = _socket_user()
     state = services.mark_read(user, shipment_id, seq)
     return {"seq": state["last_read_seq"], "unread_count": state["unread_count"]}
