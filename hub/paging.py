@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import request
 
 from hub.errors import ValidationFailed
+from hub.payload import MAX_ID
 
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 200
@@ -26,6 +27,8 @@ def page_args() -> tuple[int, int]:
             continue
         if values[name] < 1:
             errors[name] = "must be at least 1"
+        elif name == "page" and values[name] > MAX_ID:
+            errors[name] = f"must be at most {MAX_ID}"
     if errors:
         raise ValidationFailed("Bad paging parameters.", fields=errors)
     return values["page"], min(values["per_page"], MAX_PER_PAGE)

@@ -12,6 +12,10 @@ from hub.errors import MalformedRequest, ValidationFailed
 
 Parser = Callable[[Any], Any]
 
+#: The largest id, sequence number or page the hub accepts: ids and seqs are 32-bit integer
+#: columns on PostgreSQL, and a larger number given to the database is an error, not a miss.
+MAX_ID = 2**31 - 1
+
 
 def json_object(allow_empty: bool = False) -> dict[str, Any]:
     """The request body as a JSON object, or 400 `malformed_request`."""
@@ -19,7 +23,10 @@ def json_object(allow_empty: bool = False) -> dict[str, Any]:
         return {}
     if not request.is_json:
         raise MalformedRequest("The body must be JSON (Content-Type: application/json).")
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # JSON nested thousands deep
+        raise MalformedRequest("The body is nested too deeply.") from None
     if body is None:
         raise MalformedRequest("The body is not valid JSON.")
     if not isinstance(body, dict):
@@ -118,4 +125,6 @@ def integer_id(value: Any) -> int:
     """A positive integer id (booleans are not integers here)."""
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise ValueError("must be a positive integer id")
+    if value > MAX_ID:
+        raise ValueError(f"must be at most {MAX_ID}")
     return value

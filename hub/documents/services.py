@@ -28,7 +28,7 @@ from hub.documents.sniffing import sanitize_filename, sniff_content_type
 from hub.documents.storage import StorageError, get_storage
 from hub.errors import Forbidden, NotFound, PayloadTooLarge, Unavailable, ValidationFailed
 from hub.extensions import db
-from hub.payload import check_fields, clean_text, one_of, optional, text
+from hub.payload import MAX_ID, check_fields, clean_text, one_of, optional, text
 from hub.permissions import (
     Action,
     authorize,
@@ -188,7 +188,7 @@ def version_of(document: Document, number: Any) -> DocumentVersion:
             wanted = int(number)
         except (TypeError, ValueError):
             raise ValidationFailed("The version must be a number.", fields={"version": "must be an integer"}) from None
-        found = document.version_row(wanted)
+        found = document.version_row(wanted) if 0 < wanted <= MAX_ID else None
     if found is None:
         raise NotFound("No such version of this document.")
     return found

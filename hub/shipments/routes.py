@@ -11,6 +11,7 @@ from hub import reference_data
 from hub.accounts.models import ORGANIZATION_KINDS
 from hub.errors import HubError
 from hub.extensions import db
+from hub.payload import MAX_ID
 from hub.permissions import Action, can, can_create_shipments, get_shipment_for, require_staff, visible_organizations
 from hub.shipments import services
 from hub.shipments.extras import shipment_extras
@@ -40,7 +41,7 @@ def list_page() -> Any:
 
     filters = {k: request.args.get(k, "").strip() for k in ("q", "country", "mode", "status")}
     try:
-        page = max(1, int(request.args.get("page", "1")))
+        page = min(max(1, int(request.args.get("page", "1"))), MAX_ID)
     except ValueError:
         page = 1
     rows, total = services.list_shipments(

@@ -8,7 +8,7 @@ from flask import Blueprint, g, jsonify, request
 from flask_login import current_user
 
 from hub.errors import ValidationFailed
-from hub.payload import check_fields, json_object
+from hub.payload import MAX_ID, check_fields, json_object
 from hub.permissions import Action, authorize_on, get_shipment_for
 from hub.threads import services
 
@@ -32,6 +32,8 @@ def _query_int(name: str, minimum: int) -> int | None:
         raise ValidationFailed(f"{name} must be an integer.", fields={name: "must be an integer"}) from None
     if value < minimum:
         raise ValidationFailed(f"{name} must be at least {minimum}.", fields={name: f"must be at least {minimum}"})
+    if value > MAX_ID:
+        raise ValidationFailed(f"{name} must be at most {MAX_ID}.", fields={name: f"must be at most {MAX_ID}"})
     return value
 
 

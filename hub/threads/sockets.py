@@ -24,6 +24,7 @@ from hub.accounts.models import SignedInUser, User, signed_in_user
 from hub.accounts.security import user_for_token
 from hub.errors import Forbidden, HubError, MalformedRequest, Unauthorized, ValidationFailed
 from hub.extensions import db, socketio
+from hub.payload import MAX_ID
 from hub.permissions import Action, can, get_shipment_for, signed_in_user_authorized_on
 from hub.realtime import browser_room, shipment_room, token_room, user_room
 from hub.threads import rooms, services
@@ -89,14 +90,14 @@ def _object(payload: Any) -> dict[str, Any]:
 
 def _shipment_id(payload: dict[str, Any]) -> int:
     value = payload.get("shipment_id")
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_ID:
         raise MalformedRequest("shipment_id must be a positive integer.", fields={"shipment_id": "must be a positive integer"})
     return value
 
 
 def _seq(payload: dict[str, Any], name: str, default: int | None = None) -> int:
     value = payload.get(name, default)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_ID:
         raise ValidationFailed(f"{name} must be a non-negative integer.", fields={name: "must be a non-negative integer"})
     return value
 
