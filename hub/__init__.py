@@ -50,10 +50,12 @@ def create_app(config: dict[str, Any] | Config | None = None) -> Flask:
     _register_blueprints(app)
 
     from hub.errors import register_error_handlers
+    from hub.headers import init_security_headers
     from hub.templating import init_templating
 
     register_error_handlers(app)
     init_templating(app)
+    init_security_headers(app)
 
     @app.route("/")
     def index() -> Any:

@@ -203,7 +203,10 @@ def mailbox_email_html(email_id: int) -> Any:
     """The HTML part as sent, served sandboxed (no scripts, no same-origin)."""
     row = _mailbox_email(email_id)
     response = Response(shown_body(row, row.html_body), mimetype="text/html")
-    response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src *"
+    # Shown in the mailbox page's frame (same origin), nowhere else.
+    response.headers["Content-Security-Policy"] = ("sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src *; "
+                                                   "frame-ancestors 'self'")
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
     return response
 
 

@@ -63,7 +63,7 @@ def test_a_huge_id_in_a_body_is_422(client, world):
 
 
 def test_a_lone_surrogate_is_422(client, world):
-    raw = '{"body": "\\ud800", "client_id": "%s"}' % uuid.uuid4()
+    raw = '{"body": "\\ud800", "client_id": "' + str(uuid.uuid4()) + '"}'
     response = client.post(f"/api/v1/shipments/{world.shipment.id}/messages", data=raw,
                            content_type="application/json", headers=world.headers("staff"))
     assert response.status_code == 422, response.get_data(as_text=True)
