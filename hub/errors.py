@@ -63,6 +63,10 @@ class ValidationFailed(HubError):
 class RateLimited(HubError):
     status, code = 429, "rate_limited"
 
+    def __init__(self, message: str, fields: dict[str, str] | None = None, retry_after: int = 1) -> None:
+        super().__init__(message, fields)
+        self.retry_after = retry_after
+
 
 class Unavailable(HubError):
     status, code = 503, "unavailable"
@@ -107,6 +111,10 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HubError)
     def handle_hub_error(error: HubError) -> Any:
+        if isinstance(error, RateLimited):
+            response = error_response(error.status, error.code, error.message)
+            response.headers["Retry-After"] = str(error.retry_after)
+            return response
         if wants_json():
             return error_response(error.status, error.code, error.message, error.fields)
         if error.status in (400, 403, 409, 413, 415, 422):

@@ -13,6 +13,7 @@ from hub.accounts.models import LOCALES, TOKEN_SCOPES, ApiToken
 from hub.accounts.security import csrf_exempt, public_endpoint
 from hub.errors import NotFound, Unauthorized
 from hub.extensions import db, limiter
+from hub.limits import account_key, setting, user_key
 from hub.payload import check_fields, integer_id, json_object, one_of, optional, text
 from hub.reference_data import time_zone
 from hub.timestamps import parse_timestamp, utcnow
@@ -32,6 +33,7 @@ TOKEN_FIELDS = {"name": text(100), "scope": optional(one_of(TOKEN_SCOPES)), "exp
 
 @bp.post("/auth/token")
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"])
+@limiter.limit(setting("RATELIMIT_LOGIN_ACCOUNT"), key_func=account_key)
 @public_endpoint
 @csrf_exempt
 def create_token_with_password() -> Any:
@@ -57,7 +59,7 @@ def list_tokens() -> Any:
 
 
 @bp.post("/auth/tokens")
-@limiter.limit(lambda: current_app.config["RATELIMIT_TOKENS"], key_func=lambda: f"tokens:{current_user.id}")
+@limiter.limit(setting("RATELIMIT_TOKENS"), key_func=user_key)
 def create_token() -> Any:
     """Create another token for the caller (optionally read-only, optionally expiring); the
     secret is shown once."""

@@ -11,6 +11,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from hub.accounts import services
 from hub.accounts.admin import bp as admin_bp
 from hub.extensions import limiter
+from hub.limits import account_key, setting
 from hub.templating import register_nav_item
 
 bp = Blueprint("accounts", __name__)
@@ -27,6 +28,7 @@ def _safe_next(target: str | None) -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+@limiter.limit(setting("RATELIMIT_LOGIN_ACCOUNT"), key_func=account_key, methods=["POST"])
 def login() -> Any:
     """Sign in with email and password."""
     if current_user.is_authenticated:
@@ -55,6 +57,7 @@ def logout() -> Any:
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+@limiter.limit(setting("RATELIMIT_PASSWORD_RESET"), key_func=account_key, methods=["POST"])
 def forgot_password() -> Any:
     """Ask for a reset link; the answer never tells whether the address exists."""
     if request.method == "POST":

@@ -14,7 +14,8 @@ from hub.documents.api import me
 from hub.documents.catalogue import DOCUMENT_TYPES
 from hub.documents.rules import file_rules
 from hub.errors import HubError
-from hub.extensions import db
+from hub.extensions import db, limiter
+from hub.limits import setting, user_key
 from hub.permissions import Action, can, get_shipment_for, require_admin
 from hub.reference_data import country_name
 from hub.shipments.models import TRANSPORT_MODES, Shipment
@@ -60,6 +61,7 @@ def _flash_error(exc: HubError) -> None:
 
 
 @bp.post("/shipments/<int:shipment_id>/documents/upload")
+@limiter.shared_limit(setting("RATELIMIT_UPLOADS"), scope="uploads", key_func=user_key)
 @login_required
 def upload_page(shipment_id: int) -> Any:
     """Upload one or more files from the panel's form (the script uses the API instead)."""
@@ -80,6 +82,7 @@ def upload_page(shipment_id: int) -> Any:
 
 
 @bp.post("/documents/<int:document_id>/versions")
+@limiter.shared_limit(setting("RATELIMIT_UPLOADS"), scope="uploads", key_func=user_key)
 @login_required
 def version_page(document_id: int) -> Any:
     """Upload a new version from the panel."""

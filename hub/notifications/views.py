@@ -13,7 +13,8 @@ from sqlalchemy import func, select
 from hub.accounts.models import User
 from hub.accounts.security import csrf_exempt, public_endpoint
 from hub.errors import HubError, NotFound
-from hub.extensions import db
+from hub.extensions import db, limiter
+from hub.limits import setting
 from hub.milestones_catalogue import CATALOGUE
 from hub.notifications import preferences as prefs
 from hub.notifications.models import LEVELS, OutboxEmail, SuppressedAddress
@@ -60,6 +61,7 @@ def delete_suppression(suppression_id: int) -> Any:
 
 
 @bp.post("/webhooks/sendgrid/events")
+@limiter.limit(setting("RATELIMIT_WEBHOOKS"))
 @public_endpoint
 @csrf_exempt
 def sendgrid_events() -> Any:

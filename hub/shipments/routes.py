@@ -10,7 +10,8 @@ from flask_login import current_user, login_required
 from hub import reference_data
 from hub.accounts.models import ORGANIZATION_KINDS
 from hub.errors import HubError
-from hub.extensions import db
+from hub.extensions import db, limiter
+from hub.limits import setting, user_key
 from hub.payload import MAX_ID
 from hub.permissions import Action, can, can_create_shipments, get_shipment_for, require_staff, visible_organizations
 from hub.shipments import services
@@ -175,6 +176,7 @@ def detail_page(shipment_id: int) -> Any:
 
 
 @bp.post("/shipments/<int:shipment_id>/participants")
+@limiter.shared_limit(setting("RATELIMIT_INVITATIONS"), scope="invitations", key_func=user_key)
 @login_required
 def add_participant_page(shipment_id: int) -> Any:
     """Add or invite a participant from the shipment page."""

@@ -12,6 +12,7 @@ event may arrive before the answer: clients merge by `seq`.
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -20,9 +21,10 @@ from flask_login import current_user
 from flask_socketio import ConnectionRefusedError
 from sqlalchemy.exc import OperationalError
 
+from hub import limits
 from hub.accounts.models import SignedInUser, User, signed_in_user
 from hub.accounts.security import user_for_token
-from hub.errors import Forbidden, HubError, MalformedRequest, Unauthorized, ValidationFailed
+from hub.errors import Forbidden, HubError, MalformedRequest, RateLimited, Unauthorized, ValidationFailed
 from hub.extensions import db, socketio
 from hub.payload import MAX_ID
 from hub.permissions import Action, can, get_shipment_for, signed_in_user_authorized_on
@@ -31,6 +33,8 @@ from hub.threads import rooms, services
 
 _SESSION_USER = "hub_socket_user_id"
 _SESSION_READ_ONLY = "hub_socket_read_only"
+_FLOOD_WINDOW = "hub_socket_flood_window"
+_FLOOD_STRIKES = "hub_socket_flood_strikes"
 
 
 def _socket_user() -> SignedInUser:
@@ -65,6 +69,7 @@ def _acknowledged(handler: Callable[..., dict[str, Any]]) -> Callable[..., dict[
     @functools.wraps(handler)
     def wrapper(payload: Any = None, *_extra: Any) -> dict[str, Any]:
         try:
+            _flood_guard()
             return {"ok": True} | handler(payload)
         except HubError as exc:
             db.session.rollback()
@@ -80,6 +85,29 @@ def _acknowledged(handler: Callable[..., dict[str, Any]]) -> Callable[..., dict[
             return {"ok": False, "error": {"code": "internal_error", "message": "Something went wrong on our side."}}
 
     return wrapper
+
+
+def _flood_guard() -> None:
+    """A socket sending more than SOCKET_EVENTS_PER_S events a second is slowed (each extra
+    event waits, then is refused `rate_limited`), and disconnected after
+    SOCKET_FLOOD_DISCONNECT_AFTER refused events; other sockets are not touched. Counted in
+    the socket's own session (a socket lives in one process)."""
+    config = current_app.config
+    if not config.get("RATELIMIT_ENABLED", True):
+        return
+    now = time.monotonic()
+    started, count = session.get(_FLOOD_WINDOW, (now, 0))
+    if now - started >= 1.0:
+        started, count = now, 0
+    session[_FLOOD_WINDOW] = (started, count + 1)
+    if count + 1 <= config["SOCKET_EVENTS_PER_S"]:
+        return
+    strikes = session[_FLOOD_STRIKES] = session.get(_FLOOD_STRIKES, 0) + 1
+    if strikes > config["SOCKET_FLOOD_DISCONNECT_AFTER"]:
+        socketio.server.disconnect(request.sid, namespace=rooms.NAMESPACE)
+        raise RateLimited("Too many events: disconnected.")
+    socketio.sleep(min(1.0, 0.01 * strikes))  # slowed: the flood's own acknowledgements wait
+    raise RateLimited("Too many events; slow down.", retry_after=1)
 
 
 def _object(payload: Any) -> dict[str, Any]:
@@ -158,6 +186,7 @@ def on_send(payload: Any) -> dict[str, Any]:
     shipment_id = _shipment_id(data)
     _writable()
     client_id = services.check_client_id(data.get("client_id"))
+    limits.hit("RATELIMIT_MESSAGES", "messages", f"user:{session.get(_SESSION_USER)}")
     checked = services.check_send_message_by_id(session.get(_SESSION_USER), shipment_id, data.get("body"), client_id,
                                                 via="web")
     message, _created = services.do_send_message(checked)
