@@ -148,17 +148,21 @@ def _require_local_mailbox() -> None:
 
 def _mailbox_rows() -> Any:
     """An admin sees emails about shipments they can see and emails without a shipment to
-    people of their organization; everyone else only the emails addressed to them."""
+    people of their organization; everyone else only the emails addressed to them (about
+    shipments they still see)."""
     from hub.accounts.models import User as Recipient
 
-    if not is_admin(current_user):
-        return select(OutboxEmail).where(OutboxEmail.user_id == current_user.id)
     visible = visible_shipments(current_user).with_only_columns(Shipment.id)
+    if not is_admin(current_user):
+        # Someone taken off a shipment loses its emails with the rest of it.
+        return select(OutboxEmail).where(
+            OutboxEmail.user_id == current_user.id,
+            OutboxEmail.shipment_id.is_(None) | OutboxEmail.shipment_id.in_(visible),
+        )
     own_people = select(Recipient.id).where(Recipient.organization_id == current_user.organization_id)
     return select(OutboxEmail).where(
         OutboxEmail.shipment_id.in_(visible)
         | (OutboxEmail.shipment_id.is_(None) & OutboxEmail.user_id.in_(own_people))
-        | (OutboxEmail.user_id == current_user.id)
     )
 
 

@@ -223,6 +223,7 @@ def on_leave(payload: Any) -> dict[str, Any]:
     """`{"shipment_id"}`: stop receiving the shipment's events."""
     shipment_id = _shipment_id(_object(payload))
     user = _socket_user()
+    get_shipment_for(user, shipment_id)  # hidden is not_found, for every event under a shipment
     if rooms.joined(request.sid, shipment_id):
         rooms.leave(request.sid, shipment_id, user.id)
     return {}

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from hub.accounts.models import User
 from hub.extensions import db
-from hub.notifications.models import SuppressedAddress
+from hub.notifications.models import OutboxEmail, SuppressedAddress
 from hub.shipments.models import ShipmentParticipant
 from tests import factories
 
@@ -123,3 +123,23 @@ def test_a_hidden_message_and_a_missing_one_answer_the_same(client, world):
     hidden_delete = client.delete(f"/api/v1/messages/{message_id}", headers=world.headers("outsider"))
     missing_delete = client.delete("/api/v1/messages/987654", headers=world.headers("outsider"))
     assert hidden_delete.json == missing_delete.json and hidden_delete.status_code == 404
+
+
+def test_a_removed_partner_loses_thread_documents_and_emails_at_once(client, world):
+    from tests.documents.conftest import upload
+
+    sid = world.shipment.id
+    assert upload(client, world.headers("staff"), sid).status_code == 201
+    email = OutboxEmail(kind="mention", to_email=world.agent.email, to_name=world.agent.name, user_id=world.agent.id,
+                        shipment_id=sid, subject="About ACME-001", text_body="Secret", html_body="<p>Secret</p>")
+    db.session.add(email)
+    db.session.commit()
+    browser = client.application.test_client()
+    factories.session_for(browser, world.agent)
+    assert browser.get(f"/dev/mailbox/{email.id}").status_code == 200
+    assert client.delete(f"/api/v1/shipments/{sid}/participants/{world.agent.id}",
+                         headers=world.headers("staff")).status_code == 204
+    for path in (f"/api/v1/shipments/{sid}/messages", f"/api/v1/shipments/{sid}/documents",
+                 f"/api/v1/shipments/{sid}"):
+        assert client.get(path, headers=world.headers("agent")).status_code == 404, path
+    assert browser.get(f"/dev/mailbox/{email.id}").status_code == 404
