@@ -118,3 +118,10 @@ def test_multi_line_texts_keep_line_breaks_but_refuse_nul(client, world):
     bad = client.patch(f"/api/v1/shipments/{world.shipment.id}", json={"goods_description": "a\x00b"},
                        headers=world.headers("staff"))
     assert bad.status_code == 422 and "goods_description" in bad.json["error"]["fields"]
+
+
+def test_the_mailbox_link_shows_to_everyone_only_without_sendgrid(app, world):
+    partner = _browser(app, world.agent)
+    assert 'href="/dev/mailbox"' in partner.get("/shipments").text
+    app.config["SENDGRID_API_KEY"] = "SG.configured"
+    assert 'href="/dev/mailbox"' not in partner.get("/shipments").text
