@@ -71,12 +71,17 @@ def _user_from_bearer() -> User | None:
         return None
     user, token = found
     g.api_token = token
+    touch_token(token)
+    return user
+
+
+def touch_token(token: ApiToken) -> None:
+    """Record the token's use (shown in its list), at most once a minute: a write per request
+    would serialise readers on SQLite."""
     now = utcnow()
-    # Touch at most once a minute: a write per request would serialise readers on SQLite.
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         token.last_used_at = now
         db.session.commit()
-    return user
 
 
 def init_security(app: Flask) -> None:

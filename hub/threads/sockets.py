@@ -23,7 +23,7 @@ from sqlalchemy.exc import OperationalError
 
 from hub import limits
 from hub.accounts.models import SignedInUser, User, signed_in_user
-from hub.accounts.security import user_for_token
+from hub.accounts.security import touch_token, user_for_token
 from hub.errors import Forbidden, HubError, MalformedRequest, RateLimited, Unauthorized, ValidationFailed
 from hub.extensions import db, socketio
 from hub.payload import MAX_ID
@@ -143,6 +143,7 @@ def on_connect(auth: Any = None) -> None:
         user = found[0]
         access_room = token_room(found[1].id)
         session[_SESSION_READ_ONLY] = found[1].scope == "read"
+        touch_token(found[1])
     elif current_user.is_authenticated:
         user = current_user._get_current_object()
         access_room = browser_room(user.id)

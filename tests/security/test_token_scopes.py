@@ -58,3 +58,12 @@ def test_the_list_shows_each_tokens_last_use(client, world):
     client.get("/api/v1/me", headers=factories.bearer(created.json["token"]))
     listed = {t["id"]: t for t in client.get("/api/v1/auth/tokens", headers=world.headers("agent")).json["items"]}
     assert listed[created.json["id"]]["last_used_at"] is not None
+
+
+def test_a_socket_connection_counts_as_the_tokens_use(app, client, world):
+    created = _create(client, world, {"name": "live"})
+    sock = socketio.test_client(app, auth={"token": created.json["token"]})
+    assert sock.is_connected()
+    sock.disconnect()
+    db.session.expire_all()
+    assert db.session.get(ApiToken, created.json["id"]).last_used_at is not None
