@@ -124,6 +124,18 @@ class Config:
         self.RATELIMIT_STORAGE_URI: str = _str("RATELIMIT_STORAGE_URI", "memory://") or "memory://"
         self.RATELIMIT_HEADERS_ENABLED = True
         self.LOGIN_RATE_LIMIT: str = _str("LOGIN_RATE_LIMIT", "10 per minute") or "10 per minute"
+        # Further limits (Flask-Limiter syntax, e.g. "600 per minute"; several joined by ";").
+        self.RATELIMIT_LOGIN_ACCOUNT: str = _str("RATELIMIT_LOGIN_ACCOUNT", "20 per hour") or "20 per hour"
+        self.RATELIMIT_PASSWORD_RESET: str = _str("RATELIMIT_PASSWORD_RESET", "5 per hour") or "5 per hour"
+        self.RATELIMIT_INVITATIONS: str = _str("RATELIMIT_INVITATIONS", "100 per hour") or "100 per hour"
+        self.RATELIMIT_TOKENS: str = _str("RATELIMIT_TOKENS", "20 per hour") or "20 per hour"
+        self.RATELIMIT_MESSAGES: str = _str("RATELIMIT_MESSAGES", "600 per minute") or "600 per minute"
+        self.RATELIMIT_UPLOADS: str = _str("RATELIMIT_UPLOADS", "120 per hour") or "120 per hour"
+        # A socket sending more events a second than this is slowed, then disconnected after
+        # this many refused events.
+        self.SOCKET_EVENTS_PER_S: int = _int("SOCKET_EVENTS_PER_S", 50)
+        self.SOCKET_FLOOD_DISCONNECT_AFTER: int = _int("SOCKET_FLOOD_DISCONNECT_AFTER", 200)
+        self.RATELIMIT_WEBHOOKS: str = _str("RATELIMIT_WEBHOOKS", "6000 per minute") or "6000 per minute"
         self.PASSWORD_HASH_METHOD: str = "scrypt"
         self.SQLALCHEMY_TRACK_MODIFICATIONS = False
         self.WTF_CSRF_CHECK_DEFAULT = False  # checked in hub.accounts.security, so bearer requests are exempt
@@ -190,7 +202,8 @@ class TestConfig(Config):
     def __init__(self) -> None:
         super().__init__()
         self.SECRET_KEY = self.SECRET_KEY or "test-secret-key"
-        self.RATELIMIT_ENABLED = False
+        # Off unless a test (or a test server's environment) turns the limits on.
+        self.RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", False)
         # Cheap hashing keeps the suite fast; the algorithm is the same as production's.
         self.PASSWORD_HASH_METHOD = "scrypt:1024:8:1"
 

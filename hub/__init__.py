@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Flask, redirect, url_for
 from flask_login import current_user
+from werkzeug.routing import IntegerConverter
 
 from config import Config, load_config
 
@@ -43,14 +44,18 @@ def create_app(config: dict[str, Any] | Config | None = None) -> Flask:
     app.config.update(settings.as_dict())
     app.config["HUB_ENV"] = settings.ENV_NAME
 
+    # An id in a path beyond what the database stores is a missing thing (404), not an error.
+    app.url_map.converters["int"] = BoundedIntegerConverter
     _init_extensions(app)
     _register_blueprints(app)
 
     from hub.errors import register_error_handlers
+    from hub.headers import init_security_headers
     from hub.templating import init_templating
 
     register_error_handlers(app)
     init_templating(app)
+    init_security_headers(app)
 
     @app.route("/")
     def index() -> Any:
@@ -59,6 +64,19 @@ def create_app(config: dict[str, Any] | Config | None = None) -> Flask:
         return redirect(url_for("accounts.login"))
 
     return app
+
+
+class BoundedIntegerConverter(IntegerConverter):
+    """`<int:...>` where a number beyond the largest id the database stores (MAX_ID) names
+    nothing: it becomes 0, which no row has, so the route answers its usual 404. (A `max` on
+    the converter would make Werkzeug answer 405 when another method's rule shares the path.)"""
+
+    def to_python(self, value: str) -> int:
+        """The id, or 0 when it is beyond MAX_ID."""
+        from hub.payload import MAX_ID
+
+        number = int(super().to_python(value))
+        return number if number <= MAX_ID else 0
 
 
 def _init_extensions(app: Flask) -> None:

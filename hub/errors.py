@@ -57,8 +57,18 @@ Conflict = _error_type("Conflict", 409)
 PayloadTooLarge = _error_type("PayloadTooLarge", 413)
 UnsupportedMediaType = _error_type("UnsupportedMediaType", 415)
 ValidationFailed = _error_type("ValidationFailed", 422)
-RateLimited = _error_type("RateLimited", 429)
 Unavailable = _error_type("Unavailable", 503)
+
+
+class RateLimited(HubError):
+    """Too many requests; `retry_after`: seconds until the next one may pass."""
+
+    status = 429
+    code = ERROR_CODES[status]
+
+    def __init__(self, message: str, fields: dict[str, str] | None = None, retry_after: int = 1) -> None:
+        super().__init__(message, fields)
+        self.retry_after = retry_after
 
 
 def wants_json() -> bool:
@@ -85,6 +95,10 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HubError)
     def handle_hub_error(error: HubError) -> Any:
+        if isinstance(error, RateLimited):
+            response = error_response(error.status, error.code, error.message)
+            response.headers["Retry-After"] = str(error.retry_after)
+            return response
         if wants_json():
             return error_response(error.status, error.code, error.message, error.fields)
         if error.status in (400, 403, 409, 413, 415, 422):

@@ -9,6 +9,7 @@ from typing import Protocol
 from flask import Response, jsonify, request
 
 from hub.errors import ValidationFailed
+from hub.payload import MAX_ID
 
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 200
@@ -41,6 +42,8 @@ def page_args() -> tuple[int, int]:
             continue
         if values[name] < 1:
             errors[name] = "must be at least 1"
+        elif name == "page" and values[name] > MAX_ID:
+            errors[name] = f"must be at most {MAX_ID}"
     if errors:
         raise ValidationFailed("Bad paging parameters.", fields=errors)
     return values["page"], min(values["per_page"], MAX_PER_PAGE)

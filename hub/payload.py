@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -11,6 +12,10 @@ from hub.errors import MalformedRequest, ValidationFailed
 
 Parser = Callable[[Any], Any]
 
+#: The largest id, sequence number or page the hub accepts: ids and seqs are 32-bit integer
+#: columns on PostgreSQL, and a larger number given to the database is an error, not a miss.
+MAX_ID = 2**31 - 1
+
 
 def json_object(allow_empty: bool = False) -> dict[str, Any]:
     """The request body as a JSON object, or 400 `malformed_request`."""
@@ -18,7 +23,10 @@ def json_object(allow_empty: bool = False) -> dict[str, Any]:
         return {}
     if not request.is_json:
         raise MalformedRequest("The body must be JSON (Content-Type: application/json).")
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # JSON nested thousands deep
+        raise MalformedRequest("The body is nested too deeply.") from None
     if body is None:
         raise MalformedRequest("The body is not valid JSON.")
     if not isinstance(body, dict):
@@ -64,13 +72,35 @@ def optional(parser: Parser) -> Parser:
     return parse
 
 
-def text(max_length: int, min_length: int = 0) -> Parser:
-    """A string, stripped, of bounded length."""
+#: Line breaks a multi-line text may hold; every other control character is refused.
+_MULTILINE_ALLOWED = frozenset("\n\r\t")
+#: Categories never accepted: control characters, lone surrogates (not encodable), line and
+#: paragraph separators (a line break to many mail clients).
+_REFUSED_CATEGORIES = frozenset({"Cc", "Cs", "Zl", "Zp"})
+
+
+def clean_text(value: str, multiline: bool = False) -> str:
+    """`value` unchanged, or ValueError when it holds a character that could split a header or
+    a line (CR, LF, NUL and other control characters) or cannot be stored (a lone surrogate).
+    A multi-line text may hold line breaks and tabs."""
+    for ch in value:
+        if multiline and ch in _MULTILINE_ALLOWED:
+            continue
+        if unicodedata.category(ch) in _REFUSED_CATEGORIES:
+            if multiline:
+                raise ValueError("must not contain control characters")
+            raise ValueError("must be a single line without control characters")
+    return value
+
+
+def text(max_length: int, min_length: int = 0, multiline: bool = False) -> Parser:
+    """A string, stripped, of bounded length; a single line without control characters unless
+    `multiline` (then line breaks and tabs are allowed, other control characters are not)."""
 
     def parse(value: Any) -> str:
         if not isinstance(value, str):
             raise ValueError("must be a string")
-        value = value.strip()
+        value = clean_text(value.strip(), multiline)
         if len(value) < min_length:
             raise ValueError("must not be empty" if min_length == 1 else f"must be at least {min_length} characters")
         if len(value) > max_length:
@@ -95,4 +125,6 @@ def integer_id(value: Any) -> int:
     """A positive integer id (booleans are not integers here)."""
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise ValueError("must be a positive integer id")
+    if value > MAX_ID:
+        raise ValueError(f"must be at most {MAX_ID}")
     return value

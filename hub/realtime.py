@@ -38,8 +38,28 @@ def shipment_room(shipment_id: int) -> str:
 
 
 def user_room(user_id: int) -> str:
-    """A room holding every socket of one user (used to evict them from shipments)."""
+    """A room holding every socket of one user (closed to disconnect them all)."""
     return f"user:{user_id}"
+
+
+def browser_room(user_id: int) -> str:
+    """A room holding the sockets a user's browser sessions opened (with the session cookie)."""
+    return f"browser:{user_id}"
+
+
+def token_room(token_id: int) -> str:
+    """A room holding the sockets opened with one API token."""
+    return f"token:{token_id}"
+
+
+#: Closing one of these rooms disconnects its sockets (access ended), in every server process.
+_DISCONNECTING_ROOMS = ("user:", "browser:", "token:")
+
+
+def disconnect_room(room: str) -> None:
+    """Disconnect every socket in `room` now, in this process and, through the message queue,
+    in every other (the client manager disconnects them as it handles the room's close)."""
+    socketio.server.manager.close_room(room, NAMESPACE)
 
 
 def emit_after_commit(event_name: str, payload: dict[str, Any], room: str) -> None:
@@ -103,8 +123,18 @@ class RoomClosing:
     on_room_closing: RoomClosingHook | None = None
 
     def _room_closing(self, room: object) -> None:
-        if self.on_room_closing is not None and isinstance(room, str):
+        if not isinstance(room, str):
+            return
+        if room.startswith(_DISCONNECTING_ROOMS):
+            self._disconnect_local(room)
+        elif self.on_room_closing is not None:
             self.on_room_closing(room)
+
+    def _disconnect_local(self, room: str) -> None:
+        """Disconnect this process's sockets in `room` (the queue carries the close to others)."""
+        server = self.server  # type: ignore[attr-defined]
+        for sid, _eio_sid in list(self.get_participants(NAMESPACE, room)):  # type: ignore[attr-defined]
+            server.disconnect(sid, namespace=NAMESPACE, ignore_queue=True)
 
 
 class LocalManager(RoomClosing, python_socketio.Manager):

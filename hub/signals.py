@@ -81,3 +81,9 @@ def subscribe(receivers: dict[NamedSignal, Callable[..., Any]]) -> None:
     (blinker keeps one strong reference per receiver)."""
     for signal, receiver in receivers.items():
         signal.connect(receiver, weak=False)
+
+#: sender: the User whose access ends; kwargs: token_id (int | None: that token's sockets only),
+#: sessions (bool: the sockets of their browser sessions), everything (bool: every socket of
+#: theirs). Sent inside the transaction that revoked the token, bumped the session generation
+#: or deactivated the user; the sockets are disconnected on every server once it commits.
+access_ended = _signals.signal("access-ended")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -14,14 +15,15 @@ from hub.permissions.rules import sees_nav_item
 from hub.reference_data import country_name
 from hub.timestamps import to_iso
 
-# Links areas add to the top navigation: (label, endpoint, who) with who "all", "staff" or "admin".
-_nav_items: list[tuple[str, str, str]] = []
+# Links areas add to the top navigation: (label, endpoint, who, shown) with who "all", "staff"
+# or "admin", and `shown` an optional test of the app's settings (None: always).
+_nav_items: list[tuple[str, str, str, Callable[[], bool] | None]] = []
 
 
-def register_nav_item(text: str, endpoint: str, who: str = "all") -> None:
-    """Show a link in the top navigation."""
-    if (text, endpoint, who) not in _nav_items:
-        _nav_items.append((text, endpoint, who))
+def register_nav_item(text: str, endpoint: str, who: str = "all", shown: Callable[[], bool] | None = None) -> None:
+    """Show a link in the top navigation (only while `shown()` holds, when given)."""
+    if not any(item[:3] == (text, endpoint, who) for item in _nav_items):
+        _nav_items.append((text, endpoint, who, shown))
 
 
 def init_templating(app: Flask) -> None:
@@ -45,8 +47,8 @@ def init_templating(app: Flask) -> None:
     @app.template_global()
     def hub_nav_items() -> list[dict[str, Any]]:
         items = []
-        for text, endpoint, who in _nav_items:
-            if not sees_nav_item(current_user, who):
+        for text, endpoint, who, shown in _nav_items:
+            if not sees_nav_item(current_user, who) or (shown is not None and not shown()):
                 continue
             items.append({"label": text, "url": url_for(endpoint), "endpoint": endpoint})
         return items

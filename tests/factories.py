@@ -104,6 +104,6 @@ def session_for(client: Any, u: User | None) -> str:
     with client.session_transaction() as session:
         session["csrf_token"] = raw  # what Flask-WTF keeps in the session
         if u is not None:
-            session["_user_id"] = str(u.id)  # what Flask-Login keeps in the session
+            session["_user_id"] = u.get_id()  # what Flask-Login keeps in the session
             session["_fresh"] = True
     return URLSafeTimedSerializer(current_app.secret_key, salt="wtf-csrf-token").dumps(raw)

@@ -96,24 +96,29 @@ def _message(world: World) -> int:
 
 
 def _outbox_email(world: World) -> int:
-    """An email about world.shipment to its agent, as the outbox holds it (invitation-like)."""
+    """An email about world.shipment addressed to the caller (the agent when anonymous): only
+    its recipient (while they see the shipment) and the owner's admins read it."""
     from hub.extensions import db
     from hub.notifications.models import OutboxEmail
 
-    row = OutboxEmail(kind="invitation", to_email=world.agent.email, to_name=world.agent.name,
-                      user_id=world.agent.id, shipment_id=world.shipment.id,
-                      subject="About ACME-001", text_body="Secret link", html_body="<p>Secret link</p>")
+    to = getattr(world, "caller", None) or world.agent
+    row = OutboxEmail(kind="mention", to_email=to.email, to_name=to.name,
+                      user_id=to.id, shipment_id=world.shipment.id,
+                      subject="About ACME-001", text_body="Secret", html_body="<p>Secret</p>")
     db.session.add(row)
     db.session.commit()
     return row.id
 
 
 def _suppression(world: World) -> int:
-    """A suppressed (bounced) address; not tied to a shipment (admins lift them)."""
+    """A suppressed (bounced) address of a partner on world.shipment (its owner's admins lift it)."""
     from hub.extensions import db
     from hub.notifications.models import SuppressedAddress
 
-    row = SuppressedAddress(email=f"bounced-{uuid.uuid4().hex[:8]}@example.com", reason="bounce")
+    org = factories.org("carrier", "PA")
+    person = factories.user(org, "partner", f"bounced-{uuid.uuid4().hex[:8]}@example.com")
+    factories.participant(world.shipment, person, "observer")
+    row = SuppressedAddress(email=person.email, reason="bounce")
     db.session.add(row)
     db.session.commit()
     return row.id
@@ -138,14 +143,113 @@ OBJECT_FACTORIES: dict[str, Callable[[World], Any]] = {
 #: shipment is scoped by its shipment_id; alone (/admin/users/<user_id>) it is about people.
 UNSCOPED_PARAMS: set[str] = {"token_id", "override_id", "suppression_id", "user_id", "code"}
 
-PERSONAS = ("anonymous", "other_staff", "outsider", "observer", "agent", "staff")
+PERSONAS = ("anonymous", "deactivated", "revoked", "other_staff", "outsider", "observer", "agent", "staff")
+#: Whose credentials no longer count: a deactivated user (a partner on the shipment, with a
+#: token and a session from before), and a revoked token or an ended session of the agent.
+ENDED = {"deactivated", "revoked"}
 DENIED = {"other_staff", "outsider"}
 ALLOWED = {"staff", "agent", "observer"}
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
-def _url_map_rules() -> list[tuple[str, str, str]]:
-    """(rule, method, endpoint) of every route, from an app built only to read its URL map."""
+#: One row per (method, rule) of the URL map: who the route is for.
+#: "open" (anyone, by design), "shipment" (about one shipment: hidden is 404), "anyone" (every
+#: signed-in person, about themselves), "staff" (admins and coordinators), "admin" (admins).
+#: A route added without a row fails `test_every_route_has_a_row`.
+ROWS: dict[tuple[str, str], str] = {
+    ("GET", "/"): "anyone",
+    ("GET", "/admin/"): "admin",
+    ("GET", "/admin/document-rules"): "admin",
+    ("POST", "/admin/document-rules"): "admin",
+    ("POST", "/admin/document-rules/<int:override_id>/delete"): "admin",
+    ("GET", "/admin/email-suppressions"): "admin",
+    ("POST", "/admin/email-suppressions/<int:suppression_id>/lift"): "admin",
+    ("POST", "/admin/users"): "admin",
+    ("POST", "/admin/users/<int:user_id>/active"): "admin",
+    ("GET", "/api/v1/admin/email-suppressions"): "admin",
+    ("DELETE", "/api/v1/admin/email-suppressions/<int:suppression_id>"): "admin",
+    ("POST", "/api/v1/auth/token"): "open",
+    ("DELETE", "/api/v1/auth/tokens"): "anyone",
+    ("GET", "/api/v1/auth/tokens"): "anyone",
+    ("POST", "/api/v1/auth/tokens"): "anyone",
+    ("DELETE", "/api/v1/auth/tokens/<int:token_id>"): "anyone",
+    ("DELETE", "/api/v1/documents/<int:document_id>"): "shipment",
+    ("GET", "/api/v1/documents/<int:document_id>"): "shipment",
+    ("GET", "/api/v1/documents/<int:document_id>/download"): "shipment",
+    ("POST", "/api/v1/documents/<int:document_id>/review"): "shipment",
+    ("POST", "/api/v1/documents/<int:document_id>/versions"): "shipment",
+    ("GET", "/api/v1/me"): "anyone",
+    ("PATCH", "/api/v1/me"): "anyone",
+    ("GET", "/api/v1/me/notifications"): "anyone",
+    ("PUT", "/api/v1/me/notifications"): "anyone",
+    ("DELETE", "/api/v1/messages/<int:message_id>"): "shipment",
+    ("PATCH", "/api/v1/messages/<int:message_id>"): "shipment",
+    ("GET", "/api/v1/openapi.json"): "open",
+    ("GET", "/api/v1/shipments"): "anyone",
+    ("POST", "/api/v1/shipments"): "staff",
+    ("GET", "/api/v1/shipments/<int:shipment_id>"): "shipment",
+    ("PATCH", "/api/v1/shipments/<int:shipment_id>"): "shipment",
+    ("GET", "/api/v1/shipments/<int:shipment_id>/checklist"): "shipment",
+    ("GET", "/api/v1/shipments/<int:shipment_id>/document-requests"): "shipment",
+    ("POST", "/api/v1/shipments/<int:shipment_id>/document-requests"): "shipment",
+    ("GET", "/api/v1/shipments/<int:shipment_id>/documents"): "shipment",
+    ("POST", "/api/v1/shipments/<int:shipment_id>/documents"): "shipment",
+    ("GET", "/api/v1/shipments/<int:shipment_id>/messages"): "shipment",
+    ("POST", "/api/v1/shipments/<int:shipment_id>/messages"): "shipment",
+    ("GET", "/api/v1/shipments/<int:shipment_id>/milestones"): "shipment",
+    ("POST", "/api/v1/shipments/<int:shipment_id>/milestones"): "shipment",
+    ("GET", "/api/v1/shipments/<int:shipment_id>/participants"): "shipment",
+    ("POST", "/api/v1/shipments/<int:shipment_id>/participants"): "shipment",
+    ("DELETE", "/api/v1/shipments/<int:shipment_id>/participants/<int:user_id>"): "shipment",
+    ("POST", "/api/v1/shipments/<int:shipment_id>/read"): "shipment",
+    ("GET", "/dev/mailbox"): "anyone",
+    ("GET", "/dev/mailbox/<int:email_id>"): "shipment",
+    ("GET", "/dev/mailbox/<int:email_id>/html"): "shipment",
+    ("POST", "/documents/<int:document_id>/review"): "shipment",
+    ("POST", "/documents/<int:document_id>/versions"): "shipment",
+    ("POST", "/documents/<int:document_id>/withdraw"): "shipment",
+    ("GET", "/invitations/<token>"): "open",
+    ("POST", "/invitations/<token>"): "open",
+    ("GET", "/login"): "open",
+    ("POST", "/login"): "open",
+    ("POST", "/logout"): "anyone",
+    ("GET", "/password/forgot"): "open",
+    ("POST", "/password/forgot"): "open",
+    ("GET", "/password/reset/<token>"): "open",
+    ("POST", "/password/reset/<token>"): "open",
+    ("GET", "/settings/notifications"): "anyone",
+    ("POST", "/settings/notifications"): "anyone",
+    ("GET", "/shipments"): "anyone",
+    ("GET", "/shipments/<int:shipment_id>"): "shipment",
+    ("POST", "/shipments/<int:shipment_id>/document-requests"): "shipment",
+    ("POST", "/shipments/<int:shipment_id>/documents/upload"): "shipment",
+    ("GET", "/shipments/<int:shipment_id>/edit"): "shipment",
+    ("POST", "/shipments/<int:shipment_id>/edit"): "shipment",
+    ("POST", "/shipments/<int:shipment_id>/milestones"): "shipment",
+    ("POST", "/shipments/<int:shipment_id>/participants"): "shipment",
+    ("POST", "/shipments/<int:shipment_id>/participants/<int:user_id>/remove"): "shipment",
+    ("GET", "/shipments/new"): "staff",
+    ("POST", "/shipments/new"): "staff",
+    ("GET", "/static/<path:filename>"): "open",
+    ("GET", "/unsubscribe/<token>"): "open",
+    ("POST", "/unsubscribe/<token>"): "open",
+    ("POST", "/webhooks/sendgrid/events"): "open",
+    ("POST", "/webhooks/sendgrid/inbound/<secret>"): "open",
+    ("GET", "/admin/countries/"): "admin",
+    ("GET", "/admin/countries/<code>"): "admin",
+    ("POST", "/admin/countries/<code>"): "admin",
+    ("GET", "/api/v1/countries/<code>"): "anyone",
+    ("PUT", "/api/v1/countries/<code>"): "admin",
+    ("GET", "/admin/inbound-email"): "admin",
+    ("GET", "/healthz"): "open",
+    ("GET", "/readyz"): "open",
+    ("GET", "/metrics"): "open",
+}
+
+
+def _url_map_rules(extra: Callable[[Flask], None] | None = None) -> list[tuple[str, str, str]]:
+    """(rule, method, endpoint) of every route, from an app built only to read its URL map
+    (`extra` may add routes to it first)."""
     import os
 
     from hub import create_app
@@ -160,6 +264,8 @@ def _url_map_rules() -> list[tuple[str, str, str]]:
             os.environ.pop("HUB_INSTANCE_PATH", None)
         else:
             os.environ["HUB_INSTANCE_PATH"] = previous
+    if extra is not None:
+        extra(app)
     found = []
     for rule in app.url_map.iter_rules():
         if rule.endpoint == SOCKET_PATH_ENDPOINT:
@@ -208,6 +314,32 @@ def _url(rule: Rule, world: World) -> str:
 # --- the checks -------------------------------------------------------------------------------
 
 
+def routes_without_a_row(routes: list[tuple[str, str, str]]) -> list[str]:
+    """Every (method, rule) of `routes` that ROWS does not classify."""
+    return [f"{method} {rule}" for rule, method, _endpoint in routes if (method, rule) not in ROWS]
+
+
+def test_every_route_has_a_row():
+    missing = routes_without_a_row(ROUTES)
+    assert not missing, "routes without a row in ROWS (tests/test_permission_matrix.py):\n  " + "\n  ".join(missing)
+    stale = sorted(set(ROWS) - {(method, rule) for rule, method, _e in ROUTES})
+    assert not stale, f"rows for routes that no longer exist: {stale}"
+    for (method, rule), kind in ROWS.items():
+        assert kind in ("open", "shipment", "anyone", "staff", "admin"), (method, rule, kind)
+        endpoint = next(e for r, m, e in ROUTES if (m, r) == (method, rule))
+        assert (kind == "open") == is_open(rule, endpoint), f"{method} {rule}: open by row and by code must agree"
+
+
+def test_a_route_added_without_a_row_fails_the_matrix():
+    """Shown once with a throwaway route: the enumeration finds it and the check names it."""
+
+    def add_throwaway(app: Flask) -> None:
+        app.add_url_rule("/api/v1/throwaway/<int:shipment_id>", "throwaway", lambda shipment_id: "", methods=["POST"])
+
+    missing = routes_without_a_row(_url_map_rules(add_throwaway))
+    assert missing == ["POST /api/v1/throwaway/<int:shipment_id>"]
+
+
 def test_every_route_can_be_filled_or_is_open():
     """One failure naming every rule whose parameters nobody knows how to fill."""
     missing = []
@@ -241,13 +373,41 @@ def test_the_matrix_covers_the_foundation_routes():
     assert ("/api/v1/openapi.json", "GET") not in checked
 
 
+def _ended_credentials(app: Flask, world: World, persona: str, client: HubTestClient) -> tuple[dict[str, str], str]:
+    """Bearer headers and a session (CSRF token) that worked once and no longer do."""
+    from hub.accounts import services
+    from hub.accounts.models import ApiToken
+    from hub.extensions import db
+
+    if persona == "deactivated":
+        person = factories.user(factories.org("forwarder", "BE"), "partner")
+        factories.participant(world.shipment, person, "forwarder")
+        secret = factories.token(person)
+        csrf = factories.session_for(client, person)
+        services.set_user_active(world.admin, person, False)
+        return factories.bearer(secret), csrf
+    secret = factories.token(world.agent)
+    row = db.session.scalar(db.select(ApiToken).where(ApiToken.digest == ApiToken.digest_of(secret)))
+    csrf = factories.session_for(client, world.agent)
+    services.revoke_token(world.agent, row.id)
+    world.agent.end_sessions()  # as a logout elsewhere does
+    db.session.commit()
+    return factories.bearer(secret), csrf
+
+
 class Caller:
     """One persona's client: bearer token for the API, a signed-in session for pages."""
 
     def __init__(self, app: Flask, world: World, persona: str, api: bool) -> None:
         self.persona = persona
-        self.user = None if persona == "anonymous" else getattr(world, persona)
+        self.user = None if persona in ("anonymous", *ENDED) else getattr(world, persona)
         self.client = HubTestClient(app, app.response_class, use_cookies=True)
+        if persona in ENDED:
+            self.headers, csrf = _ended_credentials(app, world, persona, self.client)
+            self.csrf = None if api else csrf
+            if api:
+                self.client = HubTestClient(app, app.response_class, use_cookies=True)
+            return
         self.headers = world.headers(persona)
         # API calls carry only the bearer token; pages get a session (signed in unless anonymous).
         self.csrf = None if api else factories.session_for(self.client, self.user)
@@ -302,7 +462,7 @@ def test_permission_matrix(app, world, rule: str, method: str, endpoint: str):
         seen = _describe(persona, method, url, response)
         if status >= 500:
             problems.append(f"server error: {seen}")
-        elif persona == "anonymous":
+        elif persona == "anonymous" or persona in ENDED:
             if api and status != 401:
                 problems.append(f"anonymous API call not 401: {seen}")
             elif api and (response.json or {}).get("error", {}).get("code") != "unauthorized":
@@ -319,5 +479,74 @@ def test_permission_matrix(app, world, rule: str, method: str, endpoint: str):
                 problems.append(f"allowed person turned away: {seen}")
             if scoped and persona == "staff" and method in SAFE_METHODS and status >= 400:
                 problems.append(f"the owner's staff cannot read: {seen}")
+            kind = ROWS[(method, rule)]
+            refused = status == 403 if api else (status == 403 or (300 <= status < 400 and not _is_login_redirect(response)))
+            if persona in ("agent", "observer") and kind in ("staff", "admin") and not refused:
+                problems.append(f"a partner reached a {kind} route: {seen}")
+            if persona == "staff" and kind == "admin" and not refused:
+                problems.append(f"a coordinator reached an admin route: {seen}")
     assert not problems, "\n".join(problems)
 
+
+
+# --- socket events and webhooks ---------------------------------------------------------------
+
+#: What each persona's acknowledgement of each event about world.shipment must be: "ok", or the
+#: error code. Anonymous callers and ended credentials do not get a socket at all.
+SOCKET_EVENTS = ("join", "typing", "read", "send", "leave")
+SOCKET_ROWS: dict[str, dict[str, str]] = {
+    "other_staff": dict.fromkeys(SOCKET_EVENTS, "not_found"),
+    "outsider": dict.fromkeys(SOCKET_EVENTS, "not_found"),
+    "observer": {"join": "ok", "typing": "forbidden", "read": "ok", "send": "forbidden", "leave": "ok"},
+    "agent": dict.fromkeys(SOCKET_EVENTS, "ok"),
+    "staff": dict.fromkeys(SOCKET_EVENTS, "ok"),
+}
+
+
+def _socket_payload(event: str, shipment_id: int) -> dict[str, Any]:
+    return {"shipment_id": shipment_id, "after_seq": 0, "seq": 0, "body": "matrix", "client_id": str(uuid.uuid4())}
+
+
+def test_socket_event_matrix(app, world):
+    from hub.extensions import socketio
+
+    problems = []
+    assert set(SOCKET_ROWS) | {"anonymous"} | ENDED == set(PERSONAS)
+    registered = set(socketio.server.handlers.get("/", {}))
+    assert {"connect", *SOCKET_EVENTS} <= registered, registered
+    for persona in PERSONAS:
+        client = HubTestClient(app, app.response_class, use_cookies=True)
+        if persona == "anonymous":
+            headers: dict[str, str] = {}
+        elif persona in ENDED:
+            headers, _csrf = _ended_credentials(app, world, persona, client)
+        else:
+            headers = world.headers(persona)
+        token = headers.get("Authorization", " ").split(" ", 1)[1] or None
+        sock = socketio.test_client(app, auth={"token": token} if token else None)
+        if persona == "anonymous" or persona in ENDED:
+            if sock.is_connected():
+                problems.append(f"{persona}: connect accepted")
+                sock.disconnect()
+            continue
+        if not sock.is_connected():
+            problems.append(f"{persona}: connect refused")
+            continue
+        for event in ("join", "typing", "read", "send", "leave"):
+            answer = sock.emit(event, _socket_payload(event, world.shipment.id), callback=True)
+            got = "ok" if answer.get("ok") else answer.get("error", {}).get("code")
+            if got != SOCKET_ROWS[persona][event]:
+                problems.append(f"{persona} {event}: {got}, expected {SOCKET_ROWS[persona][event]} ({answer})")
+        sock.disconnect()
+    assert not problems, "\n".join(problems)
+
+
+def test_the_webhook_answers_only_its_signature_whoever_calls(app, world):
+    """No user's credentials open the webhook: unsigned, it is 403 for every persona."""
+    app.config["SENDGRID_WEBHOOK_PUBLIC_KEY"] = "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE" + "A" * 88
+    for persona in PERSONAS:
+        caller = Caller(app, world, persona, api=True)
+        response = caller.client.post("/webhooks/sendgrid/events", data="[]", headers=caller.headers,
+                                      content_type="application/json")
+        assert response.status_code == 403, (persona, response.status_code)
+        assert response.json["error"]["code"] == "forbidden"

@@ -9,20 +9,33 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from hub.accounts import services
-from hub.accounts.models import LOCALES, ApiToken
+from hub.accounts.models import LOCALES, TOKEN_SCOPES, ApiToken
 from hub.accounts.security import csrf_exempt, public_endpoint
 from hub.accounts.working_hours import check_working_hours
 from hub.errors import NotFound, Unauthorized
 from hub.extensions import db, limiter
+from hub.limits import account_key, setting, user_key
 from hub.paging import items_response
-from hub.payload import check_fields, integer_id, json_object, one_of, text
+from hub.payload import check_fields, integer_id, json_object, one_of, optional, text
 from hub.reference_data import time_zone
+from hub.timestamps import parse_timestamp, utcnow
+
+
+def future_timestamp(value: Any) -> Any:
+    """An ISO 8601 date-time or date in the future."""
+    moment = parse_timestamp(value)
+    if moment <= utcnow():
+        raise ValueError("must be in the future")
+    return moment
 
 bp = Blueprint("accounts_api", __name__, url_prefix="/api/v1")
+
+TOKEN_FIELDS = {"name": text(100), "scope": optional(one_of(TOKEN_SCOPES)), "expires_at": optional(future_timestamp)}
 
 
 @bp.post("/auth/token")
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"])
+@limiter.limit(setting("RATELIMIT_LOGIN_ACCOUNT"), key_func=account_key)
 @public_endpoint
 @csrf_exempt
 def create_token_with_password() -> Any:
@@ -48,10 +61,13 @@ def list_tokens() -> Any:
 
 
 @bp.post("/auth/tokens")
+@limiter.limit(setting("RATELIMIT_TOKENS"), key_func=user_key)
 def create_token() -> Any:
-    """Create another token for the caller; the secret is shown once."""
-    values = check_fields(json_object(allow_empty=True), {"name": text(100)})
-    token, secret = services.create_token(current_user, values.get("name", ""))
+    """Create another token for the caller (optionally read-only, optionally expiring); the
+    secret is shown once."""
+    values = check_fields(json_object(allow_empty=True), TOKEN_FIELDS)
+    token, secret = services.create_token(current_user, values.get("name", ""), scope=values.get("scope") or "write",
+                                          expires_at=values.get("expires_at"))
     return jsonify({**token.to_dict(), "token": secret}), 201
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, Boolean, ForeignKey, String, bindparam, func, select
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, bindparam, func, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -21,6 +22,8 @@ ORGANIZATION_KINDS = ("shipper", "customs_agent", "broker", "forwarder", "carrie
 USER_ROLES = ("admin", "coordinator", "partner")
 STAFF_ROLES = frozenset({"admin", "coordinator"})
 LOCALES = ("en", "es", "zh_Hans")
+#: "write": everything the user may do; "read": reads only (GET, socket join and leave).
+TOKEN_SCOPES = ("read", "write")
 
 
 class Organization(db.Model):
@@ -62,6 +65,8 @@ class User(UserMixin, db.Model):
     work_days: Mapped[list[str] | None] = mapped_column(JSON)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[Timestamp]
+    # Part of every session and remember-me cookie (`get_id`): bumping it ends them all.
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     organization: Mapped[Organization] = relationship(back_populates="users", lazy="joined")
     participations: Mapped[list[ShipmentParticipant]] = relationship(
@@ -75,6 +80,15 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # type: ignore[override]
         return self.active
+
+    def get_id(self) -> str:
+        """What sessions and remember-me cookies keep: the id and the session generation, so
+        a logout, password change or deactivation (which bump it) ends every earlier one."""
+        return f"{self.id}:{self.session_generation or 0}"
+
+    def end_sessions(self) -> None:
+        """Invalidate every session and remember-me cookie of the user (caller commits)."""
+        self.session_generation = (self.session_generation or 0) + 1
 
     @property
     def is_staff(self) -> bool:
@@ -121,6 +135,9 @@ class ApiToken(db.Model):
     name: Mapped[str] = mapped_column(String(100), default="")
     created_at: Mapped[Timestamp]
     last_used_at: Mapped[OptionalTimestamp]
+    #: "write" (everything the user may do) or "read" (GET and HEAD only, no socket writes).
+    scope: Mapped[str] = mapped_column(String(10), default="write", server_default="write")
+    expires_at: Mapped[OptionalTimestamp]
 
     user: Mapped[User] = relationship(lazy="joined")
 
@@ -131,7 +148,11 @@ class ApiToken(db.Model):
 
     def to_dict(self) -> dict[str, object]:
         """The token's metadata (never the secret)."""
-        return api_fields(self, "id", "name", "created_at", "last_used_at")
+        return api_fields(self, "id", "name", "created_at", "last_used_at", "scope", "expires_at")
+
+    def expired(self, now: datetime) -> bool:
+        """Whether the token's optional expiry has passed."""
+        return self.expires_at is not None and self.expires_at <= now
 
 
 def normalize_email(value: str) -> str:

@@ -12,6 +12,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from hub.accounts import services
 from hub.accounts.admin import bp as admin_bp
 from hub.extensions import limiter
+from hub.limits import account_key, setting
 from hub.templating import register_nav_item
 
 bp = Blueprint("accounts", __name__)
@@ -36,13 +37,15 @@ def _save_new_password(template: str, save: Callable[[str], object], **context: 
     try:
         save(password)
     except ValueError as exc:
-        flash(f"Password {exc}.", "error")
+        # The reason names the field: a name refused (a line break in it) says so itself.
+        flash(str(exc) if str(exc).startswith("Name ") else f"Password {exc}.", "error")
         return render_template(template, **context), 422
     return None
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+@limiter.limit(setting("RATELIMIT_LOGIN_ACCOUNT"), key_func=account_key, methods=["POST"])
 def login() -> Any:
     """Sign in with email and password."""
     if current_user.is_authenticated:
@@ -61,7 +64,9 @@ def login() -> Any:
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout() -> Any:
-    """Sign out (POST, so a link cannot sign someone out)."""
+    """Sign out (POST, so a link cannot sign someone out): the session, remember-me cookies
+    and the browser's sockets end at once."""
+    services.sign_out(current_user._get_current_object())
     logout_user()
     flash("You are signed out.", "info")
     return redirect(url_for("accounts.login"))
@@ -69,6 +74,7 @@ def logout() -> Any:
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+@limiter.limit(setting("RATELIMIT_PASSWORD_RESET"), key_func=account_key, methods=["POST"])
 def forgot_password() -> Any:
     """Ask for a reset link; the answer never tells whether the address exists."""
     if request.method == "POST":

@@ -34,11 +34,25 @@ def issue_token(user: User, name: str = "") -> tuple[ApiToken, str]:
 
 
 def user_for_token(secret: str) -> tuple[User, ApiToken] | None:
-    """The active user owning this token secret, if any."""
+    """The active user owning this token secret, if the token exists and has not expired."""
     token = db.session.scalar(select(ApiToken).where(ApiToken.digest == ApiToken.digest_of(secret)))
-    if token is None or not token.user.active:
+    if token is None or not token.user.active or token.expired(utcnow()):
         return None
     return token.user, token
+
+
+def user_for_session_id(session_id: str) -> User | None:
+    """The active user a session or remember-me cookie names (`User.get_id`: "id:generation"),
+    or None when it belongs to an ended session (logout, password change, deactivation)."""
+    user_id, _, generation = session_id.partition(":")
+    try:
+        user = db.session.get(User, int(user_id))
+        wanted = int(generation)
+    except ValueError:
+        return None
+    if user is None or not user.active or (user.session_generation or 0) != wanted:
+        return None
+    return user
 
 
 def bearer_secret() -> str | None:
@@ -58,8 +72,14 @@ def _user_from_bearer() -> User | None:
         return None
     user, token = found
     g.api_token = token
+    touch_token(token)
+    return user
+
+
+def touch_token(token: ApiToken) -> None:
+    """Record the token's use (shown in its list), at most once a minute: a write per request
+    would serialise readers on SQLite."""
     now = utcnow()
-    # Touch at most once a minute: a write per request would serialise readers on SQLite.
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         token.last_used_at = now
         try:
@@ -68,10 +88,8 @@ def _user_from_bearer() -> User | None:
             # Best effort: a reader (GET) does not wait for the write lock another process or
             # request holds; the touch is left to a later request.
             db.session.rollback()
-            token = db.session.get(ApiToken, token.id)
-            g.api_token = token
-            return token.user if token is not None else None
-    return user
+            if g.get("api_token") is not None:
+                g.api_token = db.session.get(ApiToken, token.id)
 
 
 def init_security(app: Flask) -> None:
@@ -86,11 +104,7 @@ def init_security(app: Flask) -> None:
         if bearer_secret() is not None:
             # A request carrying a token is that token's user, whatever cookie comes along.
             return _user_from_bearer()
-        try:
-            user = db.session.get(User, int(user_id))
-        except ValueError:
-            return None
-        return user if user is not None and user.active else None
+        return user_for_session_id(user_id)
 
     @login_manager.request_loader
     def load_user_from_request(_request: Any) -> User | None:
@@ -115,6 +129,11 @@ def init_security(app: Flask) -> None:
         if is_api and view is not None and not getattr(view, "hub_public", False):
             if not current_user.is_authenticated:
                 return error_response(401, "unauthorized", "Sign in or send a valid API token.")
+        if request.method not in ("GET", "HEAD", "OPTIONS") and bearer_secret() is not None:
+            # A read-only token writes nothing, on any route (loading the user sets g.api_token).
+            token = g.get("api_token") if current_user.is_authenticated else None
+            if token is not None and token.scope == "read":
+                return error_response(403, "forbidden", "This API token is read-only.")
         # Bearer-token requests and webhooks (signed on their own) are exempt from CSRF.
         if (
             request.method not in ("GET", "HEAD", "OPTIONS")

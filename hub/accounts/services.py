@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import secrets
+from datetime import datetime
 from typing import Any
 
 from flask import current_app, url_for
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from hub.accounts.models import (
     LOCALES,
@@ -20,8 +23,9 @@ from hub.audit import record_audit
 from hub.database import flush_new
 from hub.errors import Conflict, NotFound, ValidationFailed
 from hub.extensions import db
+from hub.payload import clean_text
 from hub.reference_data import country_code, time_zone
-from hub.signals import password_reset_requested
+from hub.signals import access_ended, password_reset_requested
 from hub.timestamps import utcnow
 
 MIN_PASSWORD_LENGTH = 10
@@ -49,11 +53,23 @@ def check_email(value: Any) -> str:
     return result.normalized.lower()
 
 
+def check_name(name: Any) -> str | None:
+    """Why a person's or organization's name is refused (None when it is fine): 1 to 200
+    characters on a single line (names reach email subjects and headers)."""
+    if not isinstance(name, str) or not name or len(name) > 200:
+        return "must be 1 to 200 characters"
+    try:
+        clean_text(name)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
 def create_organization(actor: User | None, name: str, kind: str, country: str, tz: str = "UTC") -> Organization:
     """Add an organization (caller commits)."""
     errors = {}
-    if not name or len(name) > 200:
-        errors["name"] = "must be 1 to 200 characters"
+    if (why := check_name(name)) is not None:
+        errors["name"] = why
     if kind not in ORGANIZATION_KINDS:
         errors["kind"] = "must be one of: " + ", ".join(ORGANIZATION_KINDS)
     try:
@@ -91,8 +107,8 @@ def create_user(
         email = check_email(email)
     except ValueError as exc:
         errors["email"] = str(exc)
-    if not name or len(name) > 200:
-        errors["name"] = "must be 1 to 200 characters"
+    if (why := check_name(name)) is not None:
+        errors["name"] = why
     if role not in USER_ROLES:
         errors["role"] = "must be one of: " + ", ".join(USER_ROLES)
     if locale not in LOCALES:
@@ -138,18 +154,37 @@ def authenticate(email: Any, password: Any) -> User | None:
     if not isinstance(email, str) or not isinstance(password, str):
         return None
     user = find_user_by_email(email)
-    if user is None or not user.active or not user.check_password(password):
+    if user is None or not user.password_hash:
+        # Spend the time a real check costs, so the answer's timing tells nobody whether the
+        # address has an account.
+        check_password_hash(_dummy_hash(), password)
+        return None
+    if not user.check_password(password) or not user.active:
         return None
     return user
 
 
-def create_token(user: User, name: str = "") -> tuple[ApiToken, str]:
+_DUMMY_HASHES: dict[str, str] = {}
+
+
+def _dummy_hash() -> str:
+    """A hash made with the configured method, compared against when there is no account."""
+    method = current_app.config["PASSWORD_HASH_METHOD"]
+    if method not in _DUMMY_HASHES:
+        _DUMMY_HASHES[method] = generate_password_hash(secrets.token_hex(16), method=method)
+    return _DUMMY_HASHES[method]
+
+
+def create_token(user: User, name: str = "", scope: str = "write",
+                 expires_at: datetime | None = None) -> tuple[ApiToken, str]:
     """Issue an API token for `user` and commit; the secret is returned once."""
     from hub.accounts.security import issue_token
 
     token, secret = issue_token(user, name)
+    token.scope, token.expires_at = scope, expires_at
     db.session.flush()
-    record_audit(user, "token.create", "api_token", token.id, {"name": name})
+    record_audit(user, "token.create", "api_token", token.id,
+                 {"name": name, "scope": scope, "expires_at": expires_at.isoformat() if expires_at else None})
     db.session.commit()
     return token, secret
 
@@ -161,6 +196,7 @@ def revoke_token(user: User, token_id: int) -> None:
         raise NotFound("Token not found.")
     db.session.delete(token)
     record_audit(user, "token.revoke", "api_token", token_id)
+    access_ended.send(user, token_id=token_id, sessions=False, everything=False)
     db.session.commit()
 
 
@@ -218,7 +254,19 @@ def reset_password(user: User, password: str) -> None:
     """Set a new password and commit."""
     check_password_strength(password)
     user.set_password(password)
+    # Whoever knew the old password is out: every session, remember-me cookie and browser socket.
+    user.end_sessions()
+    access_ended.send(user, token_id=None, sessions=True, everything=False)
     record_audit(user, "user.password_reset", "user", user.id)
+    db.session.commit()
+
+
+def sign_out(user: User) -> None:
+    """End the user's sessions (this cookie, remember-me cookies, other browsers) and their
+    browsers' sockets, on every server (commits). API tokens live on until revoked."""
+    user.end_sessions()
+    access_ended.send(user, token_id=None, sessions=True, everything=False)
+    record_audit(user, "user.logout", "user", user.id)
     db.session.commit()
 
 
@@ -244,6 +292,8 @@ def accept_invitation(user: User, name: str, password: str) -> None:
     """The invitee sets a name and password; the account becomes active (commits)."""
     check_password_strength(password)
     if name:
+        if (why := check_name(name)) is not None:
+            raise ValueError(f"Name {why}.")
         user.name = name
     user.set_password(password)
     user.active = True
@@ -268,5 +318,8 @@ def set_user_active(actor: User, user: User, active: bool) -> None:
         raise ValidationFailed("This person has not accepted their invitation yet.",
                                fields={"active": "invitation not accepted"})
     user.active = active
+    if not active:
+        user.end_sessions()
+        access_ended.send(user, token_id=None, sessions=True, everything=True)
     record_audit(actor, "user.activate" if active else "user.deactivate", "user", user.id)
     db.session.commit()

@@ -58,7 +58,7 @@ PROFILE_PARSERS: dict[str, Parser] = {
     "working_days": check_working_days,
     "clearance_days": check_clearance_days,
     "documents": check_documents,
-    "notes": text(NOTES_MAX_CHARS),
+    "notes": text(NOTES_MAX_CHARS, multiline=True),
     "source": text(1000),
 }
 

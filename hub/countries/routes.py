@@ -22,8 +22,11 @@ bp = Blueprint("countries", __name__, url_prefix="/admin/countries")
 @bp.get("/")
 @login_required
 def list_page() -> Any:
-    """Every profile with its clearance days per mode (admins)."""
+    """Every profile with its clearance days per mode (admins); `?code=FR` opens that one."""
     require_admin(current_user)
+    code = request.args.get("code", "").strip().upper()
+    if code:
+        return redirect(url_for("countries.edit_page", code=code))
     profiles = [profile_for(code) for code in known_codes()]
     return render_template("countries/list.html", profiles=profiles, modes=TRANSPORT_MODES)
 

@@ -14,6 +14,8 @@ from hub.accounts.models import User
 from hub.documents import services
 from hub.documents.storage import StorageError, get_storage
 from hub.errors import MalformedRequest, Unavailable
+from hub.extensions import limiter
+from hub.limits import setting, user_key
 from hub.paging import items_response
 from hub.payload import json_object
 from hub.permissions import Action, get_shipment_for
@@ -47,6 +49,7 @@ def content_disposition(filename: str) -> str:
 
 
 @bp.post("/shipments/<int:shipment_id>/documents")
+@limiter.shared_limit(setting("RATELIMIT_UPLOADS"), scope="uploads", key_func=user_key)
 def upload(shipment_id: int) -> Any:
     """Upload a new document (multipart `file`, `doc_type`, optional `note`)."""
     shipment = get_shipment_for(me(), shipment_id, Action.UPLOAD_DOCUMENT)
@@ -99,6 +102,7 @@ def withdraw(document_id: int) -> Any:
 
 
 @bp.post("/documents/<int:document_id>/versions")
+@limiter.shared_limit(setting("RATELIMIT_UPLOADS"), scope="uploads", key_func=user_key)
 def add_version(document_id: int) -> Any:
     """Upload a new version of a document (multipart `file`, optional `note`)."""
     document = services.get_document_for(me(), document_id, Action.UPLOAD_DOCUMENT)

@@ -16,8 +16,9 @@ from hub.documents.api import me
 from hub.documents.catalogue import DOCUMENT_TYPES
 from hub.documents.models import Document
 from hub.documents.rules import countries_document_rules, file_rules
-from hub.extensions import db
+from hub.extensions import db, limiter
 from hub.forms import filled_fields, flashed_errors
+from hub.limits import setting, user_key
 from hub.permissions import Action, can, get_shipment_for, require_admin
 from hub.reference_data import country_name
 from hub.shipments.models import TRANSPORT_MODES, Shipment
@@ -58,11 +59,12 @@ def _back(shipment_id: int) -> Any:
     return redirect(url_for("shipments.detail_page", shipment_id=shipment_id) + "#documents")
 
 
-def _panel_form(rule: str, load: Callable[[int], Shipment | Document]) -> Callable[[PanelAction], Callable[..., Any]]:
+def _panel_form(rule: str, load: Callable[[int], Shipment | Document],
+                upload: bool = False) -> Callable[[PanelAction], Callable[..., Any]]:
     """Register a form post of the documents panel, for signed-in users. `load` reads the URL's
     shipment or document for the user (an error page when they may not see or act on it); the
     view acts on it, a HubError it raises becomes an error flash; the answer goes back to the
-    shipment's panel."""
+    shipment's panel. `upload`: counted against the user's RATELIMIT_UPLOADS."""
 
     def register(view: PanelAction) -> Callable[..., Any]:
         @wraps(view)
@@ -73,7 +75,10 @@ def _panel_form(rule: str, load: Callable[[int], Shipment | Document]) -> Callab
                 view(loaded)
             return _back(loaded.id if isinstance(loaded, Shipment) else loaded.shipment_id)
 
-        return bp.post(rule)(login_required(post))
+        view_func = login_required(post)
+        if upload:
+            view_func = limiter.shared_limit(setting("RATELIMIT_UPLOADS"), scope="uploads", key_func=user_key)(view_func)
+        return bp.post(rule)(view_func)
 
     return register
 
@@ -88,7 +93,7 @@ def _on_document(action: Action = Action.VIEW) -> Callable[[int], Document]:
     return lambda document_id: services.get_document_for(me(), document_id, action)
 
 
-@_panel_form("/shipments/<int:shipment_id>/documents/upload", _on_shipment(Action.UPLOAD_DOCUMENT))
+@_panel_form("/shipments/<int:shipment_id>/documents/upload", _on_shipment(Action.UPLOAD_DOCUMENT), upload=True)
 def upload_page(shipment: Shipment) -> None:
     """Upload one or more files from the panel's form (the script uses the API instead)."""
     files = [f for f in request.files.getlist("file") if f.filename]
@@ -102,7 +107,7 @@ def upload_page(shipment: Shipment) -> None:
         flash(f"Uploaded {staged.filename}.", "success")
 
 
-@_panel_form("/documents/<int:document_id>/versions", _on_document(Action.UPLOAD_DOCUMENT))
+@_panel_form("/documents/<int:document_id>/versions", _on_document(Action.UPLOAD_DOCUMENT), upload=True)
 def version_page(document: Document) -> None:
     """Upload a new version from the panel."""
     file = request.files.get("file")

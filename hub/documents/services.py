@@ -28,7 +28,7 @@ from hub.documents.sniffing import sanitize_filename, sniff_content_type
 from hub.documents.storage import StorageError, get_storage
 from hub.errors import Forbidden, NotFound, PayloadTooLarge, Unavailable, ValidationFailed
 from hub.extensions import db
-from hub.payload import check_fields, one_of, optional, text
+from hub.payload import MAX_ID, check_fields, clean_text, one_of, optional, text
 from hub.permissions import (
     Action,
     authorize,
@@ -71,6 +71,11 @@ def max_upload_bytes() -> int:
 def stage_file(stream: BinaryIO, raw_filename: str | None) -> StagedFile:
     """Measure, hash and sniff an uploaded file: 413 over the limit, 422 when empty, 415 when
     its bytes are not an allowed type. Nothing is stored here."""
+    try:
+        clean_text(raw_filename or "")
+    except ValueError as exc:
+        # A name with a line break reaches download headers and emails: refused, not guessed at.
+        raise ValidationFailed("The file name is invalid.", fields={"file": f"name {exc}"}) from None
     limit = max_upload_bytes()
     digest = hashlib.sha256()
     size = 0
@@ -183,7 +188,7 @@ def version_of(document: Document, number: Any) -> DocumentVersion:
             wanted = int(number)
         except (TypeError, ValueError):
             raise ValidationFailed("The version must be a number.", fields={"version": "must be an integer"}) from None
-        found = document.version_row(wanted)
+        found = document.version_row(wanted) if 0 < wanted <= MAX_ID else None
     if found is None:
         raise NotFound("No such version of this document.")
     return found
@@ -484,7 +489,7 @@ def create_override(admin: User, body: Mapping[str, Any]) -> DocumentRuleOverrid
             "destination_country": optional(country_code),
             "transport_mode": optional(one_of(TRANSPORT_MODES)),
             "hs_chapter": optional(_chapter),
-            "note": optional(text(500)),
+            "note": optional(text(500, multiline=True)),
         },
         required={"effect", "doc_type"},
     )

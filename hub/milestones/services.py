@@ -35,7 +35,7 @@ _PARSERS = {
     "code": one_of(tuple(m.code for m in CATALOGUE)),
     "occurred_at": parse_timestamp,
     "location": optional(text(LOCATION_MAX_CHARS)),
-    "note": optional(text(NOTE_MAX_CHARS)),
+    "note": optional(text(NOTE_MAX_CHARS, multiline=True)),
 }
 _REQUIRED = frozenset({"code", "occurred_at"})
 

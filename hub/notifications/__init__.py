@@ -79,7 +79,9 @@ def register(app: Flask) -> None:
     connect_subscribers()
     register_extra(email_warnings)
     register_nav_item("Notifications", "notifications.settings_page", "all")
-    register_nav_item("Mailbox", "notifications.mailbox_page", "staff")
+    # Everyone reads their own emails there, and only while no SendGrid key is configured.
+    register_nav_item("Mailbox", "notifications.mailbox_page", "all",
+                      shown=lambda: not current_app.config.get("SENDGRID_API_KEY"))
     register_nav_item("Email suppressions", "notifications.suppressions_page", "admin")
     filters: dict[str, Any] = {
         "email_time": rendering.email_time,

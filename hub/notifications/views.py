@@ -3,16 +3,18 @@ link, the local mailbox, suppressions (admin) and SendGrid's event webhook."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from hub.accounts.models import User
 from hub.accounts.security import csrf_exempt, public_endpoint
 from hub.errors import HubError, NotFound
-from hub.extensions import db
+from hub.extensions import db, limiter
+from hub.limits import setting
 from hub.milestones_catalogue import CATALOGUE
 from hub.notifications import preferences as prefs
 from hub.notifications.models import LEVELS, OutboxEmail, SuppressedAddress
@@ -20,7 +22,7 @@ from hub.notifications.rendering import read_unsubscribe_token, recipient_contex
 from hub.notifications.webhook import lift_suppression, parse_events, process_events, verify_signed_request
 from hub.paging import items_response, page_args
 from hub.payload import json_object
-from hub.permissions import require_admin, require_staff, visible_shipments
+from hub.permissions import is_admin, require_admin, visible_shipments, visible_user_ids
 from hub.shipments.models import Shipment
 
 bp = Blueprint("notifications", __name__)
@@ -45,7 +47,7 @@ def put_preference() -> Any:
 def list_suppressions() -> Any:
     """Addresses no email goes to (admins)."""
     require_admin(current_user)
-    rows = db.session.scalars(select(SuppressedAddress).order_by(SuppressedAddress.id))
+    rows = db.session.scalars(_visible_suppressions().order_by(SuppressedAddress.id))
     return items_response(rows)
 
 
@@ -53,14 +55,13 @@ def list_suppressions() -> Any:
 def delete_suppression(suppression_id: int) -> Any:
     """Lift a suppression (admins): email goes to the address again."""
     require_admin(current_user)
-    entry = db.session.get(SuppressedAddress, suppression_id)
-    if entry is None:
-        raise NotFound("Suppression not found.")
+    entry = _visible_suppression(suppression_id)
     lift_suppression(current_user, entry)
     return Response(status=204)
 
 
 @bp.post("/webhooks/sendgrid/events")
+@limiter.limit(setting("RATELIMIT_WEBHOOKS"))
 @public_endpoint
 @csrf_exempt
 def sendgrid_events() -> Any:
@@ -133,12 +134,31 @@ def unsubscribe(token: str) -> Any:
                                done=done, changed=changed)
 
 
+#: Emails whose links are credentials (set a password, accept an invitation).
+ACCOUNT_EMAIL_KINDS = frozenset({"invitation", "password_reset"})
+_ANY_LINK = re.compile(r"https?://[^\s\"'<>]+")
+MASKED_LINK = "[link hidden: only its recipient sees it]"
+
+
+def _require_local_mailbox() -> None:
+    """The mailbox exists only where emails are not sent (no SendGrid key): 404 otherwise."""
+    if current_app.config.get("SENDGRID_API_KEY"):
+        abort(404)
+
+
 def _mailbox_rows() -> Any:
-    """Emails about shipments the viewer can see, and emails without a shipment to people of
-    the viewer's organization (password resets)."""
+    """An admin sees emails about shipments they can see and emails without a shipment to
+    people of their organization; everyone else only the emails addressed to them (about
+    shipments they still see)."""
     from hub.accounts.models import User as Recipient
 
     visible = visible_shipments(current_user).with_only_columns(Shipment.id)
+    if not is_admin(current_user):
+        # Someone taken off a shipment loses its emails with the rest of it.
+        return select(OutboxEmail).where(
+            OutboxEmail.user_id == current_user.id,
+            OutboxEmail.shipment_id.is_(None) | OutboxEmail.shipment_id.in_(visible),
+        )
     own_people = select(Recipient.id).where(Recipient.organization_id == current_user.organization_id)
     return select(OutboxEmail).where(
         OutboxEmail.shipment_id.in_(visible)
@@ -147,21 +167,27 @@ def _mailbox_rows() -> Any:
 
 
 def _mailbox_email(email_id: int) -> OutboxEmail:
-    """One email of the viewer's mailbox: 404 when it is about something they cannot see,
-    then 403 unless they are staff."""
+    """One email of the viewer's mailbox: 404 when it is not theirs to see."""
+    _require_local_mailbox()
     row = db.session.scalar(_mailbox_rows().where(OutboxEmail.id == email_id))
     if row is None:
         raise NotFound("Email not found.")
-    require_staff(current_user)
     return row
+
+
+def shown_body(row: OutboxEmail, body: str) -> str:
+    """The body as the viewer may see it: an account email's links (credentials) are masked
+    for everyone but its recipient."""
+    if row.kind in ACCOUNT_EMAIL_KINDS and row.user_id != current_user.id:
+        return _ANY_LINK.sub(MASKED_LINK, body)
+    return body
 
 
 @bp.get("/dev/mailbox")
 @login_required
 def mailbox_page() -> Any:
-    """The local mailbox: every email the hub queued or sent about the viewer's shipments,
-    newest first (staff)."""
-    require_staff(current_user)
+    """The local mailbox (only without SendGrid): the emails the viewer may see, newest first."""
+    _require_local_mailbox()
     page, per_page = page_args()
     query = _mailbox_rows()
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
@@ -172,17 +198,37 @@ def mailbox_page() -> Any:
 @bp.get("/dev/mailbox/<int:email_id>")
 @login_required
 def mailbox_email_page(email_id: int) -> Any:
-    """One email: headers, text part and the HTML part in a sandboxed frame (staff)."""
-    return render_template("notifications/mailbox_email.html", row=_mailbox_email(email_id))
+    """One email: headers, text part and the HTML part in a sandboxed frame."""
+    row = _mailbox_email(email_id)
+    return render_template("notifications/mailbox_email.html", row=row, text_body=shown_body(row, row.text_body))
 
 
 @bp.get("/dev/mailbox/<int:email_id>/html")
 @login_required
 def mailbox_email_html(email_id: int) -> Any:
     """The HTML part as sent, served sandboxed (no scripts, no same-origin)."""
-    response = Response(_mailbox_email(email_id).html_body, mimetype="text/html")
-    response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src *"
+    row = _mailbox_email(email_id)
+    response = Response(shown_body(row, row.html_body), mimetype="text/html")
+    # Shown in the mailbox page's frame (same origin), nowhere else.
+    response.headers["Content-Security-Policy"] = ("sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src *; "
+                                                   "frame-ancestors 'self'")
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
     return response
+
+
+def _visible_suppressions() -> Any:
+    """Suppressions an admin may see and lift: addresses of people their organization sees."""
+    from hub.accounts.models import User as Person
+
+    addresses = select(Person.email).where(Person.id.in_(visible_user_ids(current_user)))
+    return select(SuppressedAddress).where(SuppressedAddress.email.in_(addresses))
+
+
+def _visible_suppression(suppression_id: int) -> SuppressedAddress:
+    entry = db.session.scalar(_visible_suppressions().where(SuppressedAddress.id == suppression_id))
+    if entry is None:
+        raise NotFound("Suppression not found.")
+    return entry
 
 
 @bp.get("/admin/email-suppressions")
@@ -190,7 +236,7 @@ def mailbox_email_html(email_id: int) -> Any:
 def suppressions_page() -> Any:
     """Suppressed addresses with a button to lift each (admins)."""
     require_admin(current_user)
-    rows = db.session.scalars(select(SuppressedAddress).order_by(SuppressedAddress.id))
+    rows = db.session.scalars(_visible_suppressions().order_by(SuppressedAddress.id))
     return render_template("notifications/suppressions.html", rows=list(rows))
 
 
@@ -199,9 +245,7 @@ def suppressions_page() -> Any:
 def lift_suppression_page(suppression_id: int) -> Any:
     """Lift one suppression from the admin page."""
     require_admin(current_user)
-    entry = db.session.get(SuppressedAddress, suppression_id)
-    if entry is None:
-        abort(404)
+    entry = _visible_suppression(suppression_id)
     lift_suppression(current_user, entry)
     flash(f"Email to {entry.email} is allowed again.", "success")
     return redirect(url_for("notifications.suppressions_page"))

@@ -17,6 +17,7 @@ from hub.audit import record_audit
 from hub.errors import Forbidden, MalformedRequest
 from hub.extensions import db
 from hub.notifications.models import EmailEvent, OutboxEmail, SuppressedAddress
+from hub.payload import MAX_ID
 from hub.signals import email_bounced
 from hub.timestamps import utcnow
 
@@ -55,7 +56,7 @@ def parse_events(raw_body: str) -> list[dict[str, Any]]:
     """The body as a JSON array of event objects, or 400."""
     try:
         events = json.loads(raw_body)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise MalformedRequest("The body is not valid JSON.") from None
     if not isinstance(events, list) or not all(isinstance(e, dict) for e in events):
         raise MalformedRequest("The body must be a JSON array of event objects.")
@@ -67,9 +68,10 @@ def _outbox_id(event: dict[str, Any]) -> int | None:
     if raw is None and isinstance(event.get("custom_args"), dict):
         raw = event["custom_args"].get("outbox_id")
     try:
-        return int(raw) if raw is not None else None
+        value = int(raw) if raw is not None else None
     except (TypeError, ValueError):
         return None
+    return value if value is not None and 0 < value <= MAX_ID else None
 
 
 def _occurred_at(event: dict[str, Any]) -> datetime | None:

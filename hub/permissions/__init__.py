@@ -6,6 +6,8 @@ from hub.permissions.facts import (
     authorize,
     authorize_on,
     can,
+    find_invitable_organization,
+    find_visible_user,
     get_shipment_for,
     is_owner_staff,
     owner_and_role,
@@ -13,6 +15,7 @@ from hub.permissions.facts import (
     signed_in_user_authorized_on,
     visible_organizations,
     visible_shipments,
+    visible_user_ids,
 )
 from hub.permissions.rules import (
     Action,
@@ -31,7 +34,8 @@ can_create_shipments = may_create_shipments
 
 __all__ = [
     "Access", "Action", "authorize", "authorize_on", "can", "can_create_shipments", "check_change_message",
-    "check_review_upload", "check_withdraw_document", "get_shipment_for", "is_admin", "is_owner_staff",
+    "check_review_upload", "check_withdraw_document", "find_invitable_organization",
+    "find_visible_user", "get_shipment_for", "is_admin", "is_owner_staff",
     "may_create_shipments", "owner_and_role", "participant_role", "require_admin", "require_staff",
-    "sees_nav_item", "signed_in_user_authorized_on", "visible_organizations", "visible_shipments",
+    "sees_nav_item", "signed_in_user_authorized_on", "visible_organizations", "visible_shipments", "visible_user_ids",
 ]

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import Select, bindparam, exists, or_, select
 
 from hub.accounts.models import SIGNED_IN_USER_COLUMNS, Organization, Principal, SignedInUser, User
+from hub.audit.models import AuditLog
 from hub.database import DriverStatement
 from hub.errors import NotFound
 from hub.extensions import db
@@ -135,19 +136,53 @@ def visible_shipments(user: User) -> Select[tuple[Shipment]]:
     return query.where(is_participant)
 
 
-def visible_organizations(user: User) -> list[Organization]:
-    """Organizations a coordinator may pick when inviting: their own and those of people who
-    take part in their organization's shipments (never every partner on the hub, which would
-    show one shipper's partners to another)."""
+def _invitable_organizations(user: Principal) -> Select[tuple[Organization]]:
+    partner_orgs = select(User.organization_id).where(User.id.in_(_partner_user_ids(user)))
+    return select(Organization).where(
+        or_(Organization.id == user.organization_id,
+            Organization.id.in_(partner_orgs) & (Organization.kind != "shipper"))
+    )
+
+
+def visible_organizations(user: Principal) -> list[Organization]:
+    """Organizations a coordinator may pick when inviting: their own and the partner
+    organizations of people who are or were on their organization's shipments (never every
+    partner on the hub, which would show one shipper's partners to another, and never
+    another shipper)."""
+    return list(db.session.scalars(_invitable_organizations(user).order_by(Organization.name)))
+
+
+def _partner_user_ids(user: Principal) -> Select[tuple[int]]:
+    """Ids of people who are, or were, on a shipment of the user's organization."""
     owned = select(Shipment.id).where(Shipment.owner_org_id == user.organization_id)
-    partner_orgs = (
-        select(User.organization_id)
-        .join(ShipmentParticipant, ShipmentParticipant.user_id == User.id)
-        .where(ShipmentParticipant.shipment_id.in_(owned))
+    current = select(ShipmentParticipant.user_id).where(ShipmentParticipant.shipment_id.in_(owned))
+    # A removal leaves no participant row; the audit log remembers who was on the shipment.
+    former = select(AuditLog.target_id).where(
+        AuditLog.action == "participant.remove", AuditLog.target_type == "user", AuditLog.shipment_id.in_(owned)
     )
-    query = (
-        select(Organization)
-        .where(or_(Organization.id == user.organization_id, Organization.id.in_(partner_orgs)))
-        .order_by(Organization.name)
+    return current.union(former)
+
+
+def visible_user_ids(user: Principal) -> Select[tuple[int]]:
+    """Ids of the people a staff member may name by id: their organization's people and the
+    partners who are or were on one of its shipments (nobody else's address is theirs to read)."""
+    return select(User.id).where(
+        or_(User.organization_id == user.organization_id, User.id.in_(_partner_user_ids(user)))
     )
-    return list(db.session.scalars(query))
+
+
+def find_visible_user(user: Principal, user_id: int) -> User:
+    """A user the caller may name by id, or NotFound (the same whether hidden or missing)."""
+    found = db.session.scalar(select(User).where(User.id == user_id, User.id.in_(visible_user_ids(user))))
+    if found is None:
+        raise NotFound("User not found.")
+    return found
+
+
+def find_invitable_organization(user: Principal, organization_id: int) -> Organization:
+    """An organization the caller may invite people into (see `visible_organizations`), or
+    NotFound, the same whether hidden or missing."""
+    found = db.session.scalar(_invitable_organizations(user).where(Organization.id == organization_id))
+    if found is None:
+        raise NotFound("Organization not found.")
+    return found

@@ -8,6 +8,8 @@ from flask import Blueprint, jsonify, request
 from flask_login import current_user
 
 from hub.errors import ValidationFailed
+from hub.extensions import limiter
+from hub.limits import setting, user_key
 from hub.paging import items_response, page_args
 from hub.payload import json_object
 from hub.permissions import Action, get_shipment_for
@@ -78,6 +80,7 @@ def list_participants(shipment_id: int) -> Any:
 
 
 @bp.post("/shipments/<int:shipment_id>/participants")
+@limiter.shared_limit(setting("RATELIMIT_INVITATIONS"), scope="invitations", key_func=user_key)
 def add_participant(shipment_id: int) -> Any:
     """Add a user or invite a partner by email; 200 when they were already on it."""
     shipment = get_shipment_for(current_user, shipment_id, Action.MANAGE_PARTICIPANTS)

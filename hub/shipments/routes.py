@@ -10,8 +10,10 @@ from flask_login import current_user, login_required
 from hub import reference_data
 from hub.accounts.models import ORGANIZATION_KINDS
 from hub.errors import HubError
-from hub.extensions import db
+from hub.extensions import db, limiter
 from hub.forms import flashed_errors
+from hub.limits import setting, user_key
+from hub.payload import MAX_ID
 from hub.permissions import Action, can, can_create_shipments, get_shipment_for, require_staff, visible_organizations
 from hub.shipments import services
 from hub.shipments.extras import list_extras, list_filter_labels, shipment_extras
@@ -49,7 +51,7 @@ def list_page() -> Any:
     filters = {k: request.args.get(k, "").strip() for k in ("q", "country", "mode", "status", "shows")}
     show_options = list_filter_labels()
     try:
-        page = max(1, int(request.args.get("page", "1")))
+        page = min(max(1, int(request.args.get("page", "1"))), MAX_ID)
     except ValueError:
         page = 1
     rows, total = services.list_shipments(
@@ -191,6 +193,7 @@ def detail_page(shipment_id: int) -> Any:
 
 
 @bp.post("/shipments/<int:shipment_id>/participants")
+@limiter.shared_limit(setting("RATELIMIT_INVITATIONS"), scope="invitations", key_func=user_key)
 @login_required
 def add_participant_page(shipment_id: int) -> Any:
     """Add or invite a participant from the shipment page."""

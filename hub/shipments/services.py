@@ -10,14 +10,21 @@ from sqlalchemy.exc import IntegrityError
 
 from hub import reference_data as ref
 from hub.accounts import services as accounts
-from hub.accounts.models import ORGANIZATION_KINDS, Organization, User, find_user_by_email
+from hub.accounts.models import ORGANIZATION_KINDS, User, find_user_by_email
 from hub.audit import record_audit
 from hub.business_days import supported_subdivisions
 from hub.database import flush_new
 from hub.errors import Conflict, NotFound, ValidationFailed
 from hub.extensions import db
 from hub.payload import Parser, check_fields, integer_id, one_of, optional, text
-from hub.permissions import Action, authorize, require_staff, visible_shipments
+from hub.permissions import (
+    Action,
+    authorize,
+    find_invitable_organization,
+    find_visible_user,
+    require_staff,
+    visible_shipments,
+)
 from hub.shipments.extras import apply_list_filter
 from hub.shipments.models import INCOTERMS, PARTICIPANT_ROLES, TRANSPORT_MODES, Shipment, ShipmentParticipant
 from hub.signals import participant_added, participant_removed, shipment_saved
@@ -30,7 +37,7 @@ SHIPMENT_FIELDS: dict[str, Parser] = {
     "port_of_entry": optional(text(100)),
     "transport_mode": one_of(TRANSPORT_MODES),
     "incoterm": optional(one_of(INCOTERMS)),
-    "goods_description": optional(text(2000)),
+    "goods_description": optional(text(2000, multiline=True)),
     "hs_codes": ref.hs_codes,
     "declared_value": optional(ref.money),
     "currency": optional(ref.currency_code),
@@ -250,8 +257,9 @@ def add_participant(actor: User, shipment: Shipment, body: Mapping[str, Any]) ->
     if "user_id" in values:
         if "organization_id" in values or "organization" in values:
             raise ValidationFailed("Organization is only for invitations.", fields={"organization": "only with email"})
-        user = db.session.get(User, values["user_id"])
-        if user is None or not user.active:
+        # By id only people the coordinator already sees; anyone else is invited by email.
+        user = find_visible_user(actor, values["user_id"])
+        if not user.active:
             raise ValidationFailed("No such active user.", fields={"user_id": "no such active user"})
     else:
         user = find_user_by_email(values["email"])
@@ -284,9 +292,7 @@ def _create_invitee(actor: User, values: Mapping[str, Any]) -> User:
     if "organization_id" in values and "organization" in values:
         raise ValidationFailed("Give organization_id or organization, not both.", fields={"organization": "not both"})
     if "organization_id" in values:
-        org = db.session.get(Organization, values["organization_id"])
-        if org is None:
-            raise ValidationFailed("No such organization.", fields={"organization_id": "no such organization"})
+        org = find_invitable_organization(actor, values["organization_id"])
     elif "organization" in values:
         spec = _check_new_organization(values["organization"])
         org = accounts.create_organization(actor, spec["name"], spec["kind"], spec["country"], spec.get("time_zone", "UTC"))

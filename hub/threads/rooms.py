@@ -21,7 +21,7 @@ from typing import Any
 from flask import Flask
 
 from hub.extensions import socketio
-from hub.realtime import NAMESPACE, shipment_room
+from hub.realtime import NAMESPACE, browser_room, disconnect_room, shipment_room, token_room, user_room
 from hub.shipment_tx import Step, after_commit, hub_state
 
 _MEMBERSHIP_PREFIX = "member:"
@@ -264,9 +264,21 @@ def on_participant_removed(shipment: Any, *, user_id: int, **_: Any) -> None:
     evict_after_commit(shipment.id, user_id)
 
 
+def on_access_ended(user: Any, *, token_id: int | None = None, sessions: bool = False,
+                    everything: bool = False, **_: Any) -> None:
+    """Once the change that ended a user's access commits, their affected sockets are
+    disconnected on every server process."""
+    if everything:
+        ending = [user_room(user.id)]
+    else:
+        ending = ([browser_room(user.id)] if sessions else []) + ([token_room(token_id)] if token_id else [])
+    for room in ending:
+        after_commit(Step.MEMBERSHIP, lambda room=room: disconnect_room(room))
+
+
 def install(app: Flask) -> None:
     """Give the app its socket rooms and bind evictions to its Socket.IO client manager."""
-    from hub.signals import participant_removed
+    from hub.signals import access_ended, participant_removed
 
     queue = app.config.get("SOCKETIO_MESSAGE_QUEUE") or ""
     presence = RedisPresence(queue) if queue.startswith(("redis://", "rediss://")) else LocalPresence()
@@ -280,3 +292,4 @@ def install(app: Flask) -> None:
 
     manager.on_room_closing = room_closing
     participant_removed.connect(on_participant_removed, weak=False)
+    access_ended.connect(on_access_ended, weak=False)

@@ -22,6 +22,7 @@ from hub.accounts.models import Principal, User
 from hub.audit import record_audit
 from hub.errors import MalformedRequest, NotFound, Unauthorized, ValidationFailed
 from hub.extensions import db
+from hub.payload import clean_text
 from hub.permissions import (
     Access,
     Action,
@@ -106,6 +107,10 @@ def check_message_body(body: object) -> str:
         raise ValidationFailed("The message body must be a string.", fields={"body": "must be a string"})
     if not body.strip():
         raise ValidationFailed("The message is empty.", fields={"body": "must not be empty"})
+    try:
+        clean_text(body, multiline=True)
+    except ValueError as exc:
+        raise ValidationFailed("The message holds characters that cannot be shown.", fields={"body": str(exc)}) from None
     limit = current_app.config["MESSAGE_MAX_CHARS"]
     if len(body) > limit:
         raise ValidationFailed(

@@ -12,6 +12,7 @@ event may arrive before the answer: clients merge by `seq`.
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable
 from contextlib import nullcontext
 from typing import Any
@@ -21,18 +22,23 @@ from flask_login import current_user
 from flask_socketio import ConnectionRefusedError
 from sqlalchemy.exc import OperationalError
 
+from hub import limits
 from hub.accounts.models import SignedInUser, User, signed_in_user
-from hub.accounts.security import user_for_token
+from hub.accounts.security import touch_token, user_for_token
 from hub.database import reads_only
-from hub.errors import HubError, MalformedRequest, Unauthorized, ValidationFailed
+from hub.errors import Forbidden, HubError, MalformedRequest, RateLimited, Unauthorized, ValidationFailed
 from hub.extensions import db, socketio
+from hub.payload import MAX_ID
 from hub.permissions import Action, can, get_shipment_for, signed_in_user_authorized_on
-from hub.realtime import shipment_room, user_room
+from hub.realtime import browser_room, shipment_room, token_room, user_room
 from hub.request_context import socket_event_context
 from hub.signals import socket_connected, socket_disconnected, socket_event_handled
 from hub.threads import rooms, services
 
 _SESSION_USER = "hub_socket_user_id"
+_SESSION_READ_ONLY = "hub_socket_read_only"
+_FLOOD_WINDOW = "hub_socket_flood_window"
+_FLOOD_STRIKES = "hub_socket_flood_strikes"
 
 
 def _socket_user() -> SignedInUser:
@@ -43,6 +49,12 @@ def _socket_user() -> SignedInUser:
     if user is None or not user.active:
         raise Unauthorized("Sign in again.")
     return user
+
+
+def _writable() -> None:
+    """A socket opened with a read-only token reads; it sends, types and marks nothing."""
+    if session.get(_SESSION_READ_ONLY):
+        raise Forbidden("This API token is read-only.")
 
 
 def _socket_user_allowed(shipment_id: int, action: Action) -> SignedInUser:
@@ -78,6 +90,7 @@ def _acknowledged(handler: Callable[..., dict[str, Any]] | None = None, *,
 
 def _answer(handler: Callable[..., dict[str, Any]], payload: Any) -> dict[str, Any]:
     try:
+        _flood_guard()
         return {"ok": True} | handler(payload)
     except HubError as exc:
         db.session.rollback()
@@ -93,6 +106,27 @@ def _answer(handler: Callable[..., dict[str, Any]], payload: Any) -> dict[str, A
         db.session.rollback()
         current_app.logger.exception("unhandled error in socket event %s", handler.__name__)
         return {"ok": False, "error": {"code": "internal_error", "message": "Something went wrong on our side."}}
+def _flood_guard() -> None:
+    """A socket sending more than SOCKET_EVENTS_PER_S events a second is slowed (each extra
+    event waits, then is refused `rate_limited`), and disconnected after
+    SOCKET_FLOOD_DISCONNECT_AFTER refused events; other sockets are not touched. Counted in
+    the socket's own session (a socket lives in one process)."""
+    config = current_app.config
+    if not config.get("RATELIMIT_ENABLED", True):
+        return
+    now = time.monotonic()
+    started, count = session.get(_FLOOD_WINDOW, (now, 0))
+    if now - started >= 1.0:
+        started, count = now, 0
+    session[_FLOOD_WINDOW] = (started, count + 1)
+    if count + 1 <= config["SOCKET_EVENTS_PER_S"]:
+        return
+    strikes = session[_FLOOD_STRIKES] = session.get(_FLOOD_STRIKES, 0) + 1
+    if strikes > config["SOCKET_FLOOD_DISCONNECT_AFTER"]:
+        socketio.server.disconnect(request.sid, namespace=rooms.NAMESPACE)
+        raise RateLimited("Too many events: disconnected.")
+    socketio.sleep(min(1.0, 0.01 * strikes))  # slowed: the flood's own acknowledgements wait
+    raise RateLimited("Too many events; slow down.", retry_after=1)
 
 
 def _object(payload: Any) -> dict[str, Any]:
@@ -103,14 +137,14 @@ def _object(payload: Any) -> dict[str, Any]:
 
 def _shipment_id(payload: dict[str, Any]) -> int:
     value = payload.get("shipment_id")
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_ID:
         raise MalformedRequest("shipment_id must be a positive integer.", fields={"shipment_id": "must be a positive integer"})
     return value
 
 
 def _seq(payload: dict[str, Any], name: str, default: int | None = None) -> int:
     value = payload.get(name, default)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_ID:
         raise ValidationFailed(f"{name} must be a non-negative integer.", fields={name: "must be a non-negative integer"})
     return value
 
@@ -120,17 +154,24 @@ def on_connect(auth: Any = None) -> None:
     PUBLIC_BASE_URL) or `auth={"token": "<API token>"}`; refuse anything else."""
     user: User | None = None
     token = auth.get("token") if isinstance(auth, dict) else None
+    access_room = None
     if token is not None:
         found = user_for_token(token) if isinstance(token, str) else None
         if found is None:
             raise ConnectionRefusedError("The API token is not valid.", {"code": "unauthorized"})
         user = found[0]
+        access_room = token_room(found[1].id)
+        session[_SESSION_READ_ONLY] = found[1].scope == "read"
+        touch_token(found[1])
     elif current_user.is_authenticated:
         user = current_user._get_current_object()
-    if user is None or not user.active:
+        access_room = browser_room(user.id)
+    if user is None or not user.active or access_room is None:
         raise ConnectionRefusedError("Sign in, or connect with auth={\"token\": \"<API token>\"}.", {"code": "unauthorized"})
     session[_SESSION_USER] = user.id
+    # Rooms closed when the access ends (token revoked, logout, password reset, deactivation).
     socketio.server.enter_room(request.sid, user_room(user.id), namespace=rooms.NAMESPACE)
+    socketio.server.enter_room(request.sid, access_room, namespace=rooms.NAMESPACE)
     socket_connected.send(request.sid, user_id=user.id)
 
 
@@ -165,7 +206,9 @@ def on_send(payload: Any) -> dict[str, Any]:
     """`{"shipment_id", "body", "client_id"}`: post a message; answer it."""
     data = _object(payload)
     shipment_id = _shipment_id(data)
+    _writable()
     client_id = services.check_client_id(data.get("client_id"))
+    limits.hit("RATELIMIT_MESSAGES", "messages", f"user:{session.get(_SESSION_USER)}")
     checked = services.check_send_message_by_id(session.get(_SESSION_USER), shipment_id, data.get("body"), client_id,
                                                 via="web")
     message, _created = services.do_send_message(checked)
@@ -176,6 +219,7 @@ def on_send(payload: Any) -> dict[str, Any]:
 def on_typing(payload: Any) -> dict[str, Any]:
     """`{"shipment_id"}`: tell the room's other sockets this user is typing."""
     shipment_id = _shipment_id(_object(payload))
+    _writable()
     user = _socket_user_allowed(shipment_id, Action.POST_MESSAGE)
     socketio.server.emit(
         "typing", {"shipment_id": shipment_id, "user": user.summary()},
@@ -190,6 +234,7 @@ def on_read(payload: Any) -> dict[str, Any]:
     data = _object(payload)
     shipment_id = _shipment_id(data)
     seq = _seq(data, "seq")
+    _writable()
     user = _socket_user()
     state = services.mark_read(user, shipment_id, seq)
     return {"seq": state["last_read_seq"], "unread_count": state["unread_count"]}
@@ -200,6 +245,7 @@ def on_leave(payload: Any) -> dict[str, Any]:
     """`{"shipment_id"}`: stop receiving the shipment's events."""
     shipment_id = _shipment_id(_object(payload))
     user = _socket_user()
+    get_shipment_for(user, shipment_id)  # hidden is not_found, for every event under a shipment
     if rooms.joined(request.sid, shipment_id):
         rooms.leave(request.sid, shipment_id, user.id)
     return {}

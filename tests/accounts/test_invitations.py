@@ -31,7 +31,7 @@ def accept(app, path: str, name: str = "Carmen Ruiz", password: str = "carmen-se
 
 
 def test_a_new_email_gets_a_pending_account_and_a_link_that_lands_on_the_shipment(app, client, world):
-    agency = factories.org("customs_agent", "MX", "Aduana Norte")
+    agency = world.agent.organization  # a partner organization already on the shipper's shipments
     response = invite(client, world, {"email": "Carmen@Aduana-Norte.example", "role": "agent",
                                       "organization_id": agency.id})
     assert response.status_code == 201, response.json
@@ -91,7 +91,6 @@ def test_adding_someone_already_on_the_shipment_changes_their_role_with_200(clie
     ("body", "field"),
     [
         ({"email": "new@x.example", "role": "agent"}, "organization_id"),
-        ({"email": "new@x.example", "role": "agent", "organization_id": 99999}, "organization_id"),
         ({"email": "new@x.example", "role": "agent", "organization": {"name": "X", "kind": "bank", "country": "DE"}},
          "kind"),
         ({"email": "new@x.example", "role": "agent", "organization": {"name": "X", "kind": "broker", "country": "XX"}},
@@ -123,7 +122,7 @@ def test_only_the_owners_staff_invite(client, world, who, status):
 
 
 def test_the_invitation_form_on_the_shipment_page(app, client, world):
-    agency = factories.org("customs_agent", "MX", "Aduana Sur")
+    agency = world.broker.organization
     token = factories.login(client, world.staff)
     response = client.post(f"/shipments/{world.shipment.id}/participants", data={
         "csrf_token": token, "email": "rosa@aduana-sur.example", "role": "agent", "organization_id": str(agency.id),

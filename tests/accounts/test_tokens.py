@@ -68,7 +68,7 @@ def test_list_create_and_revoke(client, world):
     new_secret, new_id = created.json["token"], created.json["id"]
     listed = client.get("/api/v1/auth/tokens", headers=headers).json["items"]
     assert {t["name"] for t in listed} == {"", "ERP sync"}
-    assert all(set(t) == {"id", "name", "created_at", "last_used_at"} for t in listed)
+    assert all(set(t) == {"id", "name", "created_at", "last_used_at", "scope", "expires_at"} for t in listed)
 
     assert client.delete(f"/api/v1/auth/tokens/{new_id}", headers=headers).status_code == 204
     revoked = client.get("/api/v1/me", headers=factories.bearer(new_secret))

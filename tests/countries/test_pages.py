@@ -31,6 +31,14 @@ def test_admins_edit_a_profile_on_its_page(client, world):
     assert db.session.get(CountryProfile, "DE").revision == 1
 
 
+def test_the_open_a_country_box_leads_to_its_page(client, world):
+    factories.session_for(client, world.admin)
+    listing = client.get("/admin/countries/").get_data(as_text=True)
+    assert 'name="code"' in listing and "onsubmit" not in listing  # no inline script (CSP)
+    opened = client.get("/admin/countries/?code=fr")
+    assert opened.status_code == 302 and opened.headers["Location"].endswith("/admin/countries/FR")
+
+
 def test_the_country_pages_are_for_admins_only(client, world):
     csrf = factories.session_for(client, world.staff)
     # Pages answer a refusal by going back with the message (the project's way for 403).

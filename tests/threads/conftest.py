@@ -132,6 +132,23 @@ def detach_world(world: Any) -> None:
     db.session.rollback()
 
 
+@pytest.fixture
+def two_servers(app: Flask, database_url: str, world: Any) -> Iterator[tuple[LiveServer, LiveServer]]:
+    """Two server processes on the test database sharing the Redis message queue."""
+    from tests.services import redis_url
+
+    queue = redis_url()
+    detach_world(world)
+    first = LiveServer(database_url, env={"SOCKETIO_MESSAGE_QUEUE": queue})
+    second = LiveServer(database_url, env={"SOCKETIO_MESSAGE_QUEUE": queue})
+    try:
+        yield first.start(), second.start()
+    finally:
+        for server in (first, second):
+            server.stop()
+            print(f"--- {server.url} ---\n{server.log_tail(40)}")
+
+
 @pytest.fixture(scope="session")
 def live_servers() -> Iterator[dict[str, LiveServer]]:
     """One running server per test database, shared by the tests of the session (each test

@@ -7,28 +7,13 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Iterator
 
 import pytest
 import requests
 
 from tests.live import LiveServer
 from tests.services import redis_url
-from tests.threads.conftest import ThreadClient, detach_world
-
-
-@pytest.fixture
-def two_servers(app, database_url, world) -> Iterator[tuple[LiveServer, LiveServer]]:
-    queue = redis_url()
-    detach_world(world)
-    first = LiveServer(database_url, env={"SOCKETIO_MESSAGE_QUEUE": queue})
-    second = LiveServer(database_url, env={"SOCKETIO_MESSAGE_QUEUE": queue})
-    try:
-        yield first.start(), second.start()
-    finally:
-        for server in (first, second):
-            server.stop()
-            print(f"--- {server.url} ---\n{server.log_tail(40)}")
+from tests.threads.conftest import ThreadClient
 
 
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
