@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from hub.accounts.models import normalize_email
+from hub.accounts.models import User, normalize_email
 from hub.accounts.security import csrf_exempt, public_endpoint
 from hub.errors import HubError, NotFound
 from hub.extensions import db, limiter
@@ -21,7 +21,7 @@ from hub.inbound import services
 from hub.inbound.models import InboundEmail
 from hub.inbound.parsing import decode_field, prepare_request, read_post
 from hub.paging import page_args
-from hub.permissions import require_admin
+from hub.permissions import require_admin, visible_user_ids
 from hub.shipments.models import Shipment
 from hub.signals import inbound_email_received
 
@@ -76,7 +76,13 @@ def admin_page() -> Any:
     require_admin(current_user)
     page, per_page = page_args()
     owned = select(Shipment.id).where(Shipment.owner_org_id == current_user.organization_id)
-    query = select(InboundEmail).where(InboundEmail.shipment_id.in_(owned) | InboundEmail.shipment_id.is_(None))
+    # An email for no known shipment shows only to admins who already see its sender (their
+    # people, or partners on their shipments): another shipper's correspondents stay theirs.
+    people = visible_user_ids(current_user)
+    people_addresses = select(func.lower(User.email)).where(User.id.in_(people))
+    unplaced = InboundEmail.shipment_id.is_(None) & (
+        InboundEmail.user_id.in_(people) | func.lower(InboundEmail.sender).in_(people_addresses))
+    query = select(InboundEmail).where(InboundEmail.shipment_id.in_(owned) | unplaced)
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = db.session.scalars(query.order_by(InboundEmail.id.desc()).offset((page - 1) * per_page).limit(per_page))
     return render_template("inbound/admin.html", rows=list(rows), reasons=services.REASONS, page=page,

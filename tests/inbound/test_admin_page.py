@@ -54,3 +54,20 @@ def test_other_shippers_admins_do_not_see_our_shipments_emails(inbound_app, clie
     factories.session_for(client, rival_admin)
     html = client.get("/admin/inbound-email").get_data(as_text=True)
     assert "li.wei@agency.example" not in html and "No email received yet." in html
+
+
+def test_an_email_for_no_known_shipment_shows_only_to_admins_who_see_its_sender(inbound_app, client, world):
+    # From a partner of ours with no reply token, and from a stranger: neither names a shipment.
+    InboundEmailPost(sender="li.wei@agency.example", sender_name="Li Wei", to=f"reply+zzz@{DOMAIN}",
+                     subject="Re: our old thread", text="Lost?").post(client)
+    InboundEmailPost(sender="someone@elsewhere.example", sender_name="Someone", to=f"reply+yyy@{DOMAIN}",
+                     subject="Re: their thread", text="Also lost").post(client)
+    assert [r["reason"] for r in records()] == ["unknown_token", "unknown_token"]
+
+    factories.session_for(client, world.admin)
+    ours = client.get("/admin/inbound-email").get_data(as_text=True)
+    assert "li.wei@agency.example" in ours and "someone@elsewhere.example" not in ours
+    rival_admin = factories.user(world.other_staff.organization, "admin", "root@rival.example")
+    factories.session_for(client, rival_admin)
+    theirs = client.get("/admin/inbound-email").get_data(as_text=True)
+    assert "li.wei@agency.example" not in theirs and "someone@elsewhere.example" not in theirs
