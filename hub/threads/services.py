@@ -18,6 +18,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from hub import limits
 from hub.accounts.models import Principal, User
 from hub.audit import record_audit
 from hub.errors import MalformedRequest, NotFound, Unauthorized, ValidationFailed
@@ -149,6 +150,8 @@ def check_send_message(access: Access, body: object, client_id: object, via: str
     """Check a text message for the thread `access` may post to: the body, the client_id."""
     if access.action is not Action.POST_MESSAGE:
         raise ValueError("check_send_message needs POST_MESSAGE access")
+    # One budget per author whatever the channel (RATELIMIT_MESSAGES): 429 / `rate_limited`.
+    limits.hit("RATELIMIT_MESSAGES", "messages", f"user:{access.user.id}")
     return MessageToSend(access.user, access.shipment_id, check_message_body(body), check_client_id(client_id), via)
 
 
