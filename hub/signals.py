@@ -33,15 +33,25 @@ document_reviewed = _signals.signal("document-reviewed")
 document_uploaded = _signals.signal("document-uploaded")
 
 #: sender: the Shipment; kwargs: actor (User), user (User, the new participant), role (str),
-#: invitation_link (str | None: set when the user was invited and must accept first).
+#: invitation_link (str | None: set when the user was invited and must accept first),
+#: accepted (bool, optional: True when the user accepted a pending invitation; actor is then
+#: the user, and the thread notes that they joined).
 participant_added = _signals.signal("participant-added")
+
+#: sender: the Shipment; kwargs: actor (User, the coordinator), user (User, an existing user the
+#: coordinator could not see, invited: pending until they accept), role (str), accept_link (str:
+#: signed, expiring, single-use), account_link (str | None: set when the user never chose a
+#: password). Nothing about the shipment reaches them before they accept.
+participant_invited = _signals.signal("participant-invited")
 
 #: sender: the Shipment; kwargs: actor (User), user_id (int), role (str). Their sockets leave
 #: the shipment's room once the removal commits.
 participant_removed = _signals.signal("participant-removed")
 
 #: sender: the User (active, with a password); kwargs: link (str, the signed reset link),
-#: hours (int, how long it works).
+#: hours (int, how long it works), stand_in (bool: True when the address has no account that
+#: can reset; the sender is then an unsaved stand-in and subscribers do the same work as for a
+#: real one but send nothing, so the request's timing does not tell the two apart).
 password_reset_requested = _signals.signal("password-reset-requested")
 #: sender: the InboundEmail record (added, not committed) of an email reply that was refused, in
 #: whole or one of its attachments; kwargs: user (User: the known, active sender to tell why),

@@ -124,6 +124,21 @@ def _suppression(world: World) -> int:
     return row.id
 
 
+def _invitation(world: World) -> int:
+    """A pending invitation of the caller (a staff member when anonymous) onto a shipment of a
+    shipper they never worked with (only its invitee answers it)."""
+    from hub.extensions import db
+    from hub.shipments.models import ShipmentInvitation
+
+    invitee = getattr(world, "caller", None) or world.staff
+    stranger = factories.user(factories.org("shipper", "FR"), "coordinator")
+    row = ShipmentInvitation(shipment_id=factories.shipment(stranger).id, user_id=invitee.id, role="observer",
+                             nonce=uuid.uuid4().hex, invited_by_id=stranger.id)
+    db.session.add(row)
+    db.session.commit()
+    return row.id
+
+
 #: URL parameter name -> a function creating such an object (in world.shipment, or for the
 #: caller: `world.caller` is the user making the request, None when anonymous) and answering
 #: the value for the URL. Areas add an entry for each parameter their routes introduce.
@@ -136,12 +151,13 @@ OBJECT_FACTORIES: dict[str, Callable[[World], Any]] = {
     "email_id": _outbox_email,
     "suppression_id": _suppression,
     "code": lambda world: "CN",  # a seeded country profile
+    "invitation_id": _invitation,
 }
 
 #: Parameters whose objects do not belong to world.shipment: routes using them (and no
 #: shipment_id) are checked only for "anonymous out, signed-in people in". `user_id` under a
 #: shipment is scoped by its shipment_id; alone (/admin/users/<user_id>) it is about people.
-UNSCOPED_PARAMS: set[str] = {"token_id", "override_id", "suppression_id", "user_id", "code"}
+UNSCOPED_PARAMS: set[str] = {"token_id", "override_id", "suppression_id", "user_id", "code", "invitation_id"}
 
 PERSONAS = ("anonymous", "deactivated", "revoked", "other_staff", "outsider", "observer", "agent", "staff")
 #: Whose credentials no longer count: a deactivated user (a partner on the shipment, with a
@@ -229,6 +245,9 @@ ROWS: dict[tuple[str, str], str] = {
     ("POST", "/shipments/<int:shipment_id>/participants"): "shipment",
     ("POST", "/shipments/<int:shipment_id>/participants/<int:user_id>/remove"): "shipment",
     ("GET", "/shipments/new"): "staff",
+    ("GET", "/shipment-invitations"): "anyone",
+    ("POST", "/shipment-invitations/<int:invitation_id>/accept"): "anyone",
+    ("POST", "/shipment-invitations/<int:invitation_id>/decline"): "anyone",
     ("POST", "/shipments/new"): "staff",
     ("GET", "/static/<path:filename>"): "open",
     ("GET", "/unsubscribe/<token>"): "open",

@@ -123,5 +123,8 @@ def accept_invitation(token: str) -> Any:
             return refused
         login_user(user)
         flash("Welcome to Clearance Hub.", "success")
+        landing = services.invitation_landing(token)
+        if landing is not None:  # an invitation still to accept: the shipment is not theirs yet
+            return redirect(_safe_next(landing))
         return redirect(url_for("shipments.detail_page", shipment_id=shipment_id))
     return render_template("accounts/invitation.html", token=token, invitee=user)

@@ -18,6 +18,7 @@ from hub.accounts.models import (
     Organization,
     User,
     find_user_by_email,
+    normalize_email,
 )
 from hub.audit import record_audit
 from hub.database import flush_new
@@ -227,15 +228,33 @@ def _password_fingerprint(user: User) -> str:
 
 
 def request_password_reset(email: str) -> None:
-    """Email a reset link if the address belongs to an active user (commits; silent otherwise)."""
+    """Email a reset link if the address belongs to an active user (commits; silent otherwise).
+
+    Known and unknown addresses take one path, doing the same work: a link is signed, the
+    email rendered, an audit row written and committed; only for an account is the email
+    queued. (An early return for unknown addresses answered measurably faster: the accounts
+    could be enumerated by timing.)"""
     user = find_user_by_email(email) if isinstance(email, str) else None
-    if user is None or not user.active or not user.password_hash:
-        return
-    token = _serializer("password-reset").dumps({"uid": user.id, "fp": _password_fingerprint(user)})
+    eligible = user is not None and user.active and bool(user.password_hash)
+    recipient = user if eligible and user is not None else _stand_in(email)
+    token = _serializer("password-reset").dumps({"uid": recipient.id, "fp": _password_fingerprint(recipient)})
     link = current_app.config["PUBLIC_BASE_URL"] + url_for("accounts.reset_password", token=token)
-    password_reset_requested.send(user, link=link, hours=current_app.config["PASSWORD_RESET_MAX_AGE_S"] // 3600)
-    record_audit(user, "user.password_reset_requested", "user", user.id)
+    password_reset_requested.send(recipient, link=link, hours=current_app.config["PASSWORD_RESET_MAX_AGE_S"] // 3600,
+                                  stand_in=not eligible)
+    if eligible:
+        record_audit(recipient, "user.password_reset_requested", "user", recipient.id)
+    else:
+        # Not the address: it is no user's, and the log keeps no stranger's data.
+        record_audit(None, "user.password_reset_unknown", "user", None)
     db.session.commit()
+
+
+def _stand_in(email: Any) -> User:
+    """A user that is never stored, standing in for an address without an account (or of one
+    that cannot reset), so its request does the work a real one does."""
+    address = normalize_email(email) if isinstance(email, str) else ""
+    return User(id=0, email=address, name=address.split("@", 1)[0] or "user", locale="en", time_zone="UTC",
+                password_hash=_dummy_hash(), active=False)
 
 
 def user_for_reset_token(token: str) -> User | None:
@@ -270,14 +289,19 @@ def sign_out(user: User) -> None:
     db.session.commit()
 
 
-def invitation_link(user: User, shipment_id: int) -> str:
-    """A signed, expiring link where an invitee sets a password and lands on the shipment."""
-    token = _serializer("invitation").dumps({"uid": user.id, "sid": shipment_id})
+def invitation_link(user: User, shipment_id: int, landing: str | None = None) -> str:
+    """A signed, expiring link where an invitee sets a password and lands on the shipment (or
+    on `landing`, a path of the hub: their pending invitations)."""
+    data: dict[str, Any] = {"uid": user.id, "sid": shipment_id}
+    if landing is not None:
+        data["to"] = landing
+    token = _serializer("invitation").dumps(data)
     return current_app.config["PUBLIC_BASE_URL"] + url_for("accounts.accept_invitation", token=token)
 
 
 def invitation_for_token(token: str) -> tuple[User, int] | None:
-    """(user, shipment id) of a valid invitation link not yet used."""
+    """(user, shipment id) of a valid invitation link not yet used (`invitation_landing` says
+    where it leads afterwards when not to the shipment)."""
     try:
         data = _serializer("invitation").loads(token, max_age=current_app.config["INVITATION_MAX_AGE_S"])
     except (BadSignature, SignatureExpired):
@@ -286,6 +310,17 @@ def invitation_for_token(token: str) -> tuple[User, int] | None:
     if user is None or user.password_hash:
         return None
     return user, int(data.get("sid"))
+
+
+def invitation_landing(token: str) -> str | None:
+    """The path a valid invitation link leads to once the password is chosen, when it names
+    one (an invitation still to accept), else None (the shipment)."""
+    try:
+        data = _serializer("invitation").loads(token, max_age=current_app.config["INVITATION_MAX_AGE_S"])
+    except (BadSignature, SignatureExpired):
+        return None
+    landing = data.get("to") if isinstance(data, dict) else None
+    return landing if isinstance(landing, str) else None
 
 
 def accept_invitation(user: User, name: str, password: str) -> None:

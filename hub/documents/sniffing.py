@@ -1,7 +1,7 @@
 """What an uploaded file really is, told from its bytes (never from the client's content type or
 the file name's extension), and safe file names.
 
-Allowed: PDF, PNG, JPEG, TIFF, Office (legacy OLE2 and Office Open XML), OpenDocument, CSV and
+Allowed: PDF, PNG, JPEG, TIFF, WebP, Office (legacy OLE2 and Office Open XML), OpenDocument, CSV and
 plain text. Text that a browser could treat as markup (HTML, SVG, XML) is refused, as is
 everything else (executables, archives, scripts ...).
 """
@@ -48,7 +48,7 @@ _ALLOWED_CONTROL = {0x09, 0x0A, 0x0C, 0x0D}
 
 def _refuse(what: str) -> UnsupportedMediaType:
     return UnsupportedMediaType(
-        f"{what} files are not accepted. Upload PDF, images (PNG, JPEG, TIFF), Office or "
+        f"{what} files are not accepted. Upload PDF, images (PNG, JPEG, TIFF, WebP), Office or "
         "OpenDocument files, CSV or plain text."
     )
 
@@ -105,6 +105,9 @@ def sniff_content_type(stream: BinaryIO, filename: str) -> str:
     for magic, content_type in _MAGIC:
         if head.startswith(magic):
             return content_type
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        # A RIFF container says what it holds after its length: WebP images only (not WAV, AVI).
+        return "image/webp"
     if head.startswith(_OLE2):
         # OLE2 containers do not say whether they hold a document or a spreadsheet up front.
         return _OLE2_BY_EXTENSION.get(_extension(filename), "application/vnd.ms-office")

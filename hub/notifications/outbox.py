@@ -102,13 +102,17 @@ def queue_email(
     user_id: int | None = None,
     shipment_id: int | None = None,
     headers: dict[str, str] | None = None,
+    recipient: User | None = None,
+    discard: bool = False,
 ) -> OutboxEmail:
     """Render `templates/email/<template>` in the recipient's locale and add an outbox row;
     the caller commits. The subject comes from `<template>.subject.txt` when it exists
     (translated), else `subject`. A suppressed address gets a row marked `suppressed`,
     which is never sent. A thread email (THREAD_KINDS) carries its threading headers and,
-    with INBOUND_EMAIL_DOMAIN, the recipient's own Reply-To address for answering by email."""
-    user = db.session.get(User, user_id) if user_id is not None else None
+    with INBOUND_EMAIL_DOMAIN, the recipient's own Reply-To address for answering by email.
+    `recipient`: the user to render for when `user_id` is not given (an unsaved stand-in);
+    `discard`: render and build the row but do not add it (nothing is sent)."""
+    user = db.session.get(User, user_id) if user_id is not None else recipient
     shipment = db.session.get(Shipment, shipment_id) if shipment_id is not None else None
     threaded = kind in THREAD_KINDS and user is not None and shipment is not None
     reply_to = reply_address(user.id, shipment.id) if threaded else None  # type: ignore[union-attr]
@@ -138,5 +142,6 @@ def queue_email(
         status="suppressed" if suppressed else "pending",
         last_error="the address is suppressed (bounce or spam report)" if suppressed else None,
     )
-    db.session.add(row)
+    if not discard:
+        db.session.add(row)
     return row

@@ -23,6 +23,7 @@ from hub.signals import (
     message_posted,
     milestone_recorded,
     participant_added,
+    participant_invited,
     password_reset_requested,
     subscribe,
 )
@@ -121,11 +122,27 @@ def on_participant_added(shipment: Shipment, *, actor: User, user: User, role: s
     )
 
 
-def on_password_reset_requested(user: User, *, link: str, hours: int, **_: Any) -> None:
-    """Email the reset link to its owner."""
-    queue_email(kind="password_reset", to_email=user.email, to_name=user.name, user_id=user.id,
+def on_participant_invited(shipment: Shipment, *, actor: User, user: User, role: str, accept_link: str,
+                           account_link: str | None = None, **_: Any) -> None:
+    """Email an existing user the invitation they accept or decline. The row names no shipment:
+    the inviting shipper's mailbox must not show it (it would show the invitee's name), and it
+    is an account email, its links masked for anyone but its recipient."""
+    queue_email(
+        kind="shipment_invitation", to_email=user.email, to_name=user.name, user_id=user.id,
+        subject=f"{actor.name} invites you to shipment {shipment.reference} on Clearance Hub",
+        template="shipment_invitation",
+        context={"inviter": actor, "invitee": user, "invited_shipment": shipment, "role": role, "link": accept_link,
+                 "account_link": account_link},
+    )
+
+
+def on_password_reset_requested(user: User, *, link: str, hours: int, stand_in: bool = False, **_: Any) -> None:
+    """Email the reset link to its owner; for a stand-in (no account) render the same email
+    and queue nothing, so both take as long."""
+    queue_email(kind="password_reset", to_email=user.email, to_name=user.name,
+                user_id=None if stand_in else user.id, recipient=user,
                 subject="Reset your Clearance Hub password", template="password_reset",
-                context={"user": user, "link": link, "hours": hours})
+                context={"user": user, "link": link, "hours": hours}, discard=stand_in)
 
 
 def on_inbound_email_refused(_record: Any, *, user: User, reason: str, detail: str | None = None,
@@ -147,6 +164,7 @@ def connect_subscribers() -> None:
         document_requested: on_document_requested,
         document_reviewed: on_document_reviewed,
         participant_added: on_participant_added,
+        participant_invited: on_participant_invited,
         password_reset_requested: on_password_reset_requested,
         inbound_email_refused: on_inbound_email_refused,
     })

@@ -135,7 +135,7 @@ def unsubscribe(token: str) -> Any:
 
 
 #: Emails whose links are credentials (set a password, accept an invitation).
-ACCOUNT_EMAIL_KINDS = frozenset({"invitation", "password_reset"})
+ACCOUNT_EMAIL_KINDS = frozenset({"invitation", "shipment_invitation", "password_reset"})
 _ANY_LINK = re.compile(r"https?://[^\s\"'<>]+")
 MASKED_LINK = "[link hidden: only its recipient sees it]"
 

@@ -179,6 +179,12 @@ def find_visible_user(user: Principal, user_id: int) -> User:
     return found
 
 
+def is_visible_user(user: Principal, user_id: int) -> bool:
+    """Whether the caller may already name this user (see `visible_user_ids`): then they may
+    add them to a shipment directly; anyone else is invited and takes part once they accept."""
+    return db.session.scalar(select(User.id).where(User.id == user_id, User.id.in_(visible_user_ids(user)))) is not None
+
+
 def find_invitable_organization(user: Principal, organization_id: int) -> Organization:
     """An organization the caller may invite people into (see `visible_organizations`), or
     NotFound, the same whether hidden or missing."""

@@ -82,12 +82,11 @@ def list_participants(shipment_id: int) -> Any:
 @bp.post("/shipments/<int:shipment_id>/participants")
 @limiter.shared_limit(setting("RATELIMIT_INVITATIONS"), scope="invitations", key_func=user_key)
 def add_participant(shipment_id: int) -> Any:
-    """Add a user or invite a partner by email; 200 when they were already on it."""
+    """Add a user or invite a partner by email; 200 when they were already on it (or already
+    invited). `status` says whether they take part now or once they accept."""
     shipment = get_shipment_for(current_user, shipment_id, Action.MANAGE_PARTICIPANTS)
-    participant, created, invited = services.add_participant(current_user, shipment, json_object())
-    data = participant.to_dict()
-    data["invited"] = invited
-    return jsonify(data), 201 if created else 200
+    added = services.add_participant(current_user, shipment, json_object())
+    return jsonify(added.to_dict()), 201 if added.created else 200
 
 
 @bp.delete("/shipments/<int:shipment_id>/participants/<int:user_id>")

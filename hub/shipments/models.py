@@ -127,3 +127,26 @@ class ShipmentParticipant(db.Model):
             "added_at": to_iso(self.added_at),
             "last_read_seq": self.last_read_seq,
         }
+
+
+class ShipmentInvitation(db.Model):
+    """A pending participation: an existing user the coordinator could not already see was
+    invited onto the shipment and has not yet accepted or declined. It grants nothing (no
+    thread, documents, emails or room): accepting turns it into a ShipmentParticipant."""
+
+    __tablename__ = "shipment_invitations"
+    __table_args__ = (UniqueConstraint("shipment_id", "user_id"),)
+
+    id: Mapped[IntPK]
+    shipment_id: Mapped[OfShipment]
+    user_id: Mapped[OfUser] = mapped_column(index=True)
+    role: Mapped[str] = mapped_column(String(20))
+    # Part of the signed accept link: a link stops working once its invitation is answered,
+    # even if a later invitation reuses the row's id (SQLite may).
+    nonce: Mapped[str] = mapped_column(String(32))
+    invited_by_id: Mapped[ByUser]
+    created_at: Mapped[Timestamp]
+
+    shipment: Mapped[Shipment] = relationship()
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    invited_by: Mapped[User | None] = relationship(foreign_keys="ShipmentInvitation.invited_by_id")

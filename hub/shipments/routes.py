@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from hub import reference_data
@@ -18,6 +19,7 @@ from hub.permissions import Action, can, can_create_shipments, get_shipment_for,
 from hub.shipments import services
 from hub.shipments.extras import list_extras, list_filter_labels, shipment_extras
 from hub.shipments.models import INCOTERMS, PARTICIPANT_ROLES, TRANSPORT_MODES, Shipment
+from hub.templating import register_nav_item
 
 # Optional fields of the shipment form: an empty input means "none" when editing.
 _OPTIONAL_FORM_FIELDS = (
@@ -30,6 +32,9 @@ _OPTIONAL_FORM_FIELDS = (
 _LIST_FORM_FIELDS = ("hs_codes", "container_numbers")
 
 bp = Blueprint("shipments", __name__)
+# Shown while the signed-in user has an invitation waiting for their answer.
+register_nav_item("Invitations", "shipments.invitations_page", "all",
+                  shown=lambda: bool(services.pending_invitations(current_user)))
 
 # Templates included on the shipment page, in order; areas add theirs with `register_panel`.
 _panels: list[tuple[int, str]] = []
@@ -213,14 +218,60 @@ def add_participant_page(shipment_id: int) -> Any:
     if request.form.get("name"):
         body["name"] = request.form["name"]
     with flashed_errors():
-        participant, created, invited = services.add_participant(current_user, shipment, body)
-        if invited:
+        added = services.add_participant(current_user, shipment, body)
+        participant = added.participant
+        if added.pending or participant is None:
+            # Only what the coordinator typed: who owns the address stays theirs to tell.
+            flash(_("Invitation sent to %(email)s. They take part once they accept.", email=added.typed_email),
+                  "success")
+        elif added.invited:
             flash(f"Invitation sent to {participant.user.email}.", "success")
-        elif created:
+        elif added.created:
             flash(f"{participant.user.name} added as {participant.role}.", "success")
         else:
             flash(f"{participant.user.name} is now {participant.role}.", "success")
     return redirect(url_for("shipments.detail_page", shipment_id=shipment_id))
+
+
+# --- the invitee's side of a pending invitation ----------------------------------------------
+
+@bp.get("/shipment-invitations")
+@login_required
+def invitations_page() -> Any:
+    """The signed-in user's pending invitations, to accept or decline; `?token=` (the email's
+    signed link) names one of them, and is refused once answered, expired or someone else's."""
+    highlighted = None
+    token = request.args.get("token")
+    if token:
+        invitation = services.invitation_for_link(current_user, token)
+        if invitation is None:
+            flash(_("This invitation link is invalid, already answered, expired or for another account."), "error")
+        else:
+            highlighted = invitation.id
+    return render_template("shipments/invitations.html", invitations=services.pending_invitations(current_user),
+                           highlighted=highlighted)
+
+
+@bp.post("/shipment-invitations/<int:invitation_id>/accept")
+@login_required
+def accept_invitation(invitation_id: int) -> Any:
+    """Accept: the user joins the shipment and lands on it."""
+    with flashed_errors():
+        checked = services.check_answer_invitation(current_user, invitation_id)
+        shipment = services.do_accept_invitation(checked)
+        flash(_("You now take part in shipment %(reference)s.", reference=shipment.reference), "success")
+        return redirect(url_for("shipments.detail_page", shipment_id=checked.shipment_id))
+    return redirect(url_for("shipments.invitations_page"))
+
+
+@bp.post("/shipment-invitations/<int:invitation_id>/decline")
+@login_required
+def decline_invitation(invitation_id: int) -> Any:
+    """Decline: the invitation is gone; the coordinator learns nothing but that it is no longer pending."""
+    with flashed_errors():
+        services.do_decline_invitation(services.check_answer_invitation(current_user, invitation_id))
+        flash(_("Invitation declined."), "success")
+    return redirect(url_for("shipments.invitations_page"))
 
 
 @bp.post("/shipments/<int:shipment_id>/participants/<int:user_id>/remove")

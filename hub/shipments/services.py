@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
+from flask import current_app, url_for
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import ColumnElement, String, cast, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
@@ -22,13 +26,22 @@ from hub.permissions import (
     authorize,
     find_invitable_organization,
     find_visible_user,
+    is_visible_user,
     require_staff,
     visible_shipments,
 )
+from hub.shipment_tx import shipment_transaction
 from hub.shipments.extras import apply_list_filter
-from hub.shipments.models import INCOTERMS, PARTICIPANT_ROLES, TRANSPORT_MODES, Shipment, ShipmentParticipant
-from hub.signals import participant_added, participant_removed, shipment_saved
-from hub.timestamps import parse_timestamp
+from hub.shipments.models import (
+    INCOTERMS,
+    PARTICIPANT_ROLES,
+    TRANSPORT_MODES,
+    Shipment,
+    ShipmentInvitation,
+    ShipmentParticipant,
+)
+from hub.signals import participant_added, participant_invited, participant_removed, shipment_saved
+from hub.timestamps import parse_timestamp, to_iso, utcnow
 
 SHIPMENT_FIELDS: dict[str, Parser] = {
     "reference": text(64, 1),
@@ -242,12 +255,46 @@ def _check_new_organization(value: Any) -> dict[str, Any]:
     )
 
 
-def add_participant(actor: User, shipment: Shipment, body: Mapping[str, Any]) -> tuple[ShipmentParticipant, bool, bool]:
-    """Add a user, or invite one by email. Answers (participant, created, invited).
+@dataclass(frozen=True)
+class ParticipantAdded:
+    """What adding or inviting someone did: a participant (added, or already on it), or a
+    pending invitation of someone the coordinator could not already see."""
 
-    `{"user_id", "role"}` adds an existing active user; `{"email", "role", "organization_id"}`
-    or `{"email", "role", "organization": {...}}` adds the user owning that email at once, or
-    creates a pending account and emails a signed invitation link.
+    participant: ShipmentParticipant | None
+    invitation: ShipmentInvitation | None
+    created: bool
+    invited: bool
+    #: The address as the coordinator typed it (all a pending answer tells them).
+    typed_email: str | None = None
+
+    @property
+    def pending(self) -> bool:
+        """Whether the person takes part only once they accept."""
+        return self.invitation is not None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The answer to `POST .../participants`: the participant object with `invited` and
+        `status`; a pending one tells nothing the coordinator did not type."""
+        if self.invitation is not None:
+            invitation = self.invitation
+            return {
+                "user": {"email": self.typed_email}, "role": invitation.role, "added_by": invitation.invited_by_id,
+                "added_at": to_iso(invitation.created_at), "last_read_seq": 0,
+                "invited": self.invited, "status": "pending",
+            }
+        assert self.participant is not None
+        return self.participant.to_dict() | {"invited": self.invited, "status": "active"}
+
+
+def add_participant(actor: User, shipment: Shipment, body: Mapping[str, Any]) -> ParticipantAdded:
+    """Add a user, or invite one by email.
+
+    `{"user_id", "role"}` adds an existing active user the coordinator already sees (their
+    organization's people, partners who are or were on one of its shipments). `{"email",
+    "role", "organization_id"}` or `{"email", "role", "organization": {...}}` adds the user
+    owning that email at once when the coordinator already sees them, invites anyone else who
+    has an account (pending until they accept: `invite_existing_user`), or creates a pending
+    account and emails a signed invitation link.
     """
     authorize(actor, Action.MANAGE_PARTICIPANTS, shipment)
     values = check_fields(body, PARTICIPANT_FIELDS, required={"role"})
@@ -266,6 +313,9 @@ def add_participant(actor: User, shipment: Shipment, body: Mapping[str, Any]) ->
         if user is None:
             user = _create_invitee(actor, values)
             invited = True
+        elif not is_visible_user(actor, user.id):
+            # Someone the coordinator cannot see takes part only if they accept (issue 14).
+            return invite_existing_user(actor, shipment, user, values["role"], values["email"])
         else:
             # An existing user keeps their organization; one who never accepted an earlier
             # invitation gets a link for this shipment too.
@@ -277,7 +327,7 @@ def add_participant(actor: User, shipment: Shipment, body: Mapping[str, Any]) ->
                          {"from": existing.role, "to": values["role"]}, shipment.id)
             existing.role = values["role"]
             db.session.commit()
-        return existing, False, False
+        return ParticipantAdded(existing, None, created=False, invited=False)
     participant = ShipmentParticipant(user=user, role=values["role"], added_by_id=actor.id)
     shipment.participants.append(participant)
     db.session.flush()
@@ -285,7 +335,125 @@ def add_participant(actor: User, shipment: Shipment, body: Mapping[str, Any]) ->
     link = accounts.invitation_link(user, shipment.id) if invited else None
     participant_added.send(shipment, actor=actor, user=user, role=values["role"], invitation_link=link)
     db.session.commit()
-    return participant, True, invited
+    return ParticipantAdded(participant, None, created=True, invited=invited)
+
+
+# --- pending invitations of people the coordinator cannot see --------------------------------
+
+_INVITATION_SALT = "shipment-invitation"
+
+
+def invite_existing_user(actor: User, shipment: Shipment, user: User, role: str, typed_email: str) -> ParticipantAdded:
+    """Invite an existing user the coordinator cannot see: a pending invitation (granting
+    nothing) and an email with a signed, expiring, single-use accept link (commits). Asked
+    again while pending: the role changes, no second email; once expired: a fresh one."""
+    invitation = db.session.scalar(select(ShipmentInvitation).where(
+        ShipmentInvitation.shipment_id == shipment.id, ShipmentInvitation.user_id == user.id))
+    if invitation is not None and not invitation_expired(invitation):
+        if invitation.role != role:
+            invitation.role = role
+            record_audit(actor, "invitation.role_change", "user", user.id, {"to": role}, shipment.id)
+            db.session.commit()
+        return ParticipantAdded(None, invitation, created=False, invited=True, typed_email=typed_email)
+    if invitation is None:
+        invitation = ShipmentInvitation(shipment_id=shipment.id, user_id=user.id)
+        db.session.add(invitation)
+    invitation.role, invitation.invited_by_id = role, actor.id
+    invitation.nonce, invitation.created_at = secrets.token_hex(16), utcnow()
+    db.session.flush()
+    record_audit(actor, "invitation.send", "user", user.id, {"role": role}, shipment.id)
+    # One who never set up their account chooses a password first, then lands on their invitations.
+    account_link = (accounts.invitation_link(user, shipment.id, landing=url_for("shipments.invitations_page"))
+                    if user.password_hash is None else None)
+    participant_invited.send(shipment, actor=actor, user=user, role=role,
+                             accept_link=invitation_link(invitation), account_link=account_link)
+    db.session.commit()
+    return ParticipantAdded(None, invitation, created=True, invited=True, typed_email=typed_email)
+
+
+def invitation_expired(invitation: ShipmentInvitation) -> bool:
+    """Whether the invitation is older than INVITATION_MAX_AGE_S (then it is not shown)."""
+    age = utcnow() - invitation.created_at
+    return age.total_seconds() > current_app.config["INVITATION_MAX_AGE_S"]
+
+
+def invitation_link(invitation: ShipmentInvitation) -> str:
+    """The signed link of the invitation email: it opens the invitee's invitations page on
+    this one; it stops working once the invitation is answered or expired."""
+    token = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_INVITATION_SALT).dumps(
+        {"iid": invitation.id, "n": invitation.nonce})
+    return current_app.config["PUBLIC_BASE_URL"] + url_for("shipments.invitations_page", token=token)
+
+
+def invitation_for_link(user: User, token: str) -> ShipmentInvitation | None:
+    """The signed-in user's pending invitation a link names, or None (bad, expired, answered,
+    or someone else's)."""
+    try:
+        data = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_INVITATION_SALT).loads(
+            token, max_age=current_app.config["INVITATION_MAX_AGE_S"])
+    except (BadSignature, SignatureExpired):
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("iid"), int) or not isinstance(data.get("n"), str):
+        return None
+    invitation = db.session.get(ShipmentInvitation, data["iid"])
+    if invitation is None or invitation.user_id != user.id or not secrets.compare_digest(invitation.nonce, data["n"]):
+        return None
+    return None if invitation_expired(invitation) else invitation
+
+
+def pending_invitations(user: User) -> list[ShipmentInvitation]:
+    """The user's invitations still waiting for an answer, newest first."""
+    rows = db.session.scalars(select(ShipmentInvitation).where(ShipmentInvitation.user_id == user.id)
+                              .order_by(ShipmentInvitation.created_at.desc(), ShipmentInvitation.id.desc()))
+    return [row for row in rows if not invitation_expired(row)]
+
+
+@dataclass(frozen=True)
+class CheckedAnswer:
+    """An invitation its invitee may answer now."""
+
+    user: User
+    invitation_id: int
+    shipment_id: int
+
+
+def check_answer_invitation(user: User, invitation_id: int) -> CheckedAnswer:
+    """The user's own pending invitation, or NotFound (someone else's, answered, expired or
+    missing answer alike)."""
+    invitation = db.session.get(ShipmentInvitation, invitation_id)
+    if invitation is None or invitation.user_id != user.id or invitation_expired(invitation) or not user.active:
+        raise NotFound("Invitation not found.")
+    return CheckedAnswer(user, invitation.id, invitation.shipment_id)
+
+
+def do_accept_invitation(checked: CheckedAnswer) -> Shipment:
+    """The invitee joins the shipment with the invited role, as if added then: the
+    participant_added signal (its system message, emails, rooms), the invitation gone."""
+    with shipment_transaction(checked.shipment_id) as shipment:
+        invitation = db.session.get(ShipmentInvitation, checked.invitation_id)
+        if invitation is None:  # answered meanwhile (another tab)
+            raise NotFound("Invitation not found.")
+        user = checked.user
+        db.session.delete(invitation)
+        if shipment.participant(user) is None:
+            participant = ShipmentParticipant(user=user, role=invitation.role, added_by_id=invitation.invited_by_id)
+            shipment.participants.append(participant)
+            db.session.flush()
+            record_audit(user, "participant.add", "user", user.id,
+                         {"role": invitation.role, "invited": True, "accepted": True}, shipment.id)
+            participant_added.send(shipment, actor=user, user=user, role=invitation.role, invitation_link=None,
+                                   accepted=True)
+    return shipment
+
+
+def do_decline_invitation(checked: CheckedAnswer) -> None:
+    """The invitee says no: the invitation is gone, nothing else changes (commits)."""
+    invitation = db.session.get(ShipmentInvitation, checked.invitation_id)
+    if invitation is not None:
+        db.session.delete(invitation)
+        record_audit(checked.user, "invitation.decline", "user", checked.user.id, {"role": invitation.role},
+                     checked.shipment_id)
+    db.session.commit()
 
 
 def _create_invitee(actor: User, values: Mapping[str, Any]) -> User:

@@ -31,6 +31,10 @@ def register(app: Flask) -> None:
                          strict_slashes=False)
     register_socket_handlers()
     rooms.install(app)
+    from hub.signals import participant_added, subscribe
+    from hub.threads.services import on_participant_added
+
+    subscribe({participant_added: on_participant_added})
     register_panel("threads/_panel.html", 20)
     app.add_template_global(thread_page_context, "thread_page_context")
 

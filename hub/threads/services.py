@@ -376,3 +376,11 @@ def read_states(shipment: Shipment) -> list[dict[str, Any]]:
         {"user_id": p.user_id, "name": p.user.name, "last_read_seq": p.last_read_seq}
         for p in shipment.participants
     ]
+
+
+def on_participant_added(shipment: Shipment, *, user: Any, role: str, accepted: bool = False, **_: Any) -> None:
+    """A user who accepted an invitation joined: the thread says so (a system message, inside
+    the shipment transaction the acceptance holds). Direct additions post nothing, as before."""
+    if accepted:
+        add_message(shipment, None, f"{user.name} ({user.organization.name}) accepted the invitation and joined "
+                                    f"as {role}.", kind="system")

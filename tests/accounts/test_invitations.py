@@ -68,16 +68,29 @@ def test_an_invitation_can_create_the_partners_organization(client, world):
     assert len(outbox("invitation", "hans@spedition.example")) == 1
 
 
-def test_an_existing_email_is_added_at_once_without_an_invitation(client, world):
-    response = invite(client, world, {"email": "ZHANG@agency.example", "role": "broker",
-                                      "organization": {"name": "Ignored", "kind": "broker", "country": "CN"}})
+def test_an_existing_email_the_coordinator_sees_is_added_at_once_without_an_invitation(client, world):
+    # A partner already working on one of Acme's shipments (world.agent), onto a second one.
+    second = factories.shipment(world.staff, "ACME-002")
+    response = client.post(f"/api/v1/shipments/{second.id}/participants",
+                           json={"email": "LI.WEI@agency.example", "role": "broker",
+                                 "organization": {"name": "Ignored", "kind": "broker", "country": "CN"}},
+                           headers=world.headers("staff"))
     assert response.status_code == 201
-    assert response.json["invited"] is False
-    assert response.json["user"]["id"] == world.outsider.id
+    assert response.json["invited"] is False and response.json["status"] == "active"
+    assert response.json["user"]["id"] == world.agent.id
     assert outbox("invitation") == []
     assert db.session.scalar(select(Organization).where(Organization.name == "Ignored")) is None
-    # now on the shipment: the former outsider can see it
-    assert client.get(f"/api/v1/shipments/{world.shipment.id}", headers=world.headers("outsider")).status_code == 200
+    assert client.get(f"/api/v1/shipments/{second.id}", headers=world.headers("agent")).status_code == 200
+
+
+def test_an_existing_email_the_coordinator_does_not_see_is_invited_not_added(client, world):
+    # Issue 14: Zhang had never worked with Acme; he was added at once, without being asked.
+    # Now he is invited and takes part once he accepts (tests/security/test_invitations.py).
+    response = invite(client, world, {"email": "ZHANG@agency.example", "role": "broker"})
+    assert response.status_code == 201
+    assert response.json["invited"] is True and response.json["status"] == "pending"
+    assert response.json["user"] == {"email": "zhang@agency.example"}
+    assert client.get(f"/api/v1/shipments/{world.shipment.id}", headers=world.headers("outsider")).status_code == 404
 
 
 def test_adding_someone_already_on_the_shipment_changes_their_role_with_200(client, world):
