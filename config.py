@@ -135,6 +135,9 @@ class Config:
         # this many refused events.
         self.SOCKET_EVENTS_PER_S: int = _int("SOCKET_EVENTS_PER_S", 50)
         self.SOCKET_FLOOD_DISCONNECT_AFTER: int = _int("SOCKET_FLOOD_DISCONNECT_AFTER", 200)
+        # A socket's credential (session generation, token, active user) is read again at most
+        # this often per user and process; an ended session's broadcast clears it at once.
+        self.SOCKET_AUTH_RECHECK_S: float = _float("SOCKET_AUTH_RECHECK_S", 1.0)
         self.RATELIMIT_WEBHOOKS: str = _str("RATELIMIT_WEBHOOKS", "6000 per minute") or "6000 per minute"
         self.PASSWORD_HASH_METHOD: str = "scrypt"
         self.SQLALCHEMY_TRACK_MODIFICATIONS = False

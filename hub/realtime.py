@@ -118,7 +118,8 @@ RoomClosingHook = Callable[[str], None]
 
 class RoomClosing:
     """A manager that calls `on_room_closing(room)` before closing a room in this process: the
-    thread area evicts a removed participant's sockets by closing their membership room."""
+    thread area evicts a removed participant's sockets by closing their membership room, and
+    forgets the checked credentials of an access room (user, browser, token) being closed."""
 
     on_room_closing: RoomClosingHook | None = None
 
@@ -127,7 +128,9 @@ class RoomClosing:
             return
         if room.startswith(_DISCONNECTING_ROOMS):
             self._disconnect_local(room)
-        elif self.on_room_closing is not None:
+        if self.on_room_closing is not None:
+            # The thread area evicts membership rooms and forgets the credentials an access room's
+            # close ended (see hub.threads.rooms.install).
             self.on_room_closing(room)
 
     def _disconnect_local(self, room: str) -> None:

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 from flask import Flask, g, request
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import OperationalError
 
 from hub.accounts.models import ApiToken, User
@@ -53,6 +53,29 @@ def user_for_session_id(session_id: str) -> User | None:
     if user is None or not user.active or (user.session_generation or 0) != wanted:
         return None
     return user
+
+
+_users = User.__table__
+_tokens = ApiToken.__table__
+#: A socket's credential as it is now: its user's state and, for a token socket, its token.
+_SOCKET_CREDENTIAL = (
+    select(_users.c.active, _users.c.session_generation, _tokens.c.id.label("token_id"), _tokens.c.expires_at)
+    .select_from(_users.outerjoin(_tokens, (_tokens.c.id == bindparam("b_token")) & (_tokens.c.user_id == _users.c.id)))
+    .where(_users.c.id == bindparam("b_user"))
+)
+
+
+def socket_credential_valid(user_id: int, kind: str, value: int) -> bool:
+    """Whether a socket's credential still holds, in one indexed read: the user is active and,
+    for a browser socket (`kind` "session"), their session generation is still `value` (no
+    logout, password change or reset since); for a token socket ("token"), token `value` is
+    theirs, not revoked and not expired."""
+    row = db.session.execute(_SOCKET_CREDENTIAL, {"b_user": user_id, "b_token": value if kind == "token" else None}).first()
+    if row is None or not row.active:
+        return False
+    if kind == "session":
+        return (row.session_generation or 0) == value
+    return row.token_id is not None and (row.expires_at is None or row.expires_at > utcnow())
 
 
 def bearer_secret() -> str | None:

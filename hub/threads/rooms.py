@@ -146,11 +146,51 @@ class RedisPresence:
 PRESENCE_COALESCE_S = 0.5
 
 
+class CheckedCredentials:
+    """Socket credentials this process read and found valid, each until a deadline: a socket
+    event within SOCKET_AUTH_RECHECK_S of the last read of its credential reads nothing. The
+    close of an access room (the broadcast of an ended session, revoked token or deactivation)
+    forgets the affected entries at once; a process that missed the broadcast (the queue away)
+    reads the credential again once its deadline passes, and refuses it then."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._until: dict[tuple[int, str, int], float] = {}
+
+    def fresh(self, key: tuple[int, str, int], now: float) -> bool:
+        """Whether `key` (user id, "session" or "token", generation or token id) was found
+        valid recently enough."""
+        return self._until.get(key, 0.0) > now
+
+    def remember(self, key: tuple[int, str, int], until: float) -> None:
+        """`key` was just found valid; trust it until `until` (monotonic seconds)."""
+        with self._lock:
+            self._until[key] = until
+
+    def forget_room(self, room: str) -> None:
+        """An access room closes: forget what it ended (a user's everything, their browser
+        sessions, or one token)."""
+        kind, _, raw = room.partition(":")
+        try:
+            number = int(raw)
+        except ValueError:
+            return
+        with self._lock:
+            for key in list(self._until):
+                user_id, credential, value = key
+                if (kind == "user" and user_id == number) or (kind == "browser" and user_id == number
+                                                             and credential == "session") \
+                        or (kind == "token" and credential == "token" and value == number):
+                    del self._until[key]
+
+
 class SocketRooms:
-    """One app's sockets: presence, the shipments each socket joined, presence announcements due."""
+    """One app's sockets: presence, the shipments each socket joined, presence announcements
+    due, and the socket credentials recently checked."""
 
     def __init__(self, presence: LocalPresence | RedisPresence) -> None:
         self.presence = presence
+        self.credentials = CheckedCredentials()
         # The shipments each socket of this process has joined (sockets live in one process).
         self.joined: dict[str, set[int]] = {}
         self.joined_lock = threading.Lock()
@@ -165,6 +205,11 @@ class SocketRooms:
 
 def _rooms() -> SocketRooms:
     return hub_state().rooms
+
+
+def checked_credentials() -> CheckedCredentials:
+    """This app's cache of socket credentials found valid (per process)."""
+    return _rooms().credentials
 
 
 def join(sid: str, shipment_id: int, user_id: int) -> None:
@@ -289,6 +334,8 @@ def install(app: Flask) -> None:
         membership = _parse_membership(room)
         if membership is not None:
             _evict_local(rooms, manager, *membership)
+        elif room.startswith(("user:", "browser:", "token:")):
+            rooms.credentials.forget_room(room)
 
     manager.on_room_closing = room_closing
     participant_removed.connect(on_participant_removed, weak=False)

@@ -23,7 +23,7 @@ from flask_socketio import ConnectionRefusedError
 from sqlalchemy.exc import OperationalError
 
 from hub.accounts.models import SignedInUser, User, signed_in_user
-from hub.accounts.security import touch_token, user_for_token
+from hub.accounts.security import socket_credential_valid, touch_token, user_for_token
 from hub.database import reads_only
 from hub.errors import Forbidden, HubError, MalformedRequest, RateLimited, Unauthorized, ValidationFailed
 from hub.extensions import db, socketio
@@ -36,6 +36,8 @@ from hub.threads import rooms, services
 
 _SESSION_USER = "hub_socket_user_id"
 _SESSION_READ_ONLY = "hub_socket_read_only"
+#: What the socket authenticated with: ("session", session generation) or ("token", token id).
+_SESSION_CREDENTIAL = "hub_socket_credential"
 _FLOOD_WINDOW = "hub_socket_flood_window"
 _FLOOD_STRIKES = "hub_socket_flood_strikes"
 
@@ -89,6 +91,7 @@ def _acknowledged(handler: Callable[..., dict[str, Any]] | None = None, *,
 
 def _answer(handler: Callable[..., dict[str, Any]], payload: Any) -> dict[str, Any]:
     try:
+        _still_signed_in()
         _flood_guard()
         return {"ok": True} | handler(payload)
     except HubError as exc:
@@ -105,6 +108,26 @@ def _answer(handler: Callable[..., dict[str, Any]], payload: Any) -> dict[str, A
         db.session.rollback()
         current_app.logger.exception("unhandled error in socket event %s", handler.__name__)
         return {"ok": False, "error": {"code": "internal_error", "message": "Something went wrong on our side."}}
+def _still_signed_in() -> None:
+    """Every event re-checks the credential the socket connected with (the session's generation,
+    the token, the user being active), not only the disconnect an ended session broadcasts: a
+    socket that missed that broadcast (the queue was away) can do nothing. A credential found
+    valid is trusted for SOCKET_AUTH_RECHECK_S in this process (the send path stays one read
+    shorter); the broadcast forgets it at once. An ended credential closes the socket."""
+    user_id, credential = session.get(_SESSION_USER), session.get(_SESSION_CREDENTIAL)
+    if user_id is None or not credential:
+        raise Unauthorized("Sign in again.")
+    key = (user_id, credential[0], credential[1])
+    checked = rooms.checked_credentials()
+    now = time.monotonic()
+    if checked.fresh(key, now):
+        return
+    if not socket_credential_valid(*key):
+        socketio.server.disconnect(request.sid, namespace=rooms.NAMESPACE)
+        raise Unauthorized("Your session has ended; sign in again.")
+    checked.remember(key, now + current_app.config["SOCKET_AUTH_RECHECK_S"])
+
+
 def _flood_guard() -> None:
     """A socket sending more than SOCKET_EVENTS_PER_S events a second is slowed (each extra
     event waits, then is refused `rate_limited`), and disconnected after
@@ -160,11 +183,13 @@ def on_connect(auth: Any = None) -> None:
             raise ConnectionRefusedError("The API token is not valid.", {"code": "unauthorized"})
         user = found[0]
         access_room = token_room(found[1].id)
+        session[_SESSION_CREDENTIAL] = ("token", found[1].id)
         session[_SESSION_READ_ONLY] = found[1].scope == "read"
         touch_token(found[1])
     elif current_user.is_authenticated:
         user = current_user._get_current_object()
         access_room = browser_room(user.id)
+        session[_SESSION_CREDENTIAL] = ("session", user.session_generation or 0)
     if user is None or not user.active or access_room is None:
         raise ConnectionRefusedError("Sign in, or connect with auth={\"token\": \"<API token>\"}.", {"code": "unauthorized"})
     session[_SESSION_USER] = user.id
