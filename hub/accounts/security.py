@@ -12,6 +12,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.exc import OperationalError
 
 from hub.accounts.models import ApiToken, User
+from hub.database import DriverStatement
 from hub.errors import error_response
 from hub.extensions import csrf, db, login_manager
 from hub.timestamps import utcnow
@@ -58,7 +59,8 @@ def user_for_session_id(session_id: str) -> User | None:
 _users = User.__table__
 _tokens = ApiToken.__table__
 #: A socket's credential as it is now: its user's state and, for a token socket, its token.
-_SOCKET_CREDENTIAL = (
+# On the driver's cursor: a socket event may run it (see hub.database.DriverStatement).
+_SOCKET_CREDENTIAL = DriverStatement(
     select(_users.c.active, _users.c.session_generation, _tokens.c.id.label("token_id"), _tokens.c.expires_at)
     .select_from(_users.outerjoin(_tokens, (_tokens.c.id == bindparam("b_token")) & (_tokens.c.user_id == _users.c.id)))
     .where(_users.c.id == bindparam("b_user"))
@@ -70,7 +72,9 @@ def socket_credential_valid(user_id: int, kind: str, value: int) -> bool:
     for a browser socket (`kind` "session"), their session generation is still `value` (no
     logout, password change or reset since); for a token socket ("token"), token `value` is
     theirs, not revoked and not expired."""
-    row = db.session.execute(_SOCKET_CREDENTIAL, {"b_user": user_id, "b_token": value if kind == "token" else None}).first()
+    rows = _SOCKET_CREDENTIAL.rows(db.session.connection(),
+                                   {"b_user": user_id, "b_token": value if kind == "token" else None})
+    row = rows[0] if rows else None
     if row is None or not row.active:
         return False
     if kind == "session":
