@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy.exc import SQLAlchemyError
 
 from hub import reference_data
 from hub.accounts.models import ORGANIZATION_KINDS
@@ -32,9 +33,20 @@ _OPTIONAL_FORM_FIELDS = (
 _LIST_FORM_FIELDS = ("hs_codes", "container_numbers")
 
 bp = Blueprint("shipments", __name__)
+
+
+def _has_pending_invitations() -> bool:
+    """Whether the signed-in user has an invitation waiting (False when the database cannot
+    say: an error page must still render)."""
+    try:
+        return bool(services.pending_invitations(current_user))
+    except SQLAlchemyError:
+        db.session.rollback()
+        return False
+
+
 # Shown while the signed-in user has an invitation waiting for their answer.
-register_nav_item("Invitations", "shipments.invitations_page", "all",
-                  shown=lambda: bool(services.pending_invitations(current_user)))
+register_nav_item("Invitations", "shipments.invitations_page", "all", shown=_has_pending_invitations)
 
 # Templates included on the shipment page, in order; areas add theirs with `register_panel`.
 _panels: list[tuple[int, str]] = []

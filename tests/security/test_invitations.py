@@ -103,6 +103,7 @@ def test_accepting_through_the_link_adds_them_with_a_system_message(app, client,
     assert "highlighted" not in other.get(link).get_data(as_text=True)
 
     browser, csrf = _browser(app, zhang)
+    assert 'href="/shipment-invitations"' in browser.get("/shipments").get_data(as_text=True)  # the top bar says so
     page = browser.get(link)
     assert page.status_code == 200
     html = page.get_data(as_text=True)
@@ -136,6 +137,7 @@ def test_declining_removes_the_pending_invitation_and_nothing_else(app, client, 
     assert db.session.scalar(select(func.count()).select_from(ShipmentInvitation)) == 0
     assert not _on_shipment(world, zhang)
     assert "ACME-001" not in browser.get("/shipment-invitations").get_data(as_text=True)
+    assert 'href="/shipment-invitations"' not in browser.get("/shipments").get_data(as_text=True)
     # An answered invitation cannot be accepted afterwards.
     browser.post(f"/shipment-invitations/{invitation.id}/accept", data={"csrf_token": csrf})
     assert not _on_shipment(world, zhang)
