@@ -123,7 +123,7 @@ def test_accepting_through_the_link_adds_them_with_a_system_message(app, client,
     assert client.get(f"/api/v1/shipments/{world.shipment.id}/messages", headers=world.headers("outsider")).status_code == 200
     # Single use: the link now names nothing.
     again = browser.get(link).get_data(as_text=True)
-    assert "highlighted" not in again and "invalid, already answered" in again
+    assert "highlighted" not in again and "flash-error" in again
 
 
 def test_declining_removes_the_pending_invitation_and_nothing_else(app, client, world):
@@ -159,7 +159,7 @@ def test_an_expired_invitation_link_and_row_count_for_nothing(app, client, world
     link = _link(_invitation_email(world.outsider))
     app.config["INVITATION_MAX_AGE_S"] = -1  # every invitation is now older than its lifetime
     browser, csrf = _browser(app, world.outsider)
-    assert "invalid, already answered" in browser.get(link).get_data(as_text=True)
+    assert "flash-error" in browser.get(link).get_data(as_text=True)  # the link is refused
     invitation = db.session.scalars(select(ShipmentInvitation)).one()
     browser.post(f"/shipment-invitations/{invitation.id}/accept", data={"csrf_token": csrf})
     assert not _on_shipment(world, world.outsider)
