@@ -134,6 +134,10 @@ def evaluate(shipment: Shipment, now: datetime | None = None, rules: Iterable[st
         open_one = next((f for f in mine if f.is_open), None)
         if cause is None and open_one is not None:
             changed.append(resolve_flag(open_one, shipment, actor=None, note=None))
+        elif cause is not None and open_one is not None:
+            # The cause goes on (a repeated hold, one more missing document): the open flag
+            # stands for its latest instance, so resolving it by hand covers that one too.
+            open_one.cause_key = cause.key
         elif cause is not None and open_one is None:
             last = mine[0] if mine else None
             if last is not None and last.resolution == "manual" and last.cause_key == cause.key:
