@@ -164,7 +164,23 @@ def seed(if_empty: bool = False) -> bool:
         _record_timeline(shipment, when, coordinator, [(users[i], role) for i, role in partners], index)
         refresh_clock(shipment)  # shipments without an arrival count from their ETA
     db.session.commit()
+    _raise_demo_risks(users[1])
     return True
+
+
+def _raise_demo_risks(coordinator: User) -> None:
+    """The holds and inspections raised their flags as they were recorded; the worker's rules
+    add the time-based ones (the overdue shipment, documents missing close to arrival); a
+    coordinator raises a tariff change for the cotton apparel shipments."""
+    from hub.risks.services import check_all, check_raise_for_hs_codes, do_raise_for_hs_codes
+
+    check_all()
+    user, values, shipment_ids = check_raise_for_hs_codes(coordinator, lambda: {
+        "note": "USTR notice: the additional duty on cotton knitted apparel from CN (HTS 6109.10) rises to 25% "
+                "for entries from 1 January. Check the landed cost with the consignee before release.",
+        "hs_codes": ["6109"], "severity": "medium",
+    })
+    do_raise_for_hs_codes(user, values, shipment_ids)
 
 
 def _record(ref: str, index: int) -> dict[str, object]:
