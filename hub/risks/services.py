@@ -550,6 +550,15 @@ def facts_of_messages(message_ids: list[int]) -> dict[int, list[dict[str, Any]]]
     return found
 
 
+def shipment_message_facts(shipment_id: int) -> dict[int, list[dict[str, Any]]]:
+    """{message id: its facts} of one shipment's messages (the thread page shows them)."""
+    found: dict[int, list[dict[str, Any]]] = {}
+    for fact in db.session.scalars(select(MessageFact).where(MessageFact.shipment_id == shipment_id)
+                                   .order_by(MessageFact.id)):
+        found.setdefault(fact.message_id, []).append(fact.to_dict())
+    return found
+
+
 def milestone_evidence(shipment_id: int) -> dict[int, dict[str, Any]]:
     """{milestone id: {"message_id", "seq", "by"}} of the shipment's milestones recorded from a
     message (the timeline shows the evidence)."""

@@ -142,3 +142,17 @@ def test_only_written_messages_become_facts(client, world, kind):
         message = add_message(locked, None, "Risk opened", kind=kind)
     answer = client.post(f"/api/v1/messages/{message.id}/risk", headers=world.headers("staff"))
     assert answer.status_code == 422
+
+
+def test_the_shipment_page_shows_flags_and_the_timeline_evidence(client, world):
+    message_id = _text_message(world, world.agent, "Released at 14:10")
+    client.post(f"/api/v1/messages/{message_id}/milestone", json={"code": "released", "occurred_at": "2026-11-20T06:10:00Z"},
+                headers=world.headers("staff"))
+    _raise(client, world)
+    factories.session_for(client, world.staff)
+    page = client.get(f"/shipments/{world.shipment.id}").get_data(as_text=True)
+    assert 'id="risks"' in page and "Policy or tariff change" in page
+    assert "from message #1" in page and 'id="message-facts-data"' in page and 'data-can-manage="1"' in page
+    factories.session_for(client, world.agent)
+    page = client.get(f"/shipments/{world.shipment.id}").get_data(as_text=True)
+    assert "Policy or tariff change" in page and 'data-can-manage="0"' in page
