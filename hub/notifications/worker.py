@@ -305,7 +305,6 @@ def drain(transport: Transport, stop: threading.Event | None = None) -> datetime
 #: Jobs other areas run on the worker's schedule: name -> (config key of the interval in
 #: seconds, the job). The risks area re-checks its time-based rules this way.
 _periodic_jobs: dict[str, tuple[str, Callable[[], Any]]] = {}
-_last_run: dict[tuple[int, str], float] = {}
 
 
 def register_periodic_job(name: str, interval_setting: str, job: Callable[[], Any]) -> None:
@@ -314,13 +313,14 @@ def register_periodic_job(name: str, interval_setting: str, job: Callable[[], An
 
 
 def run_periodic_jobs(app: Flask, *, force: bool = False) -> None:
-    """Run each registered job whose interval has passed (all of them with `force`, as `--once` does)."""
+    """Run each registered job whose interval has passed (all of them with `force`)."""
+    # When each job last ran, per app (two apps of a process keep their own schedules).
+    last_run: dict[str, float] = app.extensions.setdefault("hub_periodic_jobs", {})
     for name, (setting, job) in list(_periodic_jobs.items()):
         interval = app.config.get(setting) or 0
-        key = (id(app), name)
-        if not force and (interval <= 0 or time.monotonic() - _last_run.get(key, -1e18) < interval):
+        if not force and (interval <= 0 or (name in last_run and time.monotonic() - last_run[name] < interval)):
             continue
-        _last_run[key] = time.monotonic()
+        last_run[name] = time.monotonic()
         with unit_of_work(None, job=name):
             try:
                 job()
@@ -340,7 +340,9 @@ def run_worker(app: Flask, *, once: bool = False, stop: threading.Event | None =
         log.info("email worker started (%s)", transport.name)
         while not stop.is_set():
             try:
-                run_periodic_jobs(app, force=once)
+                if not once:
+                    # The long-running worker keeps the schedules; `--once` only sends what is due.
+                    run_periodic_jobs(app)
                 paused_until = drain(transport, stop)
             except Exception:  # noqa: BLE001 (a database blip must not end the loop)
                 db.session.rollback()

@@ -50,7 +50,7 @@ def test_flags_and_last_message_cost_no_query_per_shipment(client, world):
 
 
 def test_most_urgent_first_and_needs_me(client, world):
-    calm = factories.shipment(world.staff, "CALM-1")
+    factories.shipment(world.staff, "CALM-1")
     medium = factories.shipment(world.staff, "MED-1")
     high = factories.shipment(world.staff, "HIGH-1")
     mention = factories.shipment(world.staff, "MENTION-1")

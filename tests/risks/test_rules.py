@@ -137,7 +137,23 @@ def test_clearance_overdue_by_the_scheduled_run_then_released(client, world, emi
     run_periodic_jobs(app, force=True)
     assert flags(world.shipment.id, "clearance_overdue") == []
     now_is("2026-11-30T08:00:00Z")
-    run_periodic_jobs(app, force=True)
+    # The email worker's loop runs the re-check on its schedule (RISK_CHECK_INTERVAL_S).
+    from tests.notifications.conftest import run_worker_until
+
+    from hub.signals import risk_flag_changed
+
+    app.config["RISK_CHECK_INTERVAL_S"] = 300
+    app.extensions.pop("hub_periodic_jobs", None)
+    raised: list[str] = []
+
+    def heard(flag, **_kwargs) -> None:
+        raised.append(flag.rule)
+
+    risk_flag_changed.connect(heard)
+    try:
+        run_worker_until(app, lambda: "clearance_overdue" in raised)
+    finally:
+        risk_flag_changed.disconnect(heard)
     [flag] = flags(world.shipment.id, "clearance_overdue")
     assert flag.is_open and flag.severity == "high" and "overdue" in flag.detail
     _assert_escalated(world, emitted, "opened", "clearance_overdue")
@@ -204,12 +220,15 @@ def test_no_agent_or_broker_once_arrived(client, world, emitted, now_is):
 
 def test_the_risks_preference_and_mute_keep_escalations_away(client, world, emitted, now_is):
     now_is("2026-11-03T10:00:00Z")  # before the clearance clock runs out
-    second = factories.user(world.staff.organization, "coordinator", "carla@acme.example", "Carla")
+    second = factories.user(world.staff.organization, "coordinator", "carla@acme.example", "Carla", "zh_Hans")
     factories.participant(world.shipment, second, "coordinator")
     answer = client.put("/api/v1/me/notifications", json={"level": "all", "risks": False},
                         headers=world.headers("staff"))
     assert answer.status_code == 200 and answer.json["risks"] is False
     _milestone(client, world, "on_hold", "2026-11-03T09:00:00Z")
-    assert [e.to_email for e in risk_emails(world.shipment.id)] == ["carla@acme.example"]
+    [email] = risk_emails(world.shipment.id)
+    assert email.to_email == "carla@acme.example"
+    assert email.subject == "ACME-001: 风险：被扣留", email.subject
+    assert "新增高风险" in email.text_body
     assert client.get("/api/v1/me/notifications", headers=world.headers("agent")).json["risks"] is True
     db.session.rollback()
