@@ -138,9 +138,8 @@ def test_clearance_overdue_by_the_scheduled_run_then_released(client, world, emi
     assert flags(world.shipment.id, "clearance_overdue") == []
     now_is("2026-11-30T08:00:00Z")
     # The email worker's loop runs the re-check on its schedule (RISK_CHECK_INTERVAL_S).
-    from tests.notifications.conftest import run_worker_until
-
     from hub.signals import risk_flag_changed
+    from tests.notifications.conftest import run_worker_until
 
     app.config["RISK_CHECK_INTERVAL_S"] = 300
     app.extensions.pop("hub_periodic_jobs", None)
