@@ -5,8 +5,9 @@ A rule is a function `(shipment, now) -> Cause | None`: the cause standing on th
 suppressed addresses, the expected release date, ...): a flag resolved by hand stays resolved
 until the rule answers another key ("the cause comes back anew"). Add a rule by writing its
 function and an entry in `RULES`; `time_based` rules are also re-checked by the worker's
-schedule (`RISK_CHECK_INTERVAL_S`), the others only when a relevant event happens (and by the
-schedule too, which costs nothing when nothing changed).
+schedule (`RISK_CHECK_INTERVAL_S`), which alone raises them; events resolve them when their
+cause goes (a release, the last document accepted). The other rules are checked on each
+relevant event and by the schedule too.
 """
 
 from __future__ import annotations

@@ -115,10 +115,13 @@ def resolve_flag(flag: RiskFlag, shipment: Shipment, *, actor: User | None, note
     return flag
 
 
-def evaluate(shipment: Shipment, now: datetime | None = None, rules: Iterable[str] | None = None) -> list[RiskFlag]:
+def evaluate(shipment: Shipment, now: datetime | None = None, rules: Iterable[str] | None = None,
+             *, raise_time_based: bool = True) -> list[RiskFlag]:
     """Apply the automatic rules to a shipment locked by the caller's transaction: raise a flag
     for each cause standing without one, resolve each flag whose cause went away. A flag
     resolved by hand is raised again only for a new instance of its cause (another key).
+    With `raise_time_based` False (an event's re-check) the time-based rules only resolve:
+    raising them is the schedule's job, at the moment their time comes.
     Answers the flags opened or resolved."""
     now = now or utcnow()
     names = list(rules) if rules is not None else list(RULES)
@@ -139,6 +142,8 @@ def evaluate(shipment: Shipment, now: datetime | None = None, rules: Iterable[st
             # stands for its latest instance, so resolving it by hand covers that one too.
             open_one.cause_key = cause.key
         elif cause is not None and open_one is None:
+            if rule.time_based and not raise_time_based:
+                continue
             last = mine[0] if mine else None
             if last is not None and last.resolution == "manual" and last.cause_key == cause.key:
                 continue  # resolved by hand: stays resolved until the cause comes back anew
@@ -147,11 +152,11 @@ def evaluate(shipment: Shipment, now: datetime | None = None, rules: Iterable[st
     return changed
 
 
-def recheck(shipment_id: int, now: datetime | None = None) -> list[RiskFlag]:
+def recheck(shipment_id: int, now: datetime | None = None, *, raise_time_based: bool = True) -> list[RiskFlag]:
     """Re-check a shipment's rules in its own transaction (committed here)."""
     try:
         with shipment_transaction(shipment_id) as shipment:
-            return evaluate(shipment, now)
+            return evaluate(shipment, now, raise_time_based=raise_time_based)
     except NotFound:
         return []
     except IntegrityError:
@@ -199,7 +204,7 @@ def run_pending_rechecks() -> None:
     """Run the re-checks `recheck_later` queued during this request (after its commit)."""
     pending = g.pop(_PENDING, None) if has_request_context() else None
     for shipment_id in sorted(pending or ()):
-        recheck(shipment_id)
+        recheck(shipment_id, raise_time_based=False)
 
 
 # --- reading -----------------------------------------------------------------------------------

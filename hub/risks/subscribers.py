@@ -1,6 +1,8 @@
 """The rules are re-checked when something they read changes: inside the shipment's own
 transaction when the event happens under its lock (milestones, documents), else once the
-event's transaction has committed (participants, shipment edits, bounced addresses)."""
+event's transaction has committed (participants, shipment edits, bounced addresses). An
+event raises the event rules and resolves any rule whose cause went; the time-based rules
+(documents before the ETA, clearance overdue) are raised by the worker's schedule."""
 
 from __future__ import annotations
 
@@ -33,7 +35,7 @@ def _evaluate_now(shipment: Shipment | None) -> None:
         return
     try:
         with db.session.begin_nested():
-            services.evaluate(shipment)
+            services.evaluate(shipment, raise_time_based=False)
     except IntegrityError:
         # Raised meanwhile by another process's check: that one's flag stands.
         _log.info("risk flag already raised elsewhere", extra={"shipment_id": shipment.id})
