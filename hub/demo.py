@@ -169,18 +169,18 @@ def seed(if_empty: bool = False) -> bool:
 
 
 def _raise_demo_risks(coordinator: User) -> None:
-    """The holds and inspections raised their flags as they were recorded; the worker's rules
-    add the time-based ones (the overdue shipment, documents missing close to arrival); a
-    coordinator raises a tariff change for the cotton apparel shipments."""
-    from hub.risks.services import check_all, check_raise_for_hs_codes, do_raise_for_hs_codes
+    """The holds and inspections raised their flags as they were recorded; the risks area adds
+    the time-based ones (the overdue shipment, documents missing close to arrival) and the
+    coordinator's tariff change for the cotton apparel shipments (the `demo_seeded` signal: the
+    demo sits above every area but must not import the risks area, which the CLI's commands
+    reach)."""
+    from hub.signals import demo_seeded
 
-    check_all()
-    user, values, shipment_ids = check_raise_for_hs_codes(coordinator, lambda: {
+    demo_seeded.send(coordinator, policy_changes=[{
         "note": "USTR notice: the additional duty on cotton knitted apparel from CN (HTS 6109.10) rises to 25% "
                 "for entries from 1 January. Check the landed cost with the consignee before release.",
         "hs_codes": ["6109"], "severity": "medium",
-    })
-    do_raise_for_hs_codes(user, values, shipment_ids)
+    }])
 
 
 def _record(ref: str, index: int) -> dict[str, object]:

@@ -15,6 +15,7 @@ from hub.extensions import db
 from hub.risks import services
 from hub.shipments.models import Shipment
 from hub.signals import (
+    demo_seeded,
     document_requested,
     document_reviewed,
     document_uploaded,
@@ -61,6 +62,14 @@ def on_email_suppressed(email: str, **_: Any) -> None:
     services.recheck_later(services.participant_shipments(email))
 
 
+def on_demo_seeded(coordinator: Any, *, policy_changes: list[dict[str, Any]] | None = None, **_: Any) -> None:
+    """The demo's risks: what the worker's first run would raise, and the tariff news."""
+    services.check_all()
+    for change in policy_changes or []:
+        user, values, shipment_ids = services.check_raise_for_hs_codes(coordinator, lambda change=change: change)
+        services.do_raise_for_hs_codes(user, values, shipment_ids)
+
+
 def connect_subscribers() -> None:
     """Subscribe to the domain signals (idempotent)."""
     subscribe({
@@ -72,4 +81,5 @@ def connect_subscribers() -> None:
         participant_removed: on_outside_change,
         shipment_saved: on_outside_change,
         email_suppressed: on_email_suppressed,
+        demo_seeded: on_demo_seeded,
     })
