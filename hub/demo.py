@@ -164,7 +164,23 @@ def seed(if_empty: bool = False) -> bool:
         _record_timeline(shipment, when, coordinator, [(users[i], role) for i, role in partners], index)
         refresh_clock(shipment)  # shipments without an arrival count from their ETA
     db.session.commit()
+    _raise_demo_risks(users[1])
     return True
+
+
+def _raise_demo_risks(coordinator: User) -> None:
+    """The holds and inspections raised their flags as they were recorded; the risks area adds
+    the time-based ones (the overdue shipment, documents missing close to arrival) and the
+    coordinator's tariff change for the cotton apparel shipments (the `demo_seeded` signal: the
+    demo sits above every area but must not import the risks area, which the CLI's commands
+    reach)."""
+    from hub.signals import demo_seeded
+
+    demo_seeded.send(coordinator, policy_changes=[{
+        "note": "USTR notice: the additional duty on cotton knitted apparel from CN (HTS 6109.10) rises to 25% "
+                "for entries from 1 January. Check the landed cost with the consignee before release.",
+        "hs_codes": ["6109"], "severity": "medium",
+    }])
 
 
 def _record(ref: str, index: int) -> dict[str, object]:

@@ -30,9 +30,12 @@ def outbox_backlog() -> tuple[int, float]:
 
 
 def risk_flags_open() -> int:
-    """Open risk flags. No area records risk flags yet, so there are none; the risk area
-    answers here once it exists."""
-    return 0
+    """Open risk flags (the risks area's table, read like the outbox: models only)."""
+    from hub.risks.models import RiskFlag
+
+    count = db.session.scalar(select(func.count(RiskFlag.id)).where(RiskFlag.resolved_at.is_(None)))
+    db.session.rollback()  # hold no transaction past the scrape
+    return int(count or 0)
 
 
 def _check_database() -> dict[str, Any]:

@@ -31,7 +31,7 @@ from hub.permissions import (
     visible_shipments,
 )
 from hub.shipment_tx import shipment_transaction
-from hub.shipments.extras import apply_list_filter
+from hub.shipments.extras import apply_list_filter, list_order_terms
 from hub.shipments.models import (
     INCOTERMS,
     PARTICIPANT_ROLES,
@@ -167,7 +167,8 @@ def list_shipments(
     page: int = 1,
     per_page: int = 50,
 ) -> tuple[list[tuple[Shipment, int]], int]:
-    """The user's visible shipments, newest first, with the caller's unread count each.
+    """The user's visible shipments, most urgent first (the orders areas register, e.g. open
+    risk flags), then newest first, with the caller's unread count each.
 
     `search` looks in the reference, goods, HS codes, transport document, container, purchase
     order and customs entry numbers; `shows` is one of the filters areas register (`overdue`,
@@ -195,7 +196,7 @@ def list_shipments(
     unread = (Shipment.last_seq - func.coalesce(read_seq, Shipment.last_seq)).label("unread")
     rows = db.session.execute(
         query.add_columns(unread)
-        .order_by(Shipment.updated_at.desc(), Shipment.id.desc())
+        .order_by(*list_order_terms(user), Shipment.updated_at.desc(), Shipment.id.desc())
         .limit(per_page)
         .offset((page - 1) * per_page)
     ).all()

@@ -97,6 +97,7 @@
     if (m.author && m.author.id === me.id) li.classList.add("mine");
     if (m.deleted_at) li.classList.add("deleted");
     if (m.seq) li.dataset.seq = m.seq;
+    if (m.id) li.dataset.id = m.id;
     if (m.client_id) li.dataset.clientId = m.client_id;
     var meta = document.createElement("div"); meta.className = "meta";
     var author = document.createElement("span"); author.className = "author";

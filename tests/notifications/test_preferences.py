@@ -15,9 +15,9 @@ URL = "/api/v1/me/notifications"
 
 def test_defaults_staff_all_partners_milestones(client, world):
     assert client.get(URL, headers=world.headers("staff")).json == {
-        "level": "all", "muted_milestones": [], "shipments": []}
+        "level": "all", "muted_milestones": [], "risks": True, "shipments": []}
     assert client.get(URL, headers=world.headers("agent")).json == {
-        "level": "milestones", "muted_milestones": [], "shipments": []}
+        "level": "milestones", "muted_milestones": [], "risks": True, "shipments": []}
     assert client.get(URL).status_code == 401
 
 
@@ -25,15 +25,15 @@ def test_put_sets_the_default_and_per_shipment_choices(client, world):
     headers = world.headers("agent")
     answer = client.put(URL, json={"level": "all", "muted_milestones": ["booked", "departed"]}, headers=headers)
     assert answer.status_code == 200
-    assert answer.json == {"level": "all", "muted_milestones": ["booked", "departed"], "shipments": []}
+    assert answer.json == {"level": "all", "muted_milestones": ["booked", "departed"], "risks": True, "shipments": []}
     answer = client.put(URL, json={"shipment_id": world.shipment.id, "level": "mute"}, headers=headers)
     assert answer.json["shipments"] == [
-        {"shipment_id": world.shipment.id, "level": "mute", "muted_milestones": ["booked", "departed"]}]
+        {"shipment_id": world.shipment.id, "level": "mute", "muted_milestones": ["booked", "departed"], "risks": True}]
     # Omitting muted_milestones keeps the stored list; giving it replaces it.
     answer = client.put(URL, json={"shipment_id": world.shipment.id, "level": "milestones",
-                                   "muted_milestones": []}, headers=headers)
+                                   "muted_milestones": [], "risks": False}, headers=headers)
     assert answer.json["shipments"][0] == {"shipment_id": world.shipment.id, "level": "milestones",
-                                           "muted_milestones": []}
+                                           "muted_milestones": [], "risks": False}
     assert answer.json["level"] == "all"
     assert client.get(URL, headers=headers).json == answer.json
     assert db.session.scalar(db.select(db.func.count(AuditLog.id)).where(
@@ -68,12 +68,13 @@ def test_settings_page_saves_the_default_and_a_shipment(client, world):
     assert page.status_code == 200 and "ACME-001" in page.text
     assert client.post("/settings/notifications", data={"level": "all"}).status_code == 400  # no CSRF token
     client.post("/settings/notifications", data={"csrf_token": token, "level": "all", "milestones_form": "1",
-                                                 "muted_milestones": ["on_hold"]})
+                                                 "muted_milestones": ["on_hold"], "risks": "1"})
     client.post("/settings/notifications", data={"csrf_token": token, "level": "mute",
                                                  "shipment_id": str(world.shipment.id)})
     assert client.get(URL, headers=world.headers("agent")).json == {
-        "level": "all", "muted_milestones": ["on_hold"],
-        "shipments": [{"shipment_id": world.shipment.id, "level": "mute", "muted_milestones": ["on_hold"]}]}
+        "level": "all", "muted_milestones": ["on_hold"], "risks": True,
+        "shipments": [{"shipment_id": world.shipment.id, "level": "mute", "muted_milestones": ["on_hold"],
+                       "risks": True}]}
     refused = client.post("/settings/notifications", data={"csrf_token": token, "level": "loud"},
                           follow_redirects=True)
     assert "Some fields are invalid" in refused.text
@@ -91,7 +92,7 @@ def test_unsubscribe_get_changes_nothing_and_post_mutes_without_login(app, clien
     answer = client.post(path, data={"List-Unsubscribe": "One-Click"})
     assert answer.status_code == 200
     assert client.get(URL, headers=world.headers("agent")).json["shipments"] == [
-        {"shipment_id": world.shipment.id, "level": "mute", "muted_milestones": []}]
+        {"shipment_id": world.shipment.id, "level": "mute", "muted_milestones": [], "risks": True}]
     again = client.post(path)
     assert again.status_code == 200 and "未做任何更改" in again.text  # "Nothing changed", in Li Wei's Chinese
     assert client.get(URL, headers=world.headers("agent")).json["level"] == "milestones"  # others unchanged

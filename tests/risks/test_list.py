@@ -1,0 +1,71 @@
+"""The shipment list: each shipment's open flags and last message, "needs me", most urgent
+first, in a constant number of statements whatever the number of shipments."""
+
+from __future__ import annotations
+
+import uuid
+
+from hub.risks.services import open_flag
+from hub.shipment_tx import shipment_transaction
+from hub.threads.services import add_message
+from tests import factories
+from tests.threads.test_send_cost import counted_statements
+
+
+def _flag(shipment_id: int, severity: str, owner=None) -> None:
+    with shipment_transaction(shipment_id) as locked:
+        open_flag(locked, "policy_change", severity, detail="Tariff change", owner=owner)
+
+
+def _post(shipment_id: int, author, body: str) -> None:
+    with shipment_transaction(shipment_id) as locked:
+        add_message(locked, author, body, client_id=str(uuid.uuid4()))
+
+
+def _list(client, world, query: str = "") -> tuple[dict, int]:
+    with counted_statements() as statements:
+        answer = client.get(f"/api/v1/shipments?per_page=100{query}", headers=world.headers("staff"))
+    assert answer.status_code == 200, answer.json
+    return answer.json, len(statements)
+
+
+def _many(world, start: int, count: int) -> None:
+    for n in range(start, start + count):
+        shipment = factories.shipment(world.staff, f"BULK-{n:03d}")
+        _flag(shipment.id, "low")
+        _post(shipment.id, world.staff, f"Bulk note {n}\nsecond line")
+
+
+def test_flags_and_last_message_cost_no_query_per_shipment(client, world):
+    _many(world, 0, 2)
+    _list(client, world)
+    few, few_statements = _list(client, world)
+    _many(world, 2, 15)
+    many, many_statements = _list(client, world)
+    assert len(many["items"]) == len(few["items"]) + 15
+    assert many_statements == few_statements
+    bulk = next(item for item in many["items"] if item["reference"] == "BULK-003")
+    assert [f["severity"] for f in bulk["risks"]] == ["low"]
+    assert bulk["last_message"]["first_line"] == "Bulk note 3" and bulk["last_message"]["author"] == "Ana Coordinator"
+
+
+def test_most_urgent_first_and_needs_me(client, world):
+    factories.shipment(world.staff, "CALM-1")
+    medium = factories.shipment(world.staff, "MED-1")
+    high = factories.shipment(world.staff, "HIGH-1")
+    mention = factories.shipment(world.staff, "MENTION-1")
+    factories.participant(mention, world.agent, "agent")
+    _flag(medium.id, "medium")
+    _flag(high.id, "high")
+    _post(mention.id, world.agent, "@ana can you confirm the HS code?")
+    items, _ = _list(client, world)
+    order = [item["reference"] for item in items["items"]]
+    assert order.index("HIGH-1") < order.index("MED-1") < order.index("CALM-1")
+    needs, _ = _list(client, world, "&shows=needs_me")
+    assert sorted(item["reference"] for item in needs["items"]) == ["HIGH-1", "MED-1", "MENTION-1"]
+    # Reading the thread takes the mention off the list.
+    client.post(f"/api/v1/shipments/{mention.id}/read", json={"seq": 1}, headers=world.headers("staff"))
+    needs, _ = _list(client, world, "&shows=needs_me")
+    assert "MENTION-1" not in [item["reference"] for item in needs["items"]]
+    page = client.get("/shipments?shows=needs_me", headers=world.headers("staff"))
+    assert page.status_code == 200
