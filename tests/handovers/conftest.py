@@ -13,6 +13,7 @@ from hub.extensions import db
 from hub.handovers.models import Handover
 from hub.timestamps import parse_timestamp
 from tests import factories
+from tests.inbound.conftest import inbound_app  # noqa: F401  (the reply-by-email app, a fixture)
 
 _CLOCKS = ("hub.threads.services.utcnow", "hub.handovers.subscribers.utcnow", "hub.handovers.services.utcnow",
            "hub.accounts.working_hours.utcnow", "hub.countries.clock.utcnow")

@@ -19,7 +19,7 @@ from hub.threads.services import send_message
 from hub.timestamps import parse_timestamp
 from tests.documents.conftest import PDF
 from tests.handovers.conftest import periods
-from tests.inbound.conftest import InboundEmailPost, inbound_app  # noqa: F401  (a fixture)
+from tests.inbound.conftest import InboundEmailPost
 
 
 def _say(user, shipment_id: int, body: str) -> None:
