@@ -110,6 +110,10 @@ class Config:
         self.MESSAGE_MAX_CHARS: int = _int("MESSAGE_MAX_CHARS", 10_000)
         self.MESSAGE_EDIT_WINDOW_S: int = _int("MESSAGE_EDIT_WINDOW_S", 15 * 60)
         self.DIGEST_DELAY_S: int = _int("DIGEST_DELAY_S", 600)
+        # Risk flags: how close to the ETA missing documents become a risk, how often the
+        # worker re-checks the time-based rules.
+        self.RISK_DOCS_DAYS_BEFORE_ETA: int = _int("RISK_DOCS_DAYS_BEFORE_ETA", 5)
+        self.RISK_CHECK_INTERVAL_S: int = _int("RISK_CHECK_INTERVAL_S", 300)
         self.EMAIL_BACKOFF_BASE_S: float = _float("EMAIL_BACKOFF_BASE_S", 2.0)
         self.EMAIL_MAX_ATTEMPTS: int = _int("EMAIL_MAX_ATTEMPTS", 8)
         self.EMAIL_LEASE_S: int = _int("EMAIL_LEASE_S", 60)

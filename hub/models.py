@@ -6,6 +6,7 @@ import hub.handovers.models  # noqa: F401
 import hub.inbound.models  # noqa: F401
 import hub.milestones.models  # noqa: F401
 import hub.notifications.models  # noqa: F401
+import hub.risks.models  # noqa: F401
 from hub.accounts.models import ApiToken, Organization, User
 from hub.audit.models import AuditLog
 from hub.shipments.models import Shipment, ShipmentParticipant

@@ -71,6 +71,15 @@ email_attempted = _signals.signal("email-attempted")
 #: reported an address undeliverable (the webhook).
 email_bounced = _signals.signal("email-bounced")
 
+#: sender: the address (str, normalised); kwargs: suppressed (bool: True when SendGrid's
+#: bounce or spam report stopped email to it, False when an admin lifted that). Sent inside the
+#: transaction that changed the suppression list.
+email_suppressed = _signals.signal("email-suppressed")
+
+#: sender: the RiskFlag (flushed); kwargs: change ("opened" | "resolved"), label (str, the
+#: rule's readable name), actor (User | None: None when a rule raised or resolved it). Escalation emails to the shipment's coordinators.
+risk_flag_changed = _signals.signal("risk-flag-changed")
+
 #: sender: the outcome ("posted", "rejected" or "duplicate"); kwargs: reason (str | None). An
 #: inbound email reached the inbound webhook and was dealt with.
 inbound_email_received = _signals.signal("inbound-email-received")

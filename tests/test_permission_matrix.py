@@ -124,6 +124,16 @@ def _suppression(world: World) -> int:
     return row.id
 
 
+def _risk_flag(world: World) -> int:
+    """An open policy-change flag on world.shipment, owned by its coordinator."""
+    from hub.risks.services import open_flag
+    from hub.shipment_tx import shipment_transaction
+
+    with shipment_transaction(world.shipment.id) as locked:
+        flag = open_flag(locked, "policy_change", "low", detail="Matrix flag", note="Matrix flag")
+    return flag.id
+
+
 #: URL parameter name -> a function creating such an object (in world.shipment, or for the
 #: caller: `world.caller` is the user making the request, None when anonymous) and answering
 #: the value for the URL. Areas add an entry for each parameter their routes introduce.
@@ -136,6 +146,7 @@ OBJECT_FACTORIES: dict[str, Callable[[World], Any]] = {
     "email_id": _outbox_email,
     "suppression_id": _suppression,
     "code": lambda world: "CN",  # a seeded country profile
+    "flag_id": _risk_flag,
 }
 
 #: Parameters whose objects do not belong to world.shipment: routes using them (and no
@@ -244,6 +255,13 @@ ROWS: dict[tuple[str, str], str] = {
     ("GET", "/healthz"): "open",
     ("GET", "/readyz"): "open",
     ("GET", "/metrics"): "open",
+    ("GET", "/api/v1/shipments/<int:shipment_id>/risks"): "shipment",
+    ("POST", "/api/v1/shipments/<int:shipment_id>/risks"): "shipment",
+    ("GET", "/api/v1/risks"): "anyone",
+    ("POST", "/api/v1/risks"): "staff",
+    ("PATCH", "/api/v1/risks/<int:flag_id>"): "shipment",
+    ("POST", "/api/v1/messages/<int:message_id>/risk"): "shipment",
+    ("POST", "/api/v1/messages/<int:message_id>/milestone"): "shipment",
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hub.extensions import db
@@ -72,6 +72,8 @@ class NotificationPreference(db.Model):
     level: Mapped[str] = mapped_column(String(12))
     muted_milestones: Mapped[list[str]] = mapped_column(JSON, default=list)
     updated_at: Mapped[UpdatedAt]
+    #: Risk flag escalations (opened, resolved) to the shipment's coordinators; on by default.
+    risks: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class PendingDigest(db.Model):

@@ -86,6 +86,15 @@ def wants_with(preference: tuple[str, list[str]], what: str, milestone_code: str
     return True
 
 
+def wants_risks(user: User, shipment_id: int) -> bool:
+    """Whether `user` gets risk flag escalations on the shipment: not muted there, and the
+    `risks` choice (the shipment's own row, else their default; on without a row) is on."""
+    row = _row(user.id, shipment_id) or _row(user.id, None)
+    if row is None:
+        return True
+    return row.level != "mute" and bool(row.risks)
+
+
 def preferences_of(user: User) -> dict[str, Any]:
     """The `GET /api/v1/me/notifications` object."""
     default = _row(user.id, None)
@@ -97,8 +106,10 @@ def preferences_of(user: User) -> dict[str, Any]:
     return {
         "level": default.level if default else default_level(user),
         "muted_milestones": list(default.muted_milestones or []) if default else [],
+        "risks": bool(default.risks) if default else True,
         "shipments": [
-            {"shipment_id": r.shipment_id, "level": r.level, "muted_milestones": list(r.muted_milestones or [])}
+            {"shipment_id": r.shipment_id, "level": r.level, "muted_milestones": list(r.muted_milestones or []),
+             "risks": bool(r.risks)}
             for r in rows
         ],
     }
@@ -113,7 +124,14 @@ def _milestone_codes(value: Any) -> list[str]:
     return sorted(set(value), key=list(BY_CODE).index)
 
 
-PREFERENCE_FIELDS = {"shipment_id": integer_id, "level": one_of(LEVELS), "muted_milestones": _milestone_codes}
+def _boolean(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError("must be true or false")
+    return value
+
+
+PREFERENCE_FIELDS = {"shipment_id": integer_id, "level": one_of(LEVELS), "muted_milestones": _milestone_codes,
+                     "risks": _boolean}
 
 
 def check_preference(user: User, body: dict[str, Any]) -> dict[str, Any]:
@@ -127,7 +145,8 @@ def check_preference(user: User, body: dict[str, Any]) -> dict[str, Any]:
 
 def set_preference(user: User, values: dict[str, Any]) -> dict[str, Any]:
     """Store the default (no `shipment_id`) or one shipment's choice; an omitted
-    `muted_milestones` keeps the list already stored. Answers the whole object."""
+    `muted_milestones` or `risks` keeps what is stored (a new shipment row inherits them
+    from the default). Answers the whole object."""
     shipment_id = values.get("shipment_id")
     row = _row(user.id, shipment_id)
     if row is None:
@@ -135,15 +154,19 @@ def set_preference(user: User, values: dict[str, Any]) -> dict[str, Any]:
         row = NotificationPreference(
             user_id=user.id, shipment_id=shipment_id, level=values["level"],
             muted_milestones=list(inherited.muted_milestones or []) if inherited else [],
+            risks=bool(inherited.risks) if inherited else True,
         )
         db.session.add(row)
     row.level = values["level"]
     if "muted_milestones" in values:
         row.muted_milestones = list(values["muted_milestones"])
+    if "risks" in values:
+        row.risks = values["risks"]
     db.session.flush()
     record_audit(
         user, "notifications.preference_set", "notification_preference", row.id,
-        {"level": row.level, "muted_milestones": list(row.muted_milestones or []), "shipment_id": shipment_id},
+        {"level": row.level, "muted_milestones": list(row.muted_milestones or []), "risks": row.risks,
+         "shipment_id": shipment_id},
         shipment_id=shipment_id,
     )
     db.session.commit()
@@ -158,7 +181,8 @@ def mute_shipment(user: User, shipment: Shipment, via: str) -> tuple[str, bool]:
     if row is not None and row.level == "mute":
         return before, False
     if row is None:
-        row = NotificationPreference(user_id=user.id, shipment_id=shipment.id, level="mute", muted_milestones=[])
+        row = NotificationPreference(user_id=user.id, shipment_id=shipment.id, level="mute", muted_milestones=[],
+                                     risks=True)
         db.session.add(row)
     row.level = "mute"
     db.session.flush()

@@ -13,7 +13,7 @@ from hub.accounts.models import User
 from hub.extensions import db
 from hub.notifications import store
 from hub.notifications.outbox import queue_email
-from hub.notifications.preferences import preferences_from_rows, wants, wants_with
+from hub.notifications.preferences import preferences_from_rows, wants, wants_risks, wants_with
 from hub.notifications.rendering import public_url
 from hub.shipments.models import Shipment
 from hub.signals import (
@@ -24,6 +24,7 @@ from hub.signals import (
     milestone_recorded,
     participant_added,
     password_reset_requested,
+    risk_flag_changed,
     subscribe,
 )
 from hub.threads.models import Message, MessageMention
@@ -139,6 +140,28 @@ def on_inbound_email_refused(_record: Any, *, user: User, reason: str, detail: s
                 user_id=user.id)
 
 
+#: Severity names, marked for the catalogue (translated in the email).
+_SEVERITY_NAMES = {"high": "high", "medium": "medium", "low": "low"}
+
+
+def on_risk_flag_changed(flag: Any, *, change: str, label: str, actor: User | None = None, **_: Any) -> None:
+    """Escalate an opened or resolved flag to the shipment's coordinators who want risk emails
+    (preference `risks`, on by default; `mute` hears nothing), never to the person who did it."""
+    if change not in ("opened", "resolved"):
+        return
+    shipment = db.session.get(Shipment, flag.shipment_id)
+    if shipment is None:
+        return
+    context = {"flag": flag, "actor": actor, "risk_label": label,
+               "severity_name": _SEVERITY_NAMES.get(flag.severity, flag.severity)}
+    for participant in shipment.participants:
+        user = participant.user
+        if participant.role != "coordinator" or not user.active or (actor is not None and user.id == actor.id):
+            continue
+        if wants_risks(user, shipment.id):
+            _queue(f"risk_{change}", user, shipment, context)
+
+
 def connect_subscribers() -> None:
     """Subscribe to the domain signals (idempotent)."""
     subscribe({
@@ -149,4 +172,5 @@ def connect_subscribers() -> None:
         participant_added: on_participant_added,
         password_reset_requested: on_password_reset_requested,
         inbound_email_refused: on_inbound_email_refused,
+        risk_flag_changed: on_risk_flag_changed,
     })

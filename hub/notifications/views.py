@@ -90,6 +90,7 @@ def settings_page() -> Any:
                 body["shipment_id"] = request.form["shipment_id"]
         if request.form.get("milestones_form") == "1":
             body["muted_milestones"] = request.form.getlist("muted_milestones")
+            body["risks"] = request.form.get("risks") == "1"
         try:
             prefs.set_preference(current_user, prefs.check_preference(current_user, body))
         except HubError as exc:

@@ -18,7 +18,7 @@ from hub.errors import Forbidden, MalformedRequest
 from hub.extensions import db
 from hub.notifications.models import EmailEvent, OutboxEmail, SuppressedAddress
 from hub.payload import MAX_ID
-from hub.signals import email_bounced
+from hub.signals import email_bounced, email_suppressed
 from hub.timestamps import utcnow
 
 MAX_SKEW_S = 600
@@ -122,6 +122,7 @@ def suppress(email: str, reason: str, detail: str | None, shipment_id: int | Non
     db.session.flush()
     record_audit(None, "email.suppressed", "email_suppression", entry.id, {"email": email, "reason": reason},
                  shipment_id=shipment_id)
+    email_suppressed.send(email, suppressed=True)
 
 
 def lift_suppression(actor: Any, suppression: SuppressedAddress) -> None:
@@ -129,4 +130,6 @@ def lift_suppression(actor: Any, suppression: SuppressedAddress) -> None:
     record_audit(actor, "email.suppression_lifted", "email_suppression", suppression.id,
                  {"email": suppression.email, "reason": suppression.reason})
     db.session.delete(suppression)
+    db.session.flush()
+    email_suppressed.send(suppression.email, suppressed=False)
     db.session.commit()

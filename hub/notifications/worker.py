@@ -14,7 +14,9 @@ import http.client
 import logging
 import random
 import threading
+import time
 import urllib.error
+from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -300,6 +302,33 @@ def drain(transport: Transport, stop: threading.Event | None = None) -> datetime
     return None
 
 
+#: Jobs other areas run on the worker's schedule: name -> (config key of the interval in
+#: seconds, the job). The risks area re-checks its time-based rules this way.
+_periodic_jobs: dict[str, tuple[str, Callable[[], Any]]] = {}
+_last_run: dict[tuple[int, str], float] = {}
+
+
+def register_periodic_job(name: str, interval_setting: str, job: Callable[[], Any]) -> None:
+    """Run `job()` from the worker loop every `app.config[interval_setting]` seconds (0: never)."""
+    _periodic_jobs[name] = (interval_setting, job)
+
+
+def run_periodic_jobs(app: Flask, *, force: bool = False) -> None:
+    """Run each registered job whose interval has passed (all of them with `force`, as `--once` does)."""
+    for name, (setting, job) in list(_periodic_jobs.items()):
+        interval = app.config.get(setting) or 0
+        key = (id(app), name)
+        if not force and (interval <= 0 or time.monotonic() - _last_run.get(key, -1e18) < interval):
+            continue
+        _last_run[key] = time.monotonic()
+        with unit_of_work(None, job=name):
+            try:
+                job()
+            except Exception:  # noqa: BLE001 (one job's failure must not stop the emails)
+                db.session.rollback()
+                log.exception("worker job %s failed", name)
+
+
 def run_worker(app: Flask, *, once: bool = False, stop: threading.Event | None = None) -> None:
     """The worker loop: with `once`, send what is due now and return; else until `stop`."""
     stop = stop or threading.Event()
@@ -311,6 +340,7 @@ def run_worker(app: Flask, *, once: bool = False, stop: threading.Event | None =
         log.info("email worker started (%s)", transport.name)
         while not stop.is_set():
             try:
+                run_periodic_jobs(app, force=once)
                 paused_until = drain(transport, stop)
             except Exception:  # noqa: BLE001 (a database blip must not end the loop)
                 db.session.rollback()

@@ -26,6 +26,8 @@ class Action(Enum):
     REVIEW_DOCUMENT = "review_document"
     EDIT_SHIPMENT = "edit_shipment"
     MANAGE_PARTICIPANTS = "manage_participants"
+    #: Raise, reassign and resolve risk flags; turn thread messages into facts.
+    MANAGE_RISKS = "manage_risks"
 
 
 class Person(Protocol):
@@ -52,6 +54,7 @@ _ROLES_FOR: dict[Action, frozenset[str]] = {
     Action.REVIEW_DOCUMENT: frozenset({"coordinator", "agent", "broker"}),
     Action.EDIT_SHIPMENT: frozenset(),
     Action.MANAGE_PARTICIPANTS: frozenset(),
+    Action.MANAGE_RISKS: frozenset(),
 }
 
 _FORBIDDEN: dict[Action, str] = {
@@ -62,6 +65,7 @@ _FORBIDDEN: dict[Action, str] = {
     Action.REVIEW_DOCUMENT: "You may not review documents on this shipment.",
     Action.EDIT_SHIPMENT: "Only the owner's coordinators may edit this shipment.",
     Action.MANAGE_PARTICIPANTS: "Only the owner's coordinators may manage participants.",
+    Action.MANAGE_RISKS: "Only the owner's coordinators may raise, reassign or resolve risk flags.",
 }
 
 

@@ -18,9 +18,12 @@ from hub.shipments.models import Shipment
 ExtraProvider = Callable[[User, Shipment], dict[str, Any]]
 ListExtraProvider = Callable[[User, Sequence[Shipment]], dict[int, dict[str, Any]]]
 ListFilter = Callable[[User, Select[Any]], Select[Any]]
+#: An ordering of the list put before its default (newest first): (viewer) -> ORDER BY terms.
+ListOrder = Callable[[User], Sequence[Any]]
 _providers: list[ExtraProvider] = []
 _list_providers: list[ListExtraProvider] = []
 _list_filters: dict[str, tuple[str, ListFilter]] = {}
+_list_orders: list[ListOrder] = []
 
 
 def register_extra(provider: ExtraProvider) -> None:
@@ -74,3 +77,14 @@ def apply_list_filter(name: str, user: User, query: Select[Any]) -> Select[Any]:
             "Unknown filter.", fields={"shows": "must be one of: " + ", ".join(sorted(_list_filters))}
         )
     return _list_filters[name][1](user, query)
+
+
+def register_list_order(order: ListOrder) -> None:
+    """Sort the list by `order`'s terms first (e.g. the most urgent shipments first)."""
+    if order not in _list_orders:
+        _list_orders.append(order)
+
+
+def list_order_terms(user: User) -> list[Any]:
+    """The registered ORDER BY terms for this viewer, in registration order."""
+    return [term for order in _list_orders for term in order(user)]

@@ -25,7 +25,7 @@ from hub.permissions import (
     require_staff,
     visible_shipments,
 )
-from hub.shipments.extras import apply_list_filter
+from hub.shipments.extras import apply_list_filter, list_order_terms
 from hub.shipments.models import INCOTERMS, PARTICIPANT_ROLES, TRANSPORT_MODES, Shipment, ShipmentParticipant
 from hub.signals import participant_added, participant_removed, shipment_saved
 from hub.timestamps import parse_timestamp
@@ -154,7 +154,8 @@ def list_shipments(
     page: int = 1,
     per_page: int = 50,
 ) -> tuple[list[tuple[Shipment, int]], int]:
-    """The user's visible shipments, newest first, with the caller's unread count each.
+    """The user's visible shipments, most urgent first (the orders areas register, e.g. open
+    risk flags), then newest first, with the caller's unread count each.
 
     `search` looks in the reference, goods, HS codes, transport document, container, purchase
     order and customs entry numbers; `shows` is one of the filters areas register (`overdue`,
@@ -182,7 +183,7 @@ def list_shipments(
     unread = (Shipment.last_seq - func.coalesce(read_seq, Shipment.last_seq)).label("unread")
     rows = db.session.execute(
         query.add_columns(unread)
-        .order_by(Shipment.updated_at.desc(), Shipment.id.desc())
+        .order_by(*list_order_terms(user), Shipment.updated_at.desc(), Shipment.id.desc())
         .limit(per_page)
         .offset((page - 1) * per_page)
     ).all()
