@@ -1,7 +1,7 @@
 """handovers
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-06 04:10:00
 
 Whose move it is: the periods during which a shipment waited on us or on one partner.
@@ -14,7 +14,7 @@ from migrations.tables import create_table, reference, timestamp
 
 # revision identifiers, used by Alembic.
 revision = '0011'
-down_revision = '0009'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 

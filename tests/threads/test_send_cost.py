@@ -54,6 +54,9 @@ def _add_partners(world, count: int) -> list:
 def test_send_statements_do_not_grow_with_participants(world):
     sid = world.shipment.id
     set_preference(world.agent, {"level": "all"})  # someone gets the digest from the start
+    # The ball is with Li Wei before the counted sends: whose move it is writes only when it
+    # changes hands, which the sends compared below must not differ on.
+    _send(world.staff, sid, "@li.wei over to you")
     few = _send(world.staff, sid, "first, few people")
     mention_few = _send(world.staff, sid, "ping @li.wei please")
     partners = _add_partners(world, 12)
