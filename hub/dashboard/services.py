@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, case, func, select
 
 from hub.accounts.models import Organization, User
 from hub.accounts.working_hours import working_hours_of
@@ -36,7 +36,7 @@ from hub.timestamps import utcnow
 DEFAULT_DAYS = 90
 #: The longest period one may choose (a guard on the work of a page).
 MAX_DAYS = 3 * 366
-NO_AGENT = "(no agent)"
+NO_AGENT = "(no agent or broker)"
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -138,15 +138,17 @@ def _count(query: Select[Any]) -> int:
 
 
 def _clearance_rows(user: User, period: Period) -> list[Any]:
-    """Released shipments of the period with their clock and first agent's organisation (one query)."""
+    """Released shipments of the period with their clock and their customs agent's (else
+    broker's) organisation (one query)."""
     start, end = period.bounds
     agent_org = (
         select(Organization.name)
         .select_from(ShipmentParticipant)
         .join(User, User.id == ShipmentParticipant.user_id)
         .join(Organization, Organization.id == User.organization_id)
-        .where(ShipmentParticipant.shipment_id == Shipment.id, ShipmentParticipant.role == "agent")
-        .order_by(ShipmentParticipant.id)
+        .where(ShipmentParticipant.shipment_id == Shipment.id, ShipmentParticipant.role.in_(("agent", "broker")))
+        # The customs agent; where the shipment has none, its broker (who then clears it).
+        .order_by(case((ShipmentParticipant.role == "agent", 0), else_=1), ShipmentParticipant.id)
         .limit(1)
         .correlate(Shipment)
         .scalar_subquery()

@@ -118,9 +118,9 @@ def test_the_figures_worked_out_by_hand(client, seeded):
     assert _csv(client, "clearance_by_country")[1:] == [
         ["CN", "3", "1.0", "4.0"], ["DE", "4", "4.0", "8.0"], ["MX", "1", "6.0", "6.0"]]
     # By agent: Shenzhen Agency [1, 1, 2, 3, 4] median 2, p90 the 5th (ceil 4.5) = 4;
-    # Aduanas [6, 8] median 7, p90 the 2nd = 8; no agent [5].
+    # Aduanas [6, 8] median 7, p90 the 2nd = 8; no agent nor broker [5].
     assert _csv(client, "clearance_by_agent")[1:] == [
-        ["(no agent)", "1", "5.0", "5.0"], ["Aduanas del Pacífico", "2", "7.0", "8.0"],
+        ["(no agent or broker)", "1", "5.0", "5.0"], ["Aduanas del Pacífico", "2", "7.0", "8.0"],
         ["Shenzhen Agency", "5", "2.0", "4.0"]]
     # By mode: sea [2, 3, 8] median 3, p90 8; air [1, 1, 5] median 1, p90 5; courier [4]; road [6].
     assert _csv(client, "clearance_by_mode")[1:] == [
