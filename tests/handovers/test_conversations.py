@@ -196,3 +196,14 @@ def test_the_shipment_page_says_whose_move_it_is(client, pair, now_is):
     assert "Waiting on Li Wei (Shenzhen Harbour Customs) for 1 business day 3 h" in page.get_data(as_text=True)
     listing = client.get("/shipments?shows=waiting_on_partners").get_data(as_text=True)
     assert "Waiting on Li Wei (Shenzhen Harbour Customs) for 1 business day 3 h" in listing
+
+
+def test_the_line_is_translated(client, pair, now_is):
+    from tests import factories
+
+    now_is("2026-11-16T01:00:00Z")
+    _say(pair.coordinator, pair.shipment.id, "@li.wei can you confirm?")
+    now_is("2026-11-17T04:00:00Z")  # Monday 9 h and Tuesday 3 h in Shanghai
+    factories.session_for(client, pair.agent)  # Li Wei reads Simplified Chinese
+    page = client.get(f"/shipments/{pair.shipment.id}").get_data(as_text=True)
+    assert "等待 Li Wei（Shenzhen Harbour Customs）处理，已 1 个工作日 3 小时" in page
