@@ -170,7 +170,12 @@ def seed(if_empty: bool = False) -> bool:
                             client_id=str(uuid.uuid4()))
         _record_timeline(shipment, when, coordinator, [(users[i], role) for i, role in partners], index)
         refresh_clock(shipment)  # shipments without an arrival count from their ETA
-        _backdate_chat(shipment.id, partner, index, now)
+        if index % 3:
+            # Here the coordinator asked last: the move is the partner's.
+            with shipment_transaction(shipment.id) as locked:
+                add_message(locked, coordinator, f"@{partner.email.split('@')[0]} any news from customs today?",
+                            client_id=str(uuid.uuid4()))
+        _backdate_chat(shipment.id, index)
     db.session.commit()
     _seed_history(orgs[0], users, now)
     db.session.commit()
@@ -318,14 +323,14 @@ def demo_logins() -> list[tuple[str, str]]:
 _CHAT_AGES_H = (5, 26, 49, 3, 73, 30, 8, 52, 20, 97, 4, 44, 28, 6, 60)
 
 
-def _backdate_chat(shipment_id: int, partner: User, index: int, now: datetime) -> None:
-    """Move the demo conversation (and the hand-overs it made) back in time."""
+def _backdate_chat(shipment_id: int, index: int) -> None:
+    """Move the shipment's thread (and the hand-overs it made) back in time, all by the same
+    amount: its last message is some hours old, and so is whose move it is."""
     from hub.handovers.models import Handover
     from hub.threads.models import Message
 
     shift = timedelta(hours=_CHAT_AGES_H[index % len(_CHAT_AGES_H)])
-    chat = len(_CHAT) + (1 if index % 3 == 0 else 0)
-    for message in db.session.scalars(select(Message).where(Message.shipment_id == shipment_id, Message.seq <= chat)):
+    for message in db.session.scalars(select(Message).where(Message.shipment_id == shipment_id)):
         message.created_at -= shift
     for row in db.session.scalars(select(Handover).where(Handover.shipment_id == shipment_id)):
         row.since -= shift

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import and_, bindparam, insert, select, update
 
 from hub.accounts.models import STAFF_ROLES, User
+from hub.database import DriverStatement
 from hub.extensions import db
 from hub.handovers.models import Handover
 from hub.handovers.rules import Change, Holder, Person
@@ -33,8 +34,10 @@ _OPEN_COLUMNS = (_handovers.c.id, _handovers.c.party, _handovers.c.user_id, _han
                  _answerers.c.role.label("answerer_role"))
 
 # The author's facts and the shipment's open period in one statement: the author's row drives
-# it, the open period joins on (shipment_id, until IS NULL), which the index answers.
-_AUTHOR_AND_OPEN = (
+# it, the open period joins on (shipment_id, until IS NULL), which the index answers. Run as
+# driver statements (hub.database), like the thread's own send statements: the ORM's work
+# around an execution costs more than the database's.
+_AUTHOR_AND_OPEN = DriverStatement(
     select(_users.c.role.label("author_role"), _users.c.organization_id.label("author_org"), *_OPEN_COLUMNS)
     .select_from(
         _users.outerjoin(_handovers, and_(_handovers.c.shipment_id == bindparam("b_shipment"),
@@ -45,7 +48,7 @@ _AUTHOR_AND_OPEN = (
     .order_by(_handovers.c.id.desc())
     .limit(1)
 )
-_OPEN = (
+_OPEN = DriverStatement(
     select(*_OPEN_COLUMNS)
     .select_from(_handovers.outerjoin(_answerers, _answerers.c.id == _handovers.c.answered_by_id))
     .where(_handovers.c.shipment_id == bindparam("b_shipment"), _handovers.c.until.is_(None))
@@ -65,7 +68,8 @@ def _period(row: object) -> OpenPeriod | None:
 
 def author_and_open_period(author_id: int, shipment_id: int) -> tuple[Person | None, OpenPeriod | None]:
     """The author as a `Person` and the shipment's open period: one indexed read."""
-    row = db.session.execute(_AUTHOR_AND_OPEN, {"b_shipment": shipment_id, "b_author": author_id}).first()
+    rows = _AUTHOR_AND_OPEN.rows(db.session.connection(), {"b_shipment": shipment_id, "b_author": author_id})
+    row = rows[0] if rows else None
     if row is None:
         return None, None
     return Person(author_id, row.author_org, row.author_role in STAFF_ROLES), _period(row)
@@ -73,7 +77,8 @@ def author_and_open_period(author_id: int, shipment_id: int) -> tuple[Person | N
 
 def open_period(shipment_id: int) -> OpenPeriod | None:
     """The shipment's open period, if the ball has been passed at all."""
-    return _period(db.session.execute(_OPEN, {"b_shipment": shipment_id}).first())
+    rows = _OPEN.rows(db.session.connection(), {"b_shipment": shipment_id})
+    return _period(rows[0] if rows else None)
 
 
 def person(user: User) -> Person:
@@ -86,19 +91,25 @@ def apply_change(shipment_id: int, current: OpenPeriod | None, change: Change, a
     (same holder) remember whom staff owe an answer."""
     holder = change.holder
     answered_by = holder.answered_by.user_id if holder.answered_by is not None else None
+    connection = db.session.connection()
     if not change.handed and current is not None:
-        db.session.execute(update(_handovers).where(_handovers.c.id == current.row_id)
-                           .values(answered_by_id=answered_by))
+        _SET_ANSWERED.rows(connection, {"b_id": current.row_id, "b_answered": answered_by})
         return
     if current is not None:
-        db.session.execute(update(_handovers).where(_handovers.c.id == current.row_id).values(until=at))
-    db.session.execute(insert(_handovers).values(
-        shipment_id=shipment_id, party=holder.party, user_id=holder.user_id,
-        organization_id=holder.organization_id, since=at, until=None, cause=change.cause,
-        answered_by_id=answered_by,
-    ))
+        _CLOSE.rows(connection, {"b_id": current.row_id, "b_until": at})
+    _INSERT.rows(connection, {
+        "shipment_id": shipment_id, "party": holder.party, "user_id": holder.user_id,
+        "organization_id": holder.organization_id, "since": at, "until": None, "cause": change.cause,
+        "answered_by_id": answered_by,
+    })
 
 
+_SET_ANSWERED = DriverStatement(update(_handovers).where(_handovers.c.id == bindparam("b_id"))
+                                .values(answered_by_id=bindparam("b_answered")))
+_CLOSE = DriverStatement(update(_handovers).where(_handovers.c.id == bindparam("b_id"))
+                         .values(until=bindparam("b_until", type_=_handovers.c.until.type)))
+_INSERT = DriverStatement(insert(_handovers), ("shipment_id", "party", "user_id", "organization_id", "since", "until",
+                                               "cause", "answered_by_id"))
 
 def mentioned_partners(message_id: int, shipment_id: int, body: str) -> list[Person]:
     """The partners a message mentions (no staff, no observers), in the order the body names them."""
