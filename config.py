@@ -114,6 +114,8 @@ class Config:
         # worker re-checks the time-based rules.
         self.RISK_DOCS_DAYS_BEFORE_ETA: int = _int("RISK_DOCS_DAYS_BEFORE_ETA", 5)
         self.RISK_CHECK_INTERVAL_S: int = _int("RISK_CHECK_INTERVAL_S", 300)
+        # A partner holding the ball longer than this many of their working hours raises `no_response`.
+        self.RISK_RESPONSE_HOURS: float = _float("RISK_RESPONSE_HOURS", 8.0)
         self.EMAIL_BACKOFF_BASE_S: float = _float("EMAIL_BACKOFF_BASE_S", 2.0)
         self.EMAIL_MAX_ATTEMPTS: int = _int("EMAIL_MAX_ATTEMPTS", 8)
         self.EMAIL_LEASE_S: int = _int("EMAIL_LEASE_S", 60)

@@ -127,7 +127,8 @@ def _register_blueprints(app: Flask) -> None:
         app.register_blueprint(blueprint)
     register_threads(app)
     app.cli.add_command(hub_cli)
-    for area in ("milestones", "notifications", "documents", "inbound", "countries", "risks", "operations"):
+    for area in ("milestones", "notifications", "documents", "inbound", "countries", "risks", "handovers", "dashboard",
+                 "operations"):
         module = __import__(f"hub.{area}", fromlist=["register"])
         register = getattr(module, "register", None)
         if register is not None:

@@ -1,10 +1,12 @@
-"""The demo data set: a shipper, partners in China, Mexico, Germany and the Netherlands, fifteen shipments."""
+"""The demo data set: a shipper, partners in China, Mexico, Germany, the Netherlands and the United States,
+fifteen shipments under way and the released shipments of the last five months."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -28,6 +30,7 @@ _ORGS = [
     ("Aduanas del Pacífico", "customs_agent", "MX", "America/Mexico_City"),
     ("Hanse Zollberatung GmbH", "broker", "DE", "Europe/Berlin"),
     ("BlueWave Forwarding", "forwarder", "NL", "Europe/Amsterdam"),
+    ("Great Lakes Customs Brokers", "customs_agent", "US", "America/Chicago"),
 ]
 _USERS = [
     ("admin@northwind.example", "Alex Admin", 0, "admin", "en"),
@@ -37,6 +40,7 @@ _USERS = [
     ("maria@aduanaspacifico.example", "María González", 2, "partner", "es"),
     ("jonas@hanse-zoll.example", "Jonas Becker", 3, "partner", "en"),
     ("sofia@bluewave.example", "Sofia de Vries", 4, "partner", "en"),
+    ("dwayne@greatlakes-customs.example", "Dwayne Carter", 5, "partner", "en"),
 ]
 # reference, origin, destination, port, mode, incoterm, goods, hs, value, currency, status reached by the
 # recorded timeline (see _TIMELINES), partners
@@ -161,8 +165,20 @@ def seed(if_empty: bool = False) -> bool:
                 body = text.format(partner=partner.email.split("@")[0], hs=hs[0])
                 add_message(locked, author, body, kind="system" if author is None else "text",
                             client_id=None if author is None else str(uuid.uuid4()))
+            if index % 3 == 0:
+                # Here the partner had the last word: the move is ours (whose move it is).
+                add_message(locked, partner, "Received, thank you. Waiting for your go-ahead.",
+                            client_id=str(uuid.uuid4()))
         _record_timeline(shipment, when, coordinator, [(users[i], role) for i, role in partners], index)
         refresh_clock(shipment)  # shipments without an arrival count from their ETA
+        if index % 3:
+            # Here the coordinator asked last: the move is the partner's.
+            with shipment_transaction(shipment.id) as locked:
+                add_message(locked, coordinator, f"@{partner.email.split('@')[0]} any news from customs today?",
+                            client_id=str(uuid.uuid4()))
+        _backdate_chat(shipment.id, index)
+    db.session.commit()
+    _seed_history(orgs[0], users, now)
     db.session.commit()
     _raise_demo_risks(users[1])
     return True
@@ -315,3 +331,129 @@ def _reporter(code: str, coordinator: User, partners: list[tuple[User, str]]) ->
 def demo_logins() -> list[tuple[str, str]]:
     """(email, who) of each demo user."""
     return [(email, f"{name} ({role})") for email, name, _org, role, _locale in _USERS]
+
+
+# --- whose move it is, and the history the dashboard draws ------------------------------------
+
+# How long ago each current shipment's conversation happened (cycled): the hand-overs it made
+# then are as old, so the list shows partners and us waiting for a while.
+_CHAT_AGES_H = (5, 26, 49, 3, 73, 30, 8, 52, 20, 97, 4, 44, 28, 6, 60)
+
+
+def _backdate_chat(shipment_id: int, index: int) -> None:
+    """Move the shipment's thread (and the hand-overs it made) back in time, all by the same
+    amount: its last message is some hours old, and so is whose move it is."""
+    from sqlalchemy import update
+
+    from hub.threads.models import Message
+
+    shift = timedelta(hours=_CHAT_AGES_H[index % len(_CHAT_AGES_H)])
+    for message in db.session.scalars(select(Message).where(Message.shipment_id == shipment_id)):
+        message.created_at -= shift
+    handovers = _handovers_table()
+    for row in db.session.execute(select(handovers).where(handovers.c.shipment_id == shipment_id)).all():
+        db.session.execute(update(handovers).where(handovers.c.id == row.id).values(
+            since=row.since - shift, until=row.until - shift if row.until is not None else None))
+    db.session.commit()
+
+
+def _handovers_table() -> Any:
+    """The hand-overs table, by name: the demo sits beside the CLI, which the hand-overs' risk
+    rule reaches through the notifications area, so importing that area here would close a
+    circle of imports (tests/test_architecture.py)."""
+    return db.metadata.tables["handovers"]
+
+
+# Released shipments of the last months: origin, destination, mode, the customs partner (user
+# index, role). Each lane's partner is the one in the destination country.
+_HISTORY_LANES = (
+    ("CN", "US", "sea", (7, "agent")), ("DE", "US", "air", (7, "agent")),
+    ("US", "MX", "road", (4, "agent")), ("CN", "MX", "sea", (4, "agent")),
+    ("CN", "DE", "sea", (5, "broker")), ("US", "DE", "air", (5, "broker")),
+    ("DE", "CN", "rail", (3, "agent")), ("US", "CN", "courier", (3, "agent")),
+)
+HISTORY_COUNT = 28
+# Business days released after (or before) the profile's expectation, cycled: mostly on time.
+_HISTORY_OFFSETS = (0, 1, -1, 2, 0, 3, 0, 1, 0)
+# The partner's answer to the coordinator's question, in their working hours, cycled.
+_HISTORY_ANSWER_H = (1.0, 3.0, 5.5, 2.0, 8.0, 0.5, 4.0, 12.0, 1.5)
+_HISTORY_GOODS = ("Spare parts", "Packaging film", "Ceramic tiles", "Office chairs", "Bicycle frames",
+                  "Garden tools", "Laboratory glassware")
+
+
+def history_rows(now: datetime) -> list[tuple[str, str, str, str, tuple[int, str], datetime, int]]:
+    """(reference, origin, destination, mode, partner, arrival, release offset) of the history."""
+    rows = []
+    for n in range(HISTORY_COUNT):
+        origin, destination, mode, partner = _HISTORY_LANES[n % len(_HISTORY_LANES)]
+        arrived = now - timedelta(days=150 - n * 5)
+        rows.append((f"NW-2026-{101 + n}", origin, destination, mode, partner, arrived,
+                     _HISTORY_OFFSETS[n % len(_HISTORY_OFFSETS)]))
+    return rows
+
+
+def _after_working_hours(user: User, start: datetime, hours: float) -> datetime:
+    """The moment `hours` of `user`'s working time after `start`."""
+    from hub.accounts.working_hours import working_hours_of
+
+    wh = working_hours_of(user)
+    left = timedelta(hours=hours)
+    day = start.astimezone(wh.zone).date()
+    moment = start
+    for _ in range(400):
+        if wh.calendar.is_business_day(day):
+            opens = datetime.combine(day, wh.start, wh.zone).astimezone(UTC)
+            closes = datetime.combine(day, wh.end, wh.zone).astimezone(UTC)
+            begin = max(opens, moment)
+            if closes > begin:
+                if closes - begin >= left:
+                    return begin + left
+                left -= closes - begin
+        day += timedelta(days=1)
+    return moment
+
+
+def _seed_history(owner: Organization, users: list[User], now: datetime) -> None:
+    """Released shipments over the last five months (timelines through the milestone service,
+    so their clocks hold the business days clearance took) and the hand-overs of a question to
+    their partner and its answer, for the dashboard's figures."""
+    handovers = _handovers_table()
+    for n, (ref, origin, destination, mode, (user_index, role), arrived, offset) in enumerate(history_rows(now)):
+        coordinator = users[1 + n % 2]
+        partner = users[user_index]
+        profile = profile_for(destination)
+        calendar = calendar_of(profile)
+        arrival = _local_moment(arrived.astimezone(ZoneInfo(profile.time_zone)).date(), 9, destination)
+        days = max(0, profile.clearance_days[mode] + offset)
+        released = _local_moment(calendar.add_business_days(arrival.astimezone(ZoneInfo(profile.time_zone)).date(),
+                                                            days), 15, destination)
+        departed = arrival - timedelta(days=_TRANSIT_DAYS[mode])
+        span = released - arrival
+        when = {
+            "booked": departed - timedelta(days=5), "documents_requested": departed - timedelta(days=4),
+            "documents_complete": departed - timedelta(days=2), "declaration_filed": arrival - timedelta(days=1),
+            "departed": departed, "arrived": arrival, "duties_assessed": arrival + span / 3,
+            "duties_paid": arrival + 2 * span / 3, "released": released,
+        }
+        if n % 3:
+            when["delivered"] = released + timedelta(days=1)
+        shipment = Shipment(
+            reference=ref, owner_org_id=owner.id, origin_country=origin, destination_country=destination,
+            port_of_entry=None, transport_mode=mode, goods_description=_HISTORY_GOODS[n % len(_HISTORY_GOODS)],
+            hs_codes=[], created_by_id=coordinator.id, etd=departed, eta=arrival,
+        )
+        shipment.participants.append(ShipmentParticipant(user=coordinator, role="coordinator", added_by_id=coordinator.id))
+        shipment.participants.append(ShipmentParticipant(user=partner, role=role, added_by_id=coordinator.id))
+        db.session.add(shipment)
+        db.session.commit()
+        _record_timeline(shipment, when, coordinator, [(partner, role)], n)
+        asked = arrival - timedelta(days=2)
+        answered = _after_working_hours(partner, asked, _HISTORY_ANSWER_H[n % len(_HISTORY_ANSWER_H)])
+        db.session.execute(handovers.insert(), [
+            {"shipment_id": shipment.id, "party": "partner", "user_id": partner.id,
+             "organization_id": partner.organization_id, "since": asked, "until": answered, "cause": "mention",
+             "answered_by_id": None},
+            {"shipment_id": shipment.id, "party": "us", "user_id": None, "organization_id": None, "since": answered,
+             "until": released, "cause": "message", "answered_by_id": partner.id},
+        ])
+        db.session.commit()

@@ -2,6 +2,7 @@
 
 import hub.countries.models  # noqa: F401
 import hub.documents.models  # noqa: F401
+import hub.handovers.models  # noqa: F401
 import hub.inbound.models  # noqa: F401
 import hub.milestones.models  # noqa: F401
 import hub.notifications.models  # noqa: F401

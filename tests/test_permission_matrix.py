@@ -229,6 +229,8 @@ ROWS: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/shipments/<int:shipment_id>/participants"): "shipment",
     ("DELETE", "/api/v1/shipments/<int:shipment_id>/participants/<int:user_id>"): "shipment",
     ("POST", "/api/v1/shipments/<int:shipment_id>/read"): "shipment",
+    ("GET", "/dashboard"): "staff",
+    ("GET", "/dashboard/export.csv"): "staff",
     ("GET", "/dev/mailbox"): "anyone",
     ("GET", "/dev/mailbox/<int:email_id>"): "shipment",
     ("GET", "/dev/mailbox/<int:email_id>/html"): "shipment",
