@@ -8,10 +8,7 @@ import blinker
 import hub.signals
 
 #: Signals sent with no subscriber on purpose, and why.
-NOT_SUBSCRIBED: dict[str, str] = {
-    "document-uploaded": "Uploads are not emailed by default (contract-notes: the unread digest tells staff); "
-                         "the partner-experience issue adds the email for coordinators who want everything.",
-}
+NOT_SUBSCRIBED: dict[str, str] = {}
 
 
 def _signals() -> dict[str, blinker.NamedSignal]:
