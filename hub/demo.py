@@ -427,6 +427,8 @@ class _Story:
             values["location"] = location
         if code in _NOTES:
             values["note"] = _NOTES[code]
+        elif reported - occurred > timedelta(days=1):
+            values["note"] = "Reported late: the carrier confirmed the sailing only after arrival."
         milestone, _created = record_milestone(_reporter(code, self.coordinator, self.partners), self.shipment.id,
                                                values, via="web")
         milestone.recorded_at = reported

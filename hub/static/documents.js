@@ -37,6 +37,7 @@
   /* Replace the panel with a fresh copy from the server, then wire it up again; the
      disclosures that were open stay open. */
   function refresh(message) {
+    pendingLive = false;  // the fresh copy has every change so far
     return fetch(window.location.pathname, { credentials: "same-origin", headers: { "Accept": "text/html" } })
       .then(function (response) { return response.text(); })
       .then(function (html) {
@@ -50,9 +51,13 @@
           });
           // What the user had typed or chosen stays (the fresh copy's fields are empty).
           current.querySelectorAll("textarea[id], input[id], select[id]").forEach(function (field) {
-            if (field.type === "file" || field.type === "hidden") { return; }
             var twin = fresh.querySelector("#" + CSS.escape(field.id));
-            if (twin && field.value !== "" && field.value !== field.defaultValue) { twin.value = field.value; }
+            if (!twin || field.type === "hidden") { return; }
+            if (field.type === "file") {
+              if (field.files && field.files.length) { try { twin.files = field.files; } catch (e) { /* older browsers */ } }
+              return;
+            }
+            if (field.value !== "" && field.value !== field.defaultValue) { twin.value = field.value; }
           });
           current.replaceWith(fresh);
           init();
@@ -181,7 +186,12 @@
       if (!files || !files.length) { say("Choose at least one file.", true); return; }
       list.innerHTML = "";
       say("Uploading " + files.length + " file(s)…");
-      uploadAll(files, url, fields(), list, maxBytes, form.querySelector("[data-upload-status]"));
+      var chosen = Array.prototype.slice.call(files);
+      var values = fields();
+      // The form is free again at once (a refresh keeps what is typed or chosen in it).
+      input.value = "";
+      form.elements.note.value = "";
+      uploadAll(chosen, url, values, list, maxBytes, form.querySelector("[data-upload-status]"));
     }
     form.addEventListener("submit", function (event) {
       event.preventDefault();
@@ -212,7 +222,11 @@
         }
         var maxBytes = parseInt(root.getAttribute("data-max-bytes"), 10) || 0;
         list.innerHTML = "";
-        uploadAll(input.files, form.getAttribute("data-url"), { note: form.elements.note.value }, list, maxBytes, null);
+        var chosen = Array.prototype.slice.call(input.files);
+        var note = form.elements.note.value;
+        input.value = "";
+        form.elements.note.value = "";
+        uploadAll(chosen, form.getAttribute("data-url"), { note: note }, list, maxBytes, null);
       });
     });
   }

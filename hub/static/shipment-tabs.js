@@ -63,5 +63,6 @@
     return (target && containing(target)) || linkFor("thread") || links[0];
   }
   show(initial());
+  window.addEventListener("hashchange", function () { show(initial()); });
   phone.addEventListener("change", function () { show(current || initial()); });
 })();

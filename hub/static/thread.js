@@ -530,14 +530,15 @@
       mentionList.appendChild(li);
     });
     mentionList.hidden = false;
-    input.setAttribute("aria-expanded", "true");
+    // A textarea is a textbox: aria-expanded is not allowed on it (axe: aria-allowed-attr); the
+    // list's visibility and aria-activedescendant tell assistive technology what is offered.
     input.setAttribute("aria-activedescendant", "thread-mention-" + mentionChoices[mentionIndex].id);
   }
 
   function hideMentions() {
     if (!mentionList) return;
     mentionList.hidden = true; mentionChoices = [];
-    input.setAttribute("aria-expanded", "false"); input.removeAttribute("aria-activedescendant");
+    input.removeAttribute("aria-activedescendant");
   }
 
   function chooseMention(p) {

@@ -70,3 +70,28 @@ def test_the_one_click_button_records_documents_complete(live, browser, world):
 
     db.session.rollback()
     assert [m.code for m in db.session.scalars(select(Milestone))] == ["documents_complete"]
+
+
+def test_a_document_uploaded_in_one_browser_appears_in_another_without_a_reload(live, browser, world):
+    path = f"/shipments/{world.shipment.id}"
+    broker = signed_in_page(browser, live, world.broker.email, path)
+    broker.wait_for_selector('#thread-status[data-state="live"]')
+    broker.evaluate("window.__sameDocument = true")
+    agent = signed_in_page(browser, live, world.agent.email, path)
+    agent.select_option("#upload-doc-type", "packing_list")
+    agent.set_input_files("#upload-files", files=[{"name": "live-packing.pdf", "mimeType": "application/pdf",
+                                                   "buffer": (PDF_TEXT + "live").encode()}])
+    agent.click("[data-upload-form] button[type=submit]")
+    # The broker's page shows it, its checklist moves, and the page was never reloaded.
+    broker.wait_for_selector("#documents .doc-list:has-text('live-packing.pdf')")
+    assert broker.get_attribute('#documents li[data-doc-type="packing_list"]', "data-state") == "received"
+    assert broker.evaluate("window.__sameDocument") is True
+    # The broker rejects it; the agent's page shows the review live.
+    broker.click("#documents .doc-list details:has(summary:text('Reject…')) summary")
+    broker.fill("#documents .doc-list textarea[name=reason]", "Unsigned")
+    broker.click("#documents .doc-list form:has(input[value=reject]) button[type=submit]")
+    agent.wait_for_selector('#documents li[data-doc-type="packing_list"][data-state="rejected"]')
+    # A PDF previews in the page.
+    agent.click("#documents .doc-preview summary")
+    frame = agent.locator("#documents .doc-preview-frame")
+    assert "/preview" in (frame.get_attribute("src") or "")
