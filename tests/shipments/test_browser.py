@@ -209,10 +209,46 @@ def test_the_composer_the_milestone_form_and_the_upload_work_with_the_keyboard_a
     page.keyboard.press("ArrowDown")  # the next document type
     chosen = page.eval_on_selector("#upload-doc-type", "e => e.value")
     _tab_to(page, "#upload-files")
-    with page.expect_file_chooser() as chooser:
-        page.keyboard.press("Space")
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        with page.expect_file_chooser(timeout=5_000) as chooser:
+            page.keyboard.press("Space")
+    except PlaywrightTimeout:  # some builds open it on Enter only
+        _tab_to(page, "#upload-files")
+        with page.expect_file_chooser() as chooser:
+            page.keyboard.press("Enter")
     chooser.value.set_files([{"name": "keyboard.pdf", "mimeType": "application/pdf", "buffer": PDF}])
     _tab_to(page, "[data-upload-form] button[type=submit]")
     page.keyboard.press("Enter")
     page.wait_for_selector("#documents .doc-list:has-text('keyboard.pdf')")
     assert chosen != "commercial_invoice"
+
+
+def test_the_page_opens_on_its_header_with_a_link_to_the_new_messages(live, browser, world):
+    import uuid
+
+    from hub.extensions import db
+    from hub.threads.services import send_message
+
+    for number in range(30):
+        send_message(world.agent, world.shipment.id, f"Update {number} on the paperwork", str(uuid.uuid4()), "api")
+    db.session.commit()
+    page = _page(browser, live, world.staff.email, f"/shipments/{world.shipment.id}")
+    page.wait_for_selector("#thread-unread-divider", state="attached")
+    assert page.evaluate("window.scrollY") == 0  # the header, not the thread, is in sight
+    jump = page.locator("#thread-jump")
+    assert jump.is_visible() and jump.inner_text() == "Jump to new messages"
+    jump.click()
+    page.wait_for_function("() => window.scrollY > 0")
+    assert page.locator("#thread-unread-divider").is_visible()
+
+
+def test_the_invite_form_fits_its_card_at_1366_pixels(live, browser, world):
+    page = _page(browser, live, world.staff.email, f"/shipments/{world.shipment.id}", {"width": 1366, "height": 800})
+    page.click("details.add-participant summary")
+    card = page.locator("section.people").bounding_box()
+    right = card["x"] + card["width"]
+    for field in page.locator("details.add-participant form :is(input:not([type=hidden]), select, fieldset)").all():
+        box = field.bounding_box()
+        assert box["x"] + box["width"] <= right + 0.5, field.evaluate("e => e.outerHTML.slice(0, 80)")
