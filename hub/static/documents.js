@@ -49,6 +49,14 @@
             var same = fresh.querySelector('details[data-key="' + open.getAttribute("data-key") + '"]');
             if (same) { same.open = true; }
           });
+          // The outcome of the last upload (a refusal beside its file) stays where it was.
+          ["[data-upload-progress]", "[data-upload-status]"].forEach(function (selector) {
+            var old = current.querySelector(selector);
+            var twin = fresh.querySelector(selector);
+            if (old && twin && old.textContent !== "") {
+              twin.replaceWith(old);
+            }
+          });
           // What the user had typed or chosen stays (the fresh copy's fields are empty).
           current.querySelectorAll("textarea[id], input[id], select[id]").forEach(function (field) {
             var twin = fresh.querySelector("#" + CSS.escape(field.id));

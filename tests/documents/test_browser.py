@@ -42,6 +42,13 @@ def test_dropping_several_files_uploads_each_and_refreshes_the_panel(live, brows
     drop_files(page, {"packing-1.pdf": PDF_TEXT + "1", "packing-2.pdf": PDF_TEXT + "2", "evil.pdf": "MZ\x00\x00PE"})
     page.wait_for_selector("#documents-status:has-text('2 of 3 file(s) uploaded')")
     assert "evil.pdf" in page.inner_text("[data-upload-progress]")
+    # The refusal stands beside the file, in the upload form, not at the other end of the panel.
+    refused = page.locator("[data-upload-progress] li:has-text('evil.pdf') .danger")
+    assert refused.is_visible() and "evil.pdf" in refused.inner_text()
+    assert "1 failed" in page.inner_text("[data-upload-form] [data-upload-status]")
+    # A refresh of the panel (the two good files shown) keeps the refusal beside its file.
+    page.wait_for_selector("#documents .doc-list:has-text('packing-2.pdf')", timeout=15_000)
+    assert "evil.pdf" in page.inner_text("[data-upload-form] [data-upload-progress]")
     assert page.evaluate("window.progressSeen") >= 1
     page.wait_for_selector("#documents li[data-document-id]", timeout=15_000)
     names = page.inner_text("#documents .doc-list")
