@@ -87,6 +87,9 @@ class Config:
         self.SOCKETIO_MESSAGE_QUEUE: str | None = _str("SOCKETIO_MESSAGE_QUEUE")
         self.UPLOAD_DIR: str | None = _str("UPLOAD_DIR")
         self.MAX_UPLOAD_MB: int = _int("MAX_UPLOAD_MB", 25)
+        # The app compresses its text answers (Brotli or gzip); turn off when a proxy in front
+        # compresses them already (deploy/nginx.conf does, but keeping both costs little).
+        self.COMPRESS_RESPONSES: bool = _bool("COMPRESS_RESPONSES", True)
         self.STORAGE_BACKEND: str = _str("STORAGE_BACKEND", "local") or "local"
         self.S3_BUCKET: str | None = _str("S3_BUCKET")
         self.S3_ENDPOINT_URL: str | None = _str("S3_ENDPOINT_URL")

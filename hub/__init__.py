@@ -51,11 +51,13 @@ def create_app(config: dict[str, Any] | Config | None = None) -> Flask:
 
     from hub.errors import register_error_handlers
     from hub.headers import init_security_headers
+    from hub.static_files import init_static_files
     from hub.templating import init_templating
 
     register_error_handlers(app)
     init_templating(app)
     init_security_headers(app)
+    init_static_files(app)
 
     @app.route("/")
     def index() -> Any:

@@ -3,22 +3,27 @@ fifteen shipments under way and the released shipments of the last five months."
 
 from __future__ import annotations
 
+import io
 import uuid
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from hub.accounts.models import Organization, User
 from hub.business_days import BusinessCalendar, weekday_numbers
+from hub.reference_data import country_name
 from hub.countries.clock import refresh_clock, today_at
 from hub.countries.profiles import calendar_of, profile_for
+from hub.documents.models import Document, DocumentRequest
 from hub.extensions import db
 from hub.reference_data import container_check_digit
 from hub.shipment_tx import shipment_transaction
 from hub.shipments.models import Shipment, ShipmentParticipant
+from hub.threads.models import Message
 from hub.threads.services import add_message
 from hub.timestamps import utcnow
 
@@ -114,12 +119,73 @@ _GAPS = {
     "released": timedelta(hours=6), "duties_paid": timedelta(hours=20),
 }
 
-_CHAT = [
-    (None, "Shipment opened; partners added."),
-    (1, "Hi all, I have shared the commercial invoice. @{partner} can you confirm the HS code?"),
-    ("partner", "Confirmed, **{hs}** is right for this cargo. I will file the declaration once the packing list arrives."),
-    (1, "Thanks! Packing list coming today."),
-]
+# What people say on a shipment, after the milestone named (hours later): by the coordinator
+# ("coord"), the customs partner ("customs": agent or broker), or the forwarder. Each shipment
+# takes one of the variants (by its index), so threads differ.
+_Line = tuple[float, str, str]
+_TALK: dict[str, tuple[tuple[_Line, ...], ...]] = {
+    "opened": (
+        ((1, "coord", "Hi @{customs}, this one is yours: {goods}, HS {hs}. Booking confirmation to follow."),
+         (3, "customs", "Thanks {coord_first}, noted. Please send the commercial invoice as soon as you have it.")),
+        ((2, "coord", "@{customs} new shipment for you: {goods}. Any special permit we should think of for {dest}?"),
+         (5, "customs", "Nothing special for HS {hs}; the usual invoice, packing list and transport document.")),
+    ),
+    "booked": (
+        ((4, "forwarder", "Space confirmed with {carrier}. Cut-off is the day after tomorrow."),),
+        ((2, "coord", "Booking done. @{customs} do you need the supplier's export licence too?"),
+         (6, "customs", "Not for this HS code, no.")),
+    ),
+    "documents_requested": (
+        ((3, "coord", "Uploading the invoice and packing list now."),),
+        ((2, "coord", "Supplier sent the papers this morning, uploading."),
+         (20, "customs", "Got them, reviewing today.")),
+    ),
+    "documents_complete": (
+        ((2, "customs", "All documents in order. I will lodge the declaration before arrival."),),
+        ((3, "coord", "Great, thanks for the quick review @{customs}."),),
+    ),
+    "declaration_filed": (
+        ((1, "customs", "Entry lodged; reference is in the shipment record."),),
+        ((4, "coord", "Thanks. Any duty estimate yet?"),
+         (7, "customs", "Roughly 4 % of the customs value, I will confirm after assessment.")),
+    ),
+    "departed": (
+        ((2, "forwarder", "Sailed on schedule with {vessel}. Tracking: https://track.example.com/{reference}"),),
+        ((3, "coord", "Departure confirmed by the carrier. ETA {eta}."),),
+    ),
+    "arrived": (
+        ((2, "customs", "Arrived at {port}. Waiting for the terminal to release the container for customs."),
+         (4, "coord", "Thanks. The consignee wants it by Friday if at all possible.")),
+        ((1, "forwarder", "Discharged at {port}, container available from tomorrow."),),
+    ),
+    "under_inspection": (
+        ((1, "customs", "Customs selected it for a physical examination. Usually one or two days at {port}."),
+         (2, "coord", "Understood. Do they need anything from us?"),
+         (3, "customs", "Not yet; I will be at the exam and tell you.")),
+    ),
+    "on_hold": (
+        ((1, "customs", "Held: the phytosanitary certificate is missing. I have asked for it in the documents panel."),
+         (3, "coord", "Chasing the supplier now, @{customs}. Will upload as soon as it arrives.")),
+    ),
+    "duties_assessed": (
+        ((2, "customs", "Duties and VAT assessed, payment notice attached to the entry."),
+         (5, "coord", "Paying today.")),
+    ),
+    "duties_paid": (
+        ((1, "coord", "Duties paid, receipt forwarded to @{customs}."),),
+    ),
+    "released": (
+        ((1, "customs", "Released by customs. The trucker can collect."),
+         (3, "coord", "Thank you, great work!")),
+    ),
+    "delivered": (
+        ((2, "coord", "Delivered and signed for. Closing this one, thanks everyone."),),
+    ),
+}
+# Transport document types are shared by the forwarder when there is one; the rest by the shipper.
+_TRANSPORT_DOCUMENTS = {"bill_of_lading", "air_waybill", "road_consignment_note", "rail_waybill"}
+# One shipment's packing list is rejected once (the numbers disagree), then a corrected one accepted.
+_REJECTED_ONCE = {"NW-2026-004": ("packing_list", "Carton count differs from the invoice (420 here, 412 there).")}
 
 
 def seed(if_empty: bool = False) -> bool:
@@ -157,26 +223,10 @@ def seed(if_empty: bool = False) -> bool:
             shipment.participants.append(ShipmentParticipant(user=users[user_index], role=role, added_by_id=coordinator.id))
         db.session.add(shipment)
         db.session.flush()
-        partner = users[partners[0][0]]
         db.session.commit()
-        with shipment_transaction(shipment.id) as locked:
-            for who, text in _CHAT:
-                author = None if who is None else partner if who == "partner" else coordinator
-                body = text.format(partner=partner.email.split("@")[0], hs=hs[0])
-                add_message(locked, author, body, kind="system" if author is None else "text",
-                            client_id=None if author is None else str(uuid.uuid4()))
-            if index % 3 == 0:
-                # Here the partner had the last word: the move is ours (whose move it is).
-                add_message(locked, partner, "Received, thank you. Waiting for your go-ahead.",
-                            client_id=str(uuid.uuid4()))
-        _record_timeline(shipment, when, coordinator, [(users[i], role) for i, role in partners], index)
+        _Story(shipment, coordinator, [(users[i], role) for i, role in partners], index, now).tell(when)
         refresh_clock(shipment)  # shipments without an arrival count from their ETA
-        if index % 3:
-            # Here the coordinator asked last: the move is the partner's.
-            with shipment_transaction(shipment.id) as locked:
-                add_message(locked, coordinator, f"@{partner.email.split('@')[0]} any news from customs today?",
-                            client_id=str(uuid.uuid4()))
-        _backdate_chat(shipment.id, index)
+        _last_word(shipment.id, coordinator, users[partners[0][0]], index)
     db.session.commit()
     _seed_history(orgs[0], users, now)
     db.session.commit()
@@ -290,30 +340,231 @@ def _timeline_times(codes: tuple[str, ...], mode: str, last: datetime) -> dict[s
     return {code: last - elapsed + offset for code, offset in offsets.items()}
 
 
-def _record_timeline(
-    shipment: Shipment, when: dict[str, datetime], coordinator: User, partners: list[tuple[User, str]], index: int
-) -> None:
-    """Record the milestones at the times `when` gives, through the milestone service, so the
-    shipment's status comes from the rules. On every other shipment the departure is reported
-    late, after the arrival (the status does not depend on the order of reports)."""
-    from hub.milestones.services import record_milestone
-    from hub.reference_data import country_name
+def _pdf(title: str, lines: list[str]) -> bytes:
+    """A small, valid one-page PDF showing `title` and `lines` (the demo's documents)."""
+    def escape(text: str) -> str:
+        return text.encode("latin-1", "replace").decode("latin-1").replace("\\", "\\\\").replace("(", "\\(") \
+            .replace(")", "\\)")
 
-    order = list(when)
-    if index % 2 == 0 and "departed" in order and "arrived" in order:
-        order.remove("departed")
-        order.insert(order.index("arrived") + 1, "departed")
-    for code in order:
-        values: dict[str, str] = {"code": code, "occurred_at": when[code].isoformat()}
+    text = ["BT /F1 18 Tf 56 780 Td (" + escape(title) + ") Tj ET"]
+    for number, line in enumerate(lines):
+        text.append(f"BT /F1 11 Tf 56 {750 - 18 * number} Td ({escape(line)}) Tj ET")
+    stream = "\n".join(text).encode("latin-1")
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return bytes(out)
+
+
+class _Story:
+    """One shipment's history told in the order it happened: the thread's conversation, the
+    milestones as reported, the document requests, uploads and reviews that go with them; each
+    message, milestone and document dated when it happened, not when the demo was seeded."""
+
+    def __init__(self, shipment: Shipment, coordinator: User, partners: list[tuple[User, str]], index: int,
+                 now: datetime) -> None:
+        self.shipment = shipment
+        self.coordinator = coordinator
+        self.partners = partners
+        self.index = index
+        self.now = now
+        self.customs = next((u for u, role in partners if role in ("agent", "broker")), None)
+        self.forwarder = next((u for u, role in partners if role == "forwarder"), None)
+        self.events: list[tuple[datetime, int, Callable[[datetime], None]]] = []
+        self.last_seq = 0
+
+    def at(self, moment: datetime, action: Callable[[datetime], None]) -> None:
+        """Do `action` as if at `moment` (never later than a few minutes ago)."""
+        moment = min(moment, self.now - timedelta(minutes=30 - len(self.events) % 25))
+        self.events.append((moment, len(self.events), action))
+
+    # --- what happens ----------------------------------------------------------------------
+
+    def tell(self, when: dict[str, datetime]) -> None:
+        """Seed the whole story of the shipment, given when each of its milestones happened."""
+        opened = (min(when.values()) if when else self.now - timedelta(days=2)) - timedelta(hours=20)
+        self.at(opened, lambda _t: self._post(None, "Shipment opened; partners added."))
+        self._talk("opened", opened)
+        late = self.index % 5 == 0 and "departed" in when and "arrived" in when
+        for code, moment in when.items():
+            reported = when["arrived"] + timedelta(hours=5) if late and code == "departed" else moment
+            self.at(reported, lambda t, code=code: self._milestone(code, when[code], t))
+            self._talk(code, moment)
+        self._documents(when)
+        for moment, _order, action in sorted(self.events, key=lambda event: (event[0], event[1])):
+            action(moment)
+            self._date_messages(moment)
+        db.session.commit()
+
+    def _talk(self, code: str, moment: datetime) -> None:
+        variants = _TALK.get(code)
+        if not variants:
+            return
+        for hours, who, text in variants[self.index % len(variants)]:
+            author = {"coord": self.coordinator, "customs": self.customs, "forwarder": self.forwarder}[who]
+            if author is None:
+                author = self.coordinator if who != "coord" else None
+            if author is not None:
+                self.at(moment + timedelta(hours=hours), lambda _t, a=author, body=text: self._post(a, body))
+
+    def _post(self, author: User | None, text: str) -> None:
+        shipment = self.shipment
+        customs = self.customs or self.coordinator
+        body = text.format(
+            customs=customs.email.split("@")[0], coord_first=self.coordinator.name.split()[0],
+            goods=(shipment.goods_description or "").lower(), hs=shipment.hs_codes[0] if shipment.hs_codes else "",
+            dest=shipment.destination_country, port=shipment.port_of_entry or "the port",
+            carrier=shipment.carrier or "the carrier", vessel=shipment.vessel_or_flight or "the vessel",
+            reference=shipment.reference, eta=shipment.eta.strftime("%d %b") if shipment.eta else "to follow",
+        )
+        with shipment_transaction(shipment.id) as locked:
+            add_message(locked, author, body, kind="system" if author is None else "text",
+                        client_id=None if author is None else str(uuid.uuid4()))
+
+    def _milestone(self, code: str, occurred: datetime, reported: datetime) -> None:
+        from hub.milestones.services import record_milestone
+
+        values: dict[str, str] = {"code": code, "occurred_at": occurred.isoformat()}
         # Transport milestones happen at origin, customs ones at the port of entry; paperwork nowhere.
         if code in ("booked", "departed"):
-            location = country_name(shipment.origin_country)
+            location = country_name(self.shipment.origin_country)
         elif code in ("documents_requested", "documents_complete"):
             location = None
         else:
-            location = shipment.port_of_entry
+            location = self.shipment.port_of_entry
         if location:
             values["location"] = location
+        if code in _NOTES:
+            values["note"] = _NOTES[code]
+        elif reported - occurred > timedelta(days=1):
+            values["note"] = "Reported late: the carrier confirmed the sailing only after arrival."
+        milestone, _created = record_milestone(_reporter(code, self.coordinator, self.partners), self.shipment.id,
+                                               values, via="web")
+        milestone.recorded_at = reported
+
+    def _documents(self, when: dict[str, datetime]) -> None:
+        """Requests when documents are asked for; every required document uploaded and accepted
+        before "Documents complete" (one packing list rejected first on one shipment); the
+        phytosanitary certificate asked for when the shipment is held for it."""
+        from hub.documents.rules import required_documents
+
+        required = [r.doc_type for r in required_documents(self.shipment)]
+        if "documents_requested" in when:
+            asked = when["documents_requested"] + timedelta(minutes=20)
+            requester = _reporter("documents_requested", self.coordinator, self.partners)
+            due = (asked + timedelta(days=3)).date().isoformat()
+            for doc_type in required:
+                self.at(asked, lambda t, d=doc_type: self._request(requester, d, due, None))
+            if "documents_complete" in when:
+                finish = when["documents_complete"] - timedelta(hours=2)
+                step = (finish - asked) / (len(required) * 2 + 2)
+                for number, doc_type in enumerate(required):
+                    uploaded = asked + step * (2 * number + 1)
+                    self._upload_and_review(doc_type, uploaded, step)
+            else:
+                self._upload_and_review(required[0], asked + timedelta(hours=3), None)
+        if "on_hold" in when and self.customs is not None:
+            self.at(when["on_hold"] + timedelta(minutes=40), lambda t: self._request(
+                self.customs, "phytosanitary_certificate", (t + timedelta(days=2)).date().isoformat(),
+                "Needed for the release; the original goes to the port health office."))
+
+    def _upload_and_review(self, doc_type: str, uploaded: datetime, step: timedelta | None) -> None:
+        uploader = self.forwarder if doc_type in _TRANSPORT_DOCUMENTS and self.forwarder else self.coordinator
+        rejected = _REJECTED_ONCE.get(self.shipment.reference)
+        holder: dict[str, int] = {}
+
+        def upload(t: datetime, version: int = 1) -> None:
+            from hub.documents.catalogue import doc_label
+            from hub.documents.services import add_document_version, stage_file, upload_document
+
+            label = doc_label(doc_type)
+            name = f"{doc_type.replace('_', '-')}-{self.shipment.reference}{'-v2' if version > 1 else ''}.pdf"
+            content = _pdf(f"{label} {self.shipment.reference}", [
+                f"Goods: {self.shipment.goods_description}", f"HS: {', '.join(self.shipment.hs_codes)}",
+                f"Consignee: {self.shipment.consignee or '-'}", f"Supplier: {self.shipment.supplier or '-'}",
+                f"Version {version}"])
+            staged = stage_file(io.BytesIO(content), name)
+            if version == 1:
+                document = upload_document(uploader, self.shipment, doc_type, None, staged)
+                holder["id"] = document.id
+            else:
+                document = db.session.get(Document, holder["id"])
+                add_document_version(uploader, document, "Corrected carton count.", staged)
+            self._date_document(holder["id"], t)
+
+        def review(t: datetime, decision: str, reason: str | None = None) -> None:
+            from hub.documents.services import do_review_document
+
+            if self.customs is None:
+                return
+            document = db.session.get(Document, holder["id"])
+            do_review_document(self.customs, document, {"decision": decision, **({"reason": reason} if reason else {})})
+            version = db.session.get(Document, holder["id"]).version_row()
+            version.reviewed_at = t
+
+        self.at(uploaded, upload)
+        if step is None:
+            return
+        if rejected and rejected[0] == doc_type:
+            self.at(uploaded + step * 0.3, lambda t: review(t, "reject", rejected[1]))
+            self.at(uploaded + step * 0.6, lambda t: upload(t, 2))
+        self.at(uploaded + step * 0.9, lambda t: review(t, "accept"))
+
+    def _request(self, requester: User, doc_type: str, due: str, note: str | None) -> None:
+        from hub.documents.services import request_document
+
+        body = {"doc_type": doc_type, "due_date": due} | ({"note": note} if note else {})
+        request_document(requester, self.shipment, body)
+
+    # --- dating what was just written ------------------------------------------------------
+
+    def _date_document(self, document_id: int, moment: datetime) -> None:
+        document = db.session.get(Document, document_id)
+        if document.current_version == 1:
+            document.created_at = moment
+        document.version_row().uploaded_at = moment
+        for row in db.session.scalars(select(DocumentRequest).where(
+                DocumentRequest.shipment_id == self.shipment.id, DocumentRequest.document_id == document_id)):
+            row.fulfilled_at = max(moment, row.created_at)
+
+    def _date_messages(self, moment: datetime) -> None:
+        """Date the messages (and requests) the last step wrote at `moment`."""
+        db.session.execute(update(Message).where(Message.shipment_id == self.shipment.id, Message.seq > self.last_seq)
+                           .values(created_at=moment))
+        db.session.execute(update(DocumentRequest).where(DocumentRequest.shipment_id == self.shipment.id,
+                                                         DocumentRequest.created_at > self.now)
+                           .values(created_at=moment))
+        self.last_seq = db.session.scalar(select(func.max(Message.seq)).where(
+            Message.shipment_id == self.shipment.id)) or 0
+        db.session.commit()
+
+
+def _record_timeline(shipment: Shipment, when: dict[str, datetime], coordinator: User,
+                     partners: list[tuple[User, str]]) -> None:
+    """Record a past shipment's milestones in order at the times `when` gives, through the
+    milestone service, so its status and clock come from the rules (the dashboard's history)."""
+    from hub.milestones.services import record_milestone
+
+    for code, moment in when.items():
+        values: dict[str, str] = {"code": code, "occurred_at": moment.isoformat()}
+        if code in ("booked", "departed"):
+            values["location"] = country_name(shipment.origin_country)
+        elif code not in ("documents_requested", "documents_complete") and shipment.port_of_entry:
+            values["location"] = shipment.port_of_entry
         if code in _NOTES:
             values["note"] = _NOTES[code]
         record_milestone(_reporter(code, coordinator, partners), shipment.id, values, via="web")
@@ -340,21 +591,39 @@ def demo_logins() -> list[tuple[str, str]]:
 _CHAT_AGES_H = (5, 26, 49, 3, 73, 30, 8, 52, 20, 97, 4, 44, 28, 6, 60)
 
 
-def _backdate_chat(shipment_id: int, index: int) -> None:
-    """Move the shipment's thread (and the hand-overs it made) back in time, all by the same
-    amount: its last message is some hours old, and so is whose move it is."""
-    from sqlalchemy import update
+def _last_word(shipment_id: int, coordinator: User, partner: User, index: int) -> None:
+    """End the thread with whose move it is: the partner's answer (ours to move) or the
+    coordinator's question (the partner's), some hours old. The story's messages were seeded now
+    and dated back afterwards, so the hand-overs they made are dropped: only this last exchange
+    says who holds the ball, and since when."""
 
-    from hub.threads.models import Message
-
-    shift = timedelta(hours=_CHAT_AGES_H[index % len(_CHAT_AGES_H)])
-    for message in db.session.scalars(select(Message).where(Message.shipment_id == shipment_id)):
-        message.created_at -= shift
     handovers = _handovers_table()
+    db.session.execute(handovers.delete().where(handovers.c.shipment_id == shipment_id))
+    db.session.commit()
+    last_at = db.session.scalar(select(func.max(Message.created_at)).where(Message.shipment_id == shipment_id))
+    with shipment_transaction(shipment_id) as locked:
+        if index % 3 == 0:
+            message = add_message(locked, partner, "Received, thank you. Waiting for your go-ahead.",
+                                  client_id=str(uuid.uuid4()))
+        else:
+            message = add_message(locked, coordinator, f"@{partner.email.split('@')[0]} any news from customs today?",
+                                  client_id=str(uuid.uuid4()))
+    posted = message.created_at
+    moment = posted - timedelta(hours=_CHAT_AGES_H[index % len(_CHAT_AGES_H)])
+    if last_at is not None:
+        moment = max(moment, _aware(last_at) + timedelta(minutes=10))
+    moment = min(moment, posted)
+    shift = posted - moment
+    db.session.execute(update(Message).where(Message.id == message.id).values(created_at=moment))
     for row in db.session.execute(select(handovers).where(handovers.c.shipment_id == shipment_id)).all():
         db.session.execute(update(handovers).where(handovers.c.id == row.id).values(
             since=row.since - shift, until=row.until - shift if row.until is not None else None))
     db.session.commit()
+
+
+def _aware(value: datetime) -> datetime:
+    """SQLite hands datetimes back naive (they are UTC)."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def _handovers_table() -> Any:
@@ -446,7 +715,7 @@ def _seed_history(owner: Organization, users: list[User], now: datetime) -> None
         shipment.participants.append(ShipmentParticipant(user=partner, role=role, added_by_id=coordinator.id))
         db.session.add(shipment)
         db.session.commit()
-        _record_timeline(shipment, when, coordinator, [(partner, role)], n)
+        _record_timeline(shipment, when, coordinator, [(partner, role)])
         asked = arrival - timedelta(days=2)
         answered = _after_working_hours(partner, asked, _HISTORY_ANSWER_H[n % len(_HISTORY_ANSWER_H)])
         db.session.execute(handovers.insert(), [

@@ -45,3 +45,11 @@ def label(code: str) -> str:
         return "New"
     milestone = BY_CODE.get(code)
     return milestone.label if milestone else code
+
+
+def next_code(recorded: list[str] | tuple[str, ...] | set[str]) -> str:
+    """The regular milestone that usually comes next after those recorded: the first one after
+    the furthest recorded in the catalogue's order (`booked` when none; the last when done)."""
+    regular = [m.code for m in CATALOGUE if not m.exception]
+    reached = max((regular.index(code) for code in recorded if code in regular), default=-1)
+    return regular[min(reached + 1, len(regular) - 1)]

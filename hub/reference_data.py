@@ -149,6 +149,15 @@ def time_zone(value: Any) -> str:
     return value
 
 
+def invite_time_zones() -> list[str]:
+    """The IANA zones people live in (Area/City, no legacy aliases), sorted: for form suggestions."""
+    return _CITY_ZONES
+
+
+_CITY_ZONES = sorted(z for z in _TIME_ZONES if "/" in z and z.split("/")[0] in {
+    "Africa", "America", "Antarctica", "Asia", "Atlantic", "Australia", "Europe", "Indian", "Pacific"})
+
+
 def all_countries() -> list[tuple[str, str]]:
     """(alpha-2 code, common name) of every ISO 3166-1 country, by name: for form selects."""
     return sorted(((c.alpha_2, country_name(c.alpha_2)) for c in pycountry.countries), key=lambda pair: pair[1])

@@ -20,7 +20,7 @@ message_posted = _signals.signal("message-posted")
 milestone_recorded = _signals.signal("milestone-recorded")
 
 #: sender: the Shipment; kwargs: actor (User), request_id (int), doc_type (str), label (str),
-#: due_date (date | None), note (str | None).
+#: due_date (date | None), note (str | None), assignee_id (int | None: the one participant asked).
 document_requested = _signals.signal("document-requested")
 
 #: sender: the Shipment; kwargs: actor (User, the reviewer), uploader (User), document_id (int),
@@ -29,7 +29,8 @@ document_requested = _signals.signal("document-requested")
 document_reviewed = _signals.signal("document-reviewed")
 
 #: sender: the Shipment; kwargs: actor (User), document_id (int), doc_type (str), label (str),
-#: filename (str), version (int). (Upload and new version; not emailed by default.)
+#: filename (str), version (int). (Upload and new version; emailed to the owner's staff whose
+#: level is "all" when a partner uploads.)
 document_uploaded = _signals.signal("document-uploaded")
 
 #: sender: the Shipment; kwargs: actor (User), user (User, the new participant), role (str),

@@ -234,6 +234,7 @@ ROWS: dict[tuple[str, str], str] = {
     ("GET", "/dev/mailbox"): "anyone",
     ("GET", "/dev/mailbox/<int:email_id>"): "shipment",
     ("GET", "/dev/mailbox/<int:email_id>/html"): "shipment",
+    ("GET", "/documents/<int:document_id>/preview"): "shipment",
     ("POST", "/documents/<int:document_id>/review"): "shipment",
     ("POST", "/documents/<int:document_id>/versions"): "shipment",
     ("POST", "/documents/<int:document_id>/withdraw"): "shipment",

@@ -38,11 +38,11 @@ def uploaded_file(with_doc_type: bool) -> tuple[dict[str, Any], FileStorage]:
     return values, files[0]
 
 
-def content_disposition(filename: str) -> str:
-    """`attachment` with an ASCII fallback name and the RFC 5987 `filename*` for Unicode."""
+def content_disposition(filename: str, disposition: str = "attachment") -> str:
+    """`attachment` (or `inline`) with an ASCII fallback name and the RFC 5987 `filename*` for Unicode."""
     ascii_name = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode("ascii")
     ascii_name = "".join(ch for ch in ascii_name if ch.isprintable() and ch not in '"\\;') or "file"
-    value = f'attachment; filename="{ascii_name}"'
+    value = f'{disposition}; filename="{ascii_name}"'
     if ascii_name != filename:
         value += f"; filename*=UTF-8''{quote(filename, safe='')}"
     return value
@@ -78,6 +78,12 @@ def download(document_id: int) -> Any:
     """Stream the current version (or `?version=N`) as an attachment."""
     document = services.get_document_for(me(), document_id)
     version = services.version_of(document, request.args.get("version"))
+    return streamed_version(document, version)
+
+
+def streamed_version(document: Any, version: Any, inline: bool = False) -> Response:
+    """The stored file of `version` (a download is audited): an attachment, or `inline` for
+    the page's preview; never cached, never sniffed, sandboxed."""
     try:
         chunks = get_storage().open(version.sha256)
     except StorageError as exc:
@@ -85,7 +91,8 @@ def download(document_id: int) -> Any:
         raise Unavailable("The file store is unavailable for the moment; try again.") from exc
     services.record_download(me(), version)
     response = Response(chunks, mimetype=version.content_type, direct_passthrough=True)
-    response.headers["Content-Disposition"] = content_disposition(version.filename)
+    response.headers["Content-Disposition"] = content_disposition(version.filename,
+                                                                  "inline" if inline else "attachment")
     response.headers["Content-Length"] = str(version.size)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"

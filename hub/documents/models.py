@@ -128,14 +128,18 @@ class DocumentRequest(_OfDocType, db.Model):
     status: Mapped[str] = mapped_column(String(10), default="open")
     document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id", ondelete="SET NULL"))
     fulfilled_at: Mapped[OptionalTimestamp]
+    # The one participant asked for it (None: anyone on the shipment).
+    assignee_id: Mapped[ByUser]
 
-    requested_by: Mapped[User | None] = relationship(lazy="joined")
+    requested_by: Mapped[User | None] = relationship(foreign_keys="DocumentRequest.requested_by_id", lazy="joined")
+    assignee: Mapped[User | None] = relationship(foreign_keys="DocumentRequest.assignee_id", lazy="joined")
 
     def to_dict(self) -> dict[str, object]:
         """The request object of the API."""
         return {
             **api_fields(self, "id", "doc_type", "due_date", "note"),
             "requested_by": _person(self.requested_by),
+            "assignee": _person(self.assignee),
             **api_fields(self, "created_at", "status", "document_id"),
         }
 

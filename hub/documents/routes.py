@@ -7,15 +7,16 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 from sqlalchemy import exists, select
 
 from hub.documents import services
-from hub.documents.api import me
+from hub.documents.api import me, streamed_version
 from hub.documents.catalogue import DOCUMENT_TYPES
 from hub.documents.models import Document
 from hub.documents.rules import countries_document_rules, file_rules
+from hub.errors import UnsupportedMediaType
 from hub.extensions import db, limiter
 from hub.forms import filled_fields, flashed_errors
 from hub.limits import setting, user_key
@@ -52,6 +53,7 @@ def documents_panel(shipment: Shipment) -> dict[str, Any]:
         "can_record_milestone": can(me(), Action.RECORD_MILESTONE, shipment),
         "suggest_complete": checklist["complete"] and not _documents_complete_recorded(shipment),
         "max_upload_mb": current_app.config["MAX_UPLOAD_MB"],
+        "preview_types": PREVIEW_TYPES,
     }
 
 
@@ -123,7 +125,11 @@ def version_page(document: Document) -> None:
 @_panel_form("/shipments/<int:shipment_id>/document-requests", _on_shipment(Action.REQUEST_DOCUMENT))
 def request_page(shipment: Shipment) -> None:
     """Request a document from the panel."""
-    row = services.request_document(me(), shipment, filled_fields(("doc_type", "due_date", "note")))
+    body: dict[str, Any] = dict(filled_fields(("doc_type", "due_date", "note", "assignee_id")))
+    if isinstance(body.get("assignee_id"), str):
+        # A form sends the id as text; the service checks it is a participant.
+        body["assignee_id"] = int(body["assignee_id"]) if body["assignee_id"].isdigit() else body["assignee_id"]
+    row = services.request_document(me(), shipment, body)
     flash(f"Requested {row.label}.", "success")
 
 
@@ -143,6 +149,28 @@ def withdraw_page(document: Document) -> None:
     """Withdraw a document from the panel."""
     services.withdraw_document(me(), document)
     flash(f"{document.label} withdrawn.", "success")
+
+
+#: The types the page previews in place: PDF in the browser's own viewer, images inline.
+PREVIEW_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg"})
+#: The preview's own policy: nothing runs, nothing loads but the file itself, framed by the hub only.
+PREVIEW_POLICY = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'self'"
+
+
+@bp.get("/documents/<int:document_id>/preview")
+@login_required
+def preview(document_id: int) -> Any:
+    """The current version (or `?version=N`) of a PDF or image, `inline` for the page's preview
+    frame; the same authorization as the download, other types 415."""
+    document = services.get_document_for(me(), document_id)
+    version = services.version_of(document, request.args.get("version"))
+    if version.content_type not in PREVIEW_TYPES:
+        raise UnsupportedMediaType("There is no preview of this type of file; download it instead.")
+    response: Response = streamed_version(document, version, inline=True)
+    response.headers["Content-Security-Policy"] = PREVIEW_POLICY
+    # Framed by the shipment page (the pages' own answers say DENY).
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    return response
 
 
 @bp.get("/admin/document-rules")

@@ -28,7 +28,7 @@ from hub.documents.sniffing import sanitize_filename, sniff_content_type
 from hub.documents.storage import StorageError, get_storage
 from hub.errors import Forbidden, NotFound, PayloadTooLarge, Unavailable, ValidationFailed
 from hub.extensions import db
-from hub.payload import MAX_ID, check_fields, clean_text, one_of, optional, text
+from hub.payload import MAX_ID, check_fields, clean_text, integer_id, one_of, optional, text
 from hub.permissions import (
     Action,
     authorize,
@@ -37,6 +37,7 @@ from hub.permissions import (
     owner_and_role,
     require_admin,
 )
+from hub.realtime import emit_after_commit, shipment_room
 from hub.reference_data import country_code
 from hub.shipment_tx import shipment_transaction
 from hub.shipments.models import TRANSPORT_MODES, Shipment
@@ -211,6 +212,55 @@ def _md(text_value: str) -> str:
     return re.sub(r"([\\`*_\[\]()<>#!|~])", r"\\\1", text_value)
 
 
+def _emit_document(shipment: Shipment, action: str, document: Document, version: int | None = None) -> None:
+    """Tell the shipment's open pages, once the change commits, that a document changed: the
+    `document` event `{shipment_id, action, document_id, document, checklist}` (`document` is
+    null once withdrawn)."""
+    db.session.flush()
+    emit_after_commit("document", {
+        "shipment_id": shipment.id,
+        "action": action,
+        "document_id": document.id,
+        "document": None if document.withdrawn else document.to_dict(version),
+        "checklist": checklist_view(shipment),
+    }, shipment_room(shipment.id))
+
+
+def _emit_request(shipment: Shipment, action: str, request_row: DocumentRequest) -> None:
+    """The `document_request` event `{shipment_id, action, request, checklist}` after the commit."""
+    db.session.flush()
+    emit_after_commit("document_request", {
+        "shipment_id": shipment.id,
+        "action": action,
+        "request": request_row.to_dict(),
+        "checklist": checklist_view(shipment),
+    }, shipment_room(shipment.id))
+
+
+def _reopen_requests(shipment: Shipment, document: Document) -> None:
+    """Requests fulfilled by `document` open again when it no longer counts (rejected or
+    withdrawn) and no other live document of its type that is not rejected stands in for it."""
+    fulfilled = db.session.scalars(
+        select(DocumentRequest).where(DocumentRequest.shipment_id == shipment.id,
+                                      DocumentRequest.document_id == document.id,
+                                      DocumentRequest.status == "fulfilled")
+    ).all()
+    if not fulfilled:
+        return
+    others = db.session.scalars(
+        select(Document).where(Document.shipment_id == shipment.id, Document.doc_type == document.doc_type,
+                               Document.id != document.id, Document.withdrawn_at.is_(None),
+                               Document.current_version > 0)
+    ).all()
+    if any((other.version_row() or DocumentVersion(status="rejected")).status != "rejected" for other in others):
+        return
+    for request_row in fulfilled:
+        request_row.status = "open"
+        request_row.document_id = None
+        request_row.fulfilled_at = None
+        _emit_request(shipment, "reopened", request_row)
+
+
 def _fulfil_requests(shipment_id: int, document: Document) -> None:
     open_requests = db.session.scalars(
         select(DocumentRequest).where(
@@ -256,6 +306,7 @@ def _add_version(shipment: Shipment, document: Document, user: User, staged: Sta
                  shipment.id)
     document_uploaded.send(shipment, actor=user, document_id=document.id, doc_type=document.doc_type,
                            label=document.label, filename=staged.filename, version=version.version)
+    _emit_document(shipment, "uploaded" if version.version == 1 else "version", document, version.version)
     return version
 
 
@@ -306,33 +357,42 @@ def withdraw_document(user: User, document: Document) -> None:
         add_message(locked, user, f"Withdrew {fresh.label}: {_md(filename)}", kind="document")
         record_audit(user, "document.withdraw", "document", fresh.id,
                      {"doc_type": fresh.doc_type, "versions": fresh.current_version, "filename": filename}, locked.id)
+        _reopen_requests(locked, fresh)
+        _emit_document(locked, "withdrawn", fresh)
 
 
 # --- requests ---------------------------------------------------------------------------------
 
 
-def check_request(body: Mapping[str, Any]) -> dict[str, Any]:
-    """`doc_type` (required), `due_date` (optional plain date), `note` (optional)."""
+def check_request(body: Mapping[str, Any], shipment: Shipment | None = None) -> dict[str, Any]:
+    """`doc_type` (required), `due_date` (optional plain date), `note` (optional), `assignee_id`
+    (optional: a participant of `shipment`, the one person asked)."""
     values = check_fields(
         body,
-        {"doc_type": one_of(DOC_TYPE_CODES), "due_date": optional(parse_date), "note": optional(text(NOTE_MAX))},
+        {"doc_type": one_of(DOC_TYPE_CODES), "due_date": optional(parse_date), "note": optional(text(NOTE_MAX)),
+         "assignee_id": optional(integer_id)},
         required={"doc_type"},
     )
     if values.get("note") == "":
         values["note"] = None
+    assignee_id = values.get("assignee_id")
+    if assignee_id is not None and (shipment is None or not any(
+            p.user_id == assignee_id for p in shipment.participants)):
+        raise ValidationFailed("The request can be addressed only to someone on this shipment.",
+                               fields={"assignee_id": "is not a participant of this shipment"})
     return values
 
 
 def request_document(user: User, shipment: Shipment, body: Mapping[str, Any]) -> DocumentRequest:
     """Ask for a document type (the caller has authorized REQUEST_DOCUMENT)."""
-    values = check_request(body)
+    values = check_request(body, shipment)
     due: date | None = values.get("due_date")
     note: str | None = values.get("note")
     label = doc_label(values["doc_type"])
     with shipment_transaction(shipment.id) as locked:
         request_row = DocumentRequest(
             shipment_id=locked.id, doc_type=values["doc_type"], due_date=due, note=note,
-            requested_by=user, status="open",
+            requested_by=user, status="open", assignee_id=values.get("assignee_id"),
         )
         db.session.add(request_row)
         db.session.flush()
@@ -345,7 +405,8 @@ def request_document(user: User, shipment: Shipment, body: Mapping[str, Any]) ->
         record_audit(user, "document.request", "document_request", request_row.id,
                      {"doc_type": request_row.doc_type, "due_date": due.isoformat() if due else None}, locked.id)
         document_requested.send(locked, actor=user, request_id=request_row.id, doc_type=request_row.doc_type,
-                                label=label, due_date=due, note=note)
+                                label=label, due_date=due, note=note, assignee_id=request_row.assignee_id)
+        _emit_request(locked, "requested", request_row)
     return request_row
 
 
@@ -410,6 +471,9 @@ def do_review_document(user: User, document: Document, body: Mapping[str, Any]) 
                                doc_type=fresh.doc_type, label=fresh.label, filename=current.filename,
                                version=current.version, decision=decision, reason=reason)
         completed = not was_complete and checklist(locked)["complete"]
+        if decision == "reject":
+            _reopen_requests(locked, fresh)
+        _emit_document(locked, "reviewed", fresh)
     return current, completed
 
 

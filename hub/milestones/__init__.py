@@ -18,7 +18,7 @@ def register(app: Flask) -> None:
     from hub.milestones.models import LOCATION_MAX_CHARS, NOTE_MAX_CHARS
     from hub.milestones.routes import bp as pages_bp
     from hub.milestones.services import timeline
-    from hub.milestones_catalogue import CATALOGUE, STATUS_CODES, label
+    from hub.milestones_catalogue import CATALOGUE, STATUS_CODES, label, next_code
     from hub.shipments.routes import register_panel
 
     app.register_blueprint(api_bp)
@@ -32,6 +32,7 @@ def register(app: Flask) -> None:
     app.add_template_global(lambda: {code: label(code) for code in STATUS_CODES}, "milestone_status_labels")
     app.add_template_global(_now_local, "milestone_now_local")
     app.add_template_global(_zone_names, "milestone_zone_names")
+    app.add_template_global(lambda milestones: next_code([m.code for m in milestones]), "milestone_next_code")
     app.add_template_filter(to_iso, "milestone_iso")
 
 

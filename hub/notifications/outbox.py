@@ -23,7 +23,7 @@ from hub.shipments.models import Shipment
 #: Emails about a shipment's thread: each can be answered by email (Reply-To) and the ones to
 #: one recipient about one shipment thread together in their mail client.
 THREAD_KINDS = frozenset({"milestone", "mention", "digest", "document_requested", "document_reviewed",
-                          "risk_opened", "risk_resolved"})
+                          "risk_opened", "risk_resolved", "document_uploaded"})
 
 
 def new_message_id() -> str:

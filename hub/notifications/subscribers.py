@@ -19,6 +19,7 @@ from hub.shipments.models import Shipment
 from hub.signals import (
     document_requested,
     document_reviewed,
+    document_uploaded,
     inbound_email_refused,
     message_posted,
     milestone_recorded,
@@ -87,13 +88,34 @@ def on_message_posted(message: Message, **_: Any) -> None:
                     message.shipment_id, due)
 
 
+def _owner_staff(shipment: Shipment, user: User) -> bool:
+    """Whether `user` is one of the staff of the organization that owns the shipment."""
+    return user.is_staff and user.organization_id == shipment.owner_org_id
+
+
 def on_document_requested(shipment: Shipment, *, actor: User, request_id: int, doc_type: str, label: str,
-                          due_date: Any = None, note: str | None = None, **_: Any) -> None:
-    """Email each participant but the requester (unless muted)."""
+                          due_date: Any = None, note: str | None = None, assignee_id: int | None = None,
+                          **_: Any) -> None:
+    """Email each participant but the requester (unless muted); a request addressed to one
+    participant goes to them and the owner's staff only."""
     context = {"actor": actor, "request_id": request_id, "doc_type": doc_type, "doc_label": label,
                "due_date": due_date, "note": note}
     for user in recipients(shipment, actor, "direct"):
-        _queue("document_requested", user, shipment, context)
+        if assignee_id is None or user.id == assignee_id or _owner_staff(shipment, user):
+            _queue("document_requested", user, shipment, context)
+
+
+def on_document_uploaded(shipment: Shipment, *, actor: User, document_id: int, doc_type: str, label: str,
+                         filename: str, version: int, **_: Any) -> None:
+    """A partner's upload is emailed to the owner's staff on the shipment whose level is
+    "all" (everything); uploads by the staff themselves reach the others through the thread."""
+    if actor is None or _owner_staff(shipment, actor):
+        return
+    context = {"actor": actor, "document_id": document_id, "doc_type": doc_type, "doc_label": label,
+               "filename": filename, "version": version}
+    for user in recipients(shipment, actor, "digest"):
+        if _owner_staff(shipment, user):
+            _queue("document_uploaded", user, shipment, context)
 
 
 def on_document_reviewed(shipment: Shipment, *, actor: User, uploader: User, document_id: int, doc_type: str,
@@ -186,6 +208,7 @@ def connect_subscribers() -> None:
         milestone_recorded: on_milestone_recorded,
         document_requested: on_document_requested,
         document_reviewed: on_document_reviewed,
+        document_uploaded: on_document_uploaded,
         participant_added: on_participant_added,
         participant_invited: on_participant_invited,
         password_reset_requested: on_password_reset_requested,

@@ -207,12 +207,14 @@ def mailbox_email_page(email_id: int) -> Any:
 @bp.get("/dev/mailbox/<int:email_id>/html")
 @login_required
 def mailbox_email_html(email_id: int) -> Any:
-    """The HTML part as sent, served sandboxed (no scripts, no same-origin)."""
+    """The HTML part as sent, served sandboxed (no scripts, no forms, no navigation)."""
     row = _mailbox_email(email_id)
     response = Response(shown_body(row, row.html_body), mimetype="text/html")
-    # Shown in the mailbox page's frame (same origin), nowhere else.
-    response.headers["Content-Security-Policy"] = ("sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src *; "
-                                                   "frame-ancestors 'self'")
+    # Shown in the mailbox page's frame (same origin), nowhere else. Nothing in it may run
+    # (no allow-scripts, default-src 'none'); keeping its origin only lets the page measure the
+    # email's height, so the frame shows the whole email instead of a box that scrolls.
+    response.headers["Content-Security-Policy"] = ("sandbox allow-same-origin; default-src 'none'; "
+                                                   "style-src 'unsafe-inline'; img-src *; frame-ancestors 'self'")
     response.headers["X-Frame-Options"] = "SAMEORIGIN"
     return response
 

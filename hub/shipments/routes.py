@@ -204,6 +204,8 @@ def detail_page(shipment_id: int) -> Any:
         organizations=visible_organizations(current_user) if current_user.is_staff else [],
         organization_kinds=[k for k in ORGANIZATION_KINDS if k != "shipper"],
         countries=reference_data.all_countries(),
+        invite_time_zones=reference_data.invite_time_zones() if can(current_user, Action.MANAGE_PARTICIPANTS, shipment)
+        else [],
         Action=Action,
         can=can,
     )
@@ -229,6 +231,9 @@ def add_participant_page(shipment_id: int) -> Any:
         }
     if request.form.get("name"):
         body["name"] = request.form["name"]
+    for field in ("locale", "time_zone"):
+        if request.form.get(field):
+            body[field] = request.form[field]
     with flashed_errors():
         added = services.add_participant(current_user, shipment, body)
         participant = added.participant

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from hub import reference_data as ref
 from hub.accounts import services as accounts
-from hub.accounts.models import ORGANIZATION_KINDS, User, find_user_by_email
+from hub.accounts.models import LOCALES, ORGANIZATION_KINDS, User, find_user_by_email
 from hub.audit import record_audit
 from hub.business_days import supported_subdivisions
 from hub.database import flush_new
@@ -243,6 +243,9 @@ PARTICIPANT_FIELDS: dict[str, Parser] = {
     "organization_id": integer_id,
     "organization": lambda v: v,
     "name": text(200, 1),
+    # A new partner's language and time zone (invitations only; an existing user keeps theirs).
+    "locale": one_of(LOCALES),
+    "time_zone": ref.time_zone,
 }
 
 
@@ -464,7 +467,9 @@ def _create_invitee(actor: User, values: Mapping[str, Any]) -> User:
         org = find_invitable_organization(actor, values["organization_id"])
     elif "organization" in values:
         spec = _check_new_organization(values["organization"])
-        org = accounts.create_organization(actor, spec["name"], spec["kind"], spec["country"], spec.get("time_zone", "UTC"))
+        # A new organization takes the invitee's zone when it names none (never silently UTC).
+        org = accounts.create_organization(actor, spec["name"], spec["kind"], spec["country"],
+                                           spec.get("time_zone") or values.get("time_zone") or "UTC")
     else:
         raise ValidationFailed(
             "An invitation needs the partner's organization.",
@@ -475,7 +480,8 @@ def _create_invitee(actor: User, values: Mapping[str, Any]) -> User:
     if org.kind == "shipper" and org.id != actor.organization_id:
         role = "partner"
     return accounts.create_user(
-        actor, email=values["email"], name=name, organization_id=org.id, role=role, password=None, active=False
+        actor, email=values["email"], name=name, organization_id=org.id, role=role, password=None, active=False,
+        locale=values.get("locale", "en"), tz=values.get("time_zone"),
     )
 
 

@@ -34,8 +34,10 @@
     return status === 413 ? "The file is too large." : "The upload failed (HTTP " + status + ").";
   }
 
-  /* Replace the panel with a fresh copy from the server, then wire it up again. */
+  /* Replace the panel with a fresh copy from the server, then wire it up again; the
+     disclosures that were open stay open. */
   function refresh(message) {
+    pendingLive = false;  // the fresh copy has every change so far
     return fetch(window.location.pathname, { credentials: "same-origin", headers: { "Accept": "text/html" } })
       .then(function (response) { return response.text(); })
       .then(function (html) {
@@ -43,12 +45,63 @@
         var fresh = doc.getElementById("documents");
         var current = panel();
         if (fresh && current) {
+          current.querySelectorAll("details[open][data-key]").forEach(function (open) {
+            var same = fresh.querySelector('details[data-key="' + open.getAttribute("data-key") + '"]');
+            if (same) { same.open = true; }
+          });
+          // The outcome of the last upload (a refusal beside its file) stays where it was.
+          ["[data-upload-progress]", "[data-upload-status]"].forEach(function (selector) {
+            var old = current.querySelector(selector);
+            var twin = fresh.querySelector(selector);
+            if (old && twin && old.textContent !== "") {
+              twin.replaceWith(old);
+            }
+          });
+          // What the user had typed or chosen stays (the fresh copy's fields are empty).
+          current.querySelectorAll("textarea[id], input[id], select[id]").forEach(function (field) {
+            var twin = fresh.querySelector("#" + CSS.escape(field.id));
+            if (!twin || field.type === "hidden") { return; }
+            if (field.type === "file") {
+              if (field.files && field.files.length) { try { twin.files = field.files; } catch (e) { /* older browsers */ } }
+              return;
+            }
+            if (field.value !== "" && field.value !== field.defaultValue) { twin.value = field.value; }
+          });
           current.replaceWith(fresh);
           init();
         }
         if (message) { say(message); }
       });
   }
+
+  /* Someone changed the documents (a socket event): refresh, but not under the user's hands
+     (an upload running, or a field of the panel being filled in): then once they are done. */
+  var pendingLive = false;
+  var uploading = 0;
+  function busy() {
+    var root = panel();
+    if (!root || uploading > 0) { return true; }
+    var active = document.activeElement;
+    return Boolean(active && root.contains(active) && /^(INPUT|TEXTAREA|SELECT)$/.test(active.tagName));
+  }
+  function liveRefresh() {
+    if (busy()) { pendingLive = true; return; }
+    pendingLive = false;
+    refresh(null);
+  }
+  document.addEventListener("hub:socket-event", function (event) {
+    var name = event.detail && event.detail.event;
+    var data = (event.detail && event.detail.data) || {};
+    var root = panel();
+    if ((name === "document" || name === "document_request") && root &&
+        String(data.shipment_id) === root.getAttribute("data-shipment-id")) {
+      liveRefresh();
+    }
+  });
+  document.addEventListener("focusout", function () {
+    if (pendingLive) { setTimeout(liveRefresh, 300); }
+  });
+  setInterval(function () { if (pendingLive) { liveRefresh(); } }, 5000);
 
   function uploadOne(url, file, fields, list, maxBytes) {
     var item = document.createElement("li");
@@ -102,8 +155,9 @@
     });
   }
 
-  function uploadAll(files, url, fields, list, maxBytes) {
+  function uploadAll(files, url, fields, list, maxBytes, statusBox) {
     var ok = 0;
+    uploading += 1;
     var chain = Promise.resolve();
     Array.prototype.forEach.call(files, function (file) {
       chain = chain.then(function () {
@@ -111,11 +165,16 @@
       });
     });
     return chain.then(function () {
+      uploading -= 1;
       var failed = files.length - ok;
-      var text = ok + " of " + files.length + " file(s) uploaded" + (failed ? "; " + failed + " failed (see above)." : ".");
+      var text = ok + " of " + files.length + " file(s) uploaded" + (failed ? "; " + failed + " failed (see below)." : ".");
       if (ok && !failed) { return refresh(text); }
       say(text, failed > 0);
-      if (ok) { setTimeout(function () { refresh(text); }, 4000); }
+      // The refusals stay beside their files (the progress list), next to the form.
+      if (statusBox) {
+        statusBox.textContent = text;
+        statusBox.className = "upload-status" + (failed ? " flash flash-error" : "");
+      }
       return null;
     });
   }
@@ -135,7 +194,12 @@
       if (!files || !files.length) { say("Choose at least one file.", true); return; }
       list.innerHTML = "";
       say("Uploading " + files.length + " file(s)…");
-      uploadAll(files, url, fields(), list, maxBytes);
+      var chosen = Array.prototype.slice.call(files);
+      var values = fields();
+      // The form is free again at once (a refresh keeps what is typed or chosen in it).
+      input.value = "";
+      form.elements.note.value = "";
+      uploadAll(chosen, url, values, list, maxBytes, form.querySelector("[data-upload-status]"));
     }
     form.addEventListener("submit", function (event) {
       event.preventDefault();
@@ -158,11 +222,19 @@
       form.addEventListener("submit", function (event) {
         event.preventDefault();
         var input = form.querySelector('input[type="file"]');
-        var list = document.createElement("ul");
-        list.className = "upload-progress";
-        form.appendChild(list);
+        var list = form.querySelector(".upload-progress");
+        if (!list) {
+          list = document.createElement("ul");
+          list.className = "upload-progress";
+          form.appendChild(list);
+        }
         var maxBytes = parseInt(root.getAttribute("data-max-bytes"), 10) || 0;
-        uploadAll(input.files, form.getAttribute("data-url"), { note: form.elements.note.value }, list, maxBytes);
+        list.innerHTML = "";
+        var chosen = Array.prototype.slice.call(input.files);
+        var note = form.elements.note.value;
+        input.value = "";
+        form.elements.note.value = "";
+        uploadAll(chosen, form.getAttribute("data-url"), { note: note }, list, maxBytes, null);
       });
     });
   }
@@ -198,6 +270,18 @@
     });
   }
 
+  /* Previews load when opened (a closed one costs nothing on a phone network). */
+  function wirePreviews(root) {
+    root.querySelectorAll("details.doc-preview").forEach(function (details) {
+      function load() {
+        var target = details.querySelector("[data-src]");
+        if (details.open && target && !target.getAttribute("src")) { target.setAttribute("src", target.getAttribute("data-src")); }
+      }
+      details.addEventListener("toggle", load);
+      load();
+    });
+  }
+
   function init() {
     var root = panel();
     if (!root || root.getAttribute("data-wired") === "1") { return; }
@@ -206,6 +290,7 @@
     wireVersionForms(root);
     wireConfirmations(root);
     wireMilestoneButton(root);
+    wirePreviews(root);
   }
 
   window.HubDocuments = { init: init, refresh: refresh };

@@ -151,6 +151,16 @@
     (firstInvalid || formError).focus && (firstInvalid || formError).focus();
   }
 
+  /* After recording, the form offers the regular milestone that usually comes next. */
+  function suggestNext(code) {
+    var select = form.elements.code;
+    var options = Array.prototype.slice.call(select.options);
+    var done = options.findIndex(function (o) { return o.value === code; });
+    if (done < 0 || options[done].hasAttribute("data-exception") || done < select.selectedIndex) return;
+    var next = options.slice(done + 1).find(function (o) { return !o.hasAttribute("data-exception"); });
+    if (next) select.value = next.value;
+  }
+
   form.addEventListener("submit", function (e) {
     e.preventDefault();
     clearErrors();
@@ -166,6 +176,7 @@
       return response.json().catch(function () { return {}; }).then(function (body) {
         if (!response.ok) { showErrors(body.error); return; }
         upsert(body);
+        suggestNext(body.code);
         form.elements.location.value = "";
         form.elements.note.value = "";
         return refreshStatus();

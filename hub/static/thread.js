@@ -71,7 +71,10 @@
   }
 
   function nearBottom() { return list.scrollHeight - list.scrollTop - list.clientHeight < 80; }
+  // The list scrolls inside its box on wide screens; on a phone it is part of the page, and the
+  // page is never scrolled for it (the header stays in sight; the jump link goes down).
   function scrollToEnd() { list.scrollTop = list.scrollHeight; }
+  function boxed() { return list.scrollHeight > list.clientHeight + 1 && getComputedStyle(list).overflowY !== "visible"; }
 
   function highlightMentions(body) {
     // body_html is sanitized server-side; only text nodes are touched here.
@@ -269,9 +272,11 @@
       if (p.last_read_seq >= top) names.push(p.name);
     });
     if (!names.length) return;
+    var stick = nearBottom();
     var seen = document.createElement("p"); seen.className = "seen";
     seen.textContent = "Seen by " + names.join(", ");
     elements.get(top).appendChild(seen);
+    if (stick) scrollToEnd();  // the line just added is not left below the box's edge
   }
 
   function renderUnreadDivider() {
@@ -284,7 +289,19 @@
     divider.className = "thread-divider"; divider.id = "thread-unread-divider";
     divider.textContent = "New messages";
     list.insertBefore(divider, elements.get(firstUnread));
-    elements.get(firstUnread).scrollIntoView({ block: "center" });
+    // Inside the thread's box only: the page itself stays on the shipment's header.
+    list.scrollTop = Math.max(0, divider.offsetTop - 40);
+  }
+
+  function showJumpLink() {
+    var jump = document.getElementById("thread-jump");
+    if (!jump) return;
+    if (document.getElementById("thread-unread-divider")) { jump.hidden = false; return; }
+    if (messages.size > 3 && !boxed()) {
+      jump.textContent = jump.getAttribute("data-latest-text");
+      jump.setAttribute("href", jump.getAttribute("data-latest-href"));
+      jump.hidden = false;
+    }
   }
 
   function renderTyping() {
@@ -514,14 +531,15 @@
       mentionList.appendChild(li);
     });
     mentionList.hidden = false;
-    input.setAttribute("aria-expanded", "true");
+    // A textarea is a textbox: aria-expanded is not allowed on it (axe: aria-allowed-attr); the
+    // list's visibility and aria-activedescendant tell assistive technology what is offered.
     input.setAttribute("aria-activedescendant", "thread-mention-" + mentionChoices[mentionIndex].id);
   }
 
   function hideMentions() {
     if (!mentionList) return;
     mentionList.hidden = true; mentionChoices = [];
-    input.setAttribute("aria-expanded", "false"); input.removeAttribute("aria-activedescendant");
+    input.removeAttribute("aria-activedescendant");
   }
 
   function chooseMention(p) {
@@ -699,4 +717,5 @@
   boot.messages.forEach(upsert);
   renderUnreadDivider();
   if (!document.getElementById("thread-unread-divider")) scrollToEnd();
+  showJumpLink();
 })();

@@ -1,7 +1,7 @@
 """invitations
 
 Revision ID: 0014
-Revises: 0011
+Revises: 0013
 Create Date: 2026-12-06 04:10:00
 
 Pending participation: an existing user invited by email onto a shipment by a coordinator who
@@ -15,7 +15,7 @@ from migrations.tables import create_table, reference, timestamp
 
 # revision identifiers, used by Alembic.
 revision = '0014'
-down_revision = '0011'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 

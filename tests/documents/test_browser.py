@@ -42,6 +42,13 @@ def test_dropping_several_files_uploads_each_and_refreshes_the_panel(live, brows
     drop_files(page, {"packing-1.pdf": PDF_TEXT + "1", "packing-2.pdf": PDF_TEXT + "2", "evil.pdf": "MZ\x00\x00PE"})
     page.wait_for_selector("#documents-status:has-text('2 of 3 file(s) uploaded')")
     assert "evil.pdf" in page.inner_text("[data-upload-progress]")
+    # The refusal stands beside the file, in the upload form, not at the other end of the panel.
+    refused = page.locator("[data-upload-progress] li:has-text('evil.pdf') .danger")
+    assert refused.is_visible() and "evil.pdf" in refused.inner_text()
+    assert "1 failed" in page.inner_text("[data-upload-form] [data-upload-status]")
+    # A refresh of the panel (the two good files shown) keeps the refusal beside its file.
+    page.wait_for_selector("#documents .doc-list:has-text('packing-2.pdf')", timeout=15_000)
+    assert "evil.pdf" in page.inner_text("[data-upload-form] [data-upload-progress]")
     assert page.evaluate("window.progressSeen") >= 1
     page.wait_for_selector("#documents li[data-document-id]", timeout=15_000)
     names = page.inner_text("#documents .doc-list")
@@ -70,3 +77,32 @@ def test_the_one_click_button_records_documents_complete(live, browser, world):
 
     db.session.rollback()
     assert [m.code for m in db.session.scalars(select(Milestone))] == ["documents_complete"]
+
+
+def test_a_document_uploaded_in_one_browser_appears_in_another_without_a_reload(live, browser, world):
+    path = f"/shipments/{world.shipment.id}"
+    broker = signed_in_page(browser, live, world.broker.email, path)
+    broker.wait_for_selector('#thread-status[data-state="live"]')
+    broker.evaluate("window.__sameDocument = true")
+    agent = signed_in_page(browser, live, world.agent.email, path)
+    agent.select_option("#upload-doc-type", "packing_list")
+    agent.set_input_files("#upload-files", files=[{"name": "live-packing.pdf", "mimeType": "application/pdf",
+                                                   "buffer": (PDF_TEXT + "live").encode()}])
+    agent.click("[data-upload-form] button[type=submit]")
+    # The broker's page shows it, its checklist moves, and the page was never reloaded.
+    broker.wait_for_selector("#documents .doc-list:has-text('live-packing.pdf')")
+    assert broker.get_attribute('#documents li[data-doc-type="packing_list"]', "data-state") == "received"
+    assert broker.evaluate("window.__sameDocument") is True
+    # The broker rejects it; the agent's page shows the review live.
+    broker.click("#documents .doc-list details:has(summary:text('Reject…')) summary")
+    broker.fill("#documents .doc-list textarea[name=reason]", "Unsigned")
+    broker.click("#documents .doc-list form:has(input[value=reject]) button[type=submit]")
+    agent.wait_for_selector('#documents li[data-doc-type="packing_list"][data-state="rejected"]')
+    # A PDF previews in the page, in the browser's own viewer (the frame is not sandboxed by
+    # attribute, which would block the viewer; its answer's policy runs nothing).
+    with agent.expect_response(lambda r: "/preview" in r.url) as preview:
+        agent.click("#documents .doc-preview summary")
+    assert preview.value.status == 200
+    assert preview.value.headers["content-type"] == "application/pdf"
+    assert preview.value.headers["content-disposition"].startswith("inline")
+    assert agent.locator("#documents .doc-preview-frame").is_visible()

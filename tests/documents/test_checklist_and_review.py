@@ -201,7 +201,7 @@ def test_requests_and_reviews_post_messages_and_send_their_signals(client, world
         document_reviewed.disconnect(on_review)
     (shipment_id, kwargs), = requested
     assert shipment_id == world.shipment.id
-    assert set(kwargs) == {"actor", "request_id", "doc_type", "label", "due_date", "note"}
+    assert set(kwargs) == {"actor", "request_id", "doc_type", "label", "due_date", "note", "assignee_id"}
     assert (kwargs["actor"].id, kwargs["doc_type"], kwargs["label"], kwargs["due_date"], kwargs["note"]) == (
         world.agent.id, "packing_list", "Packing list", None, "By Friday")
     (_sid, kwargs), = reviewed

@@ -28,7 +28,7 @@ def test_the_panel_shows_checklist_documents_and_forms(client, world):
     doc_id = document(world)
     signed_in(client, world.broker)
     html = page(client, world)
-    assert 'id="documents"' in html and "documents.js" in html
+    assert 'id="documents"' in html and "/static/documents." in html
     assert re.search(r'data-doc-type="commercial_invoice" data-state="received"', html)
     assert re.search(r'data-doc-type="bill_of_lading" data-state="missing"', html)
     assert f"/api/v1/documents/{doc_id}/download" in html

@@ -49,6 +49,8 @@ def _contexts(world) -> dict[str, dict]:
         "document_reviewed_accepted": common | {"document_id": 1, "doc_type": "invoice",
                                                 "doc_label": "Commercial invoice", "filename": "inv.pdf",
                                                 "version": 1, "decision": "accept", "reason": None},
+        "document_uploaded": common | {"document_id": 1, "doc_type": "invoice", "doc_label": "Commercial invoice",
+                                       "filename": "inv<2>.pdf", "version": 2},
         "invitation": {"inviter": world.broker, "invitee": world.agent, "shipment": world.shipment,
                        "role": "agent", "link": "http://hub.test/invitations/abc"},
         "password_reset": {"user": world.agent, "link": "http://hub.test/password/reset/abc", "hours": 1},

@@ -39,3 +39,21 @@ def test_random_bodies_render_as_the_parser_renders_them():
     for _ in range(20000):
         body = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 24)))
         assert markup.render_markdown(body) == _parsed(body), repr(body)
+
+
+@pytest.mark.parametrize(("body", "href"), [
+    ("see https://example.com/a?b=1.", "https://example.com/a?b=1"),
+    ("x (https://e.com/p_(q)) y", "https://e.com/p_(q)"),
+    ("**https://bold.example**", "https://bold.example"),
+    ("http://plain.example/track/123", "http://plain.example/track/123"),
+])
+def test_bare_addresses_become_links_that_open_in_a_new_tab(body, href):
+    html = markup.render_markdown(body)
+    assert f'<a href="{href}" target="_blank" rel="noopener noreferrer nofollow">' in html
+    assert html == _parsed(body)
+
+
+def test_written_links_open_in_a_new_tab_and_code_is_left_alone():
+    assert 'target="_blank" rel="noopener noreferrer' in markup.render_markdown("[docs](https://e.com)")
+    assert "<a" not in markup.render_markdown("`https://code.example`")
+    assert "<a" not in markup.render_markdown("javascript://x")
