@@ -15,12 +15,11 @@ from sqlalchemy import func, select, update
 
 from hub.accounts.models import Organization, User
 from hub.business_days import BusinessCalendar, weekday_numbers
-from hub.reference_data import country_name
 from hub.countries.clock import refresh_clock, today_at
 from hub.countries.profiles import calendar_of, profile_for
 from hub.documents.models import Document, DocumentRequest
 from hub.extensions import db
-from hub.reference_data import container_check_digit
+from hub.reference_data import container_check_digit, country_name
 from hub.shipment_tx import shipment_transaction
 from hub.shipments.models import Shipment, ShipmentParticipant
 from hub.threads.models import Message
