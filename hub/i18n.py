@@ -1,16 +1,36 @@
-"""Locale and time zone of the viewer (pages) or the recipient (emails)."""
+"""Locale and time zone of the viewer (pages) or the recipient (emails), and THE time formatter.
+
+Every time the hub shows (pages, emails, the JavaScript through `/i18n/<locale>.js`) goes
+through `format_time`: the viewer's IANA zone, one pattern per locale, and the zone named by
+its city ("Chicago time"), never by an abbreviation: "CST" is both Chicago and Shanghai.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
+from datetime import UTC, date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import g, request
+from babel import Locale
+from babel.dates import format_datetime, get_month_names, get_timezone_location
+from flask import g, has_request_context, request
+from flask_babel import get_locale, gettext
 from flask_login import current_user
 
 from hub.timestamps import to_iso
 
 SUPPORTED_LOCALES = ("en", "es", "zh_Hans")
+# Each language named in itself, as a language menu shows it.
+LANGUAGE_NAMES = {"en": "English", "es": "Español", "zh_Hans": "简体中文"}
+# One date-and-time and one date pattern per locale (CLDR pattern letters, as Babel reads them
+# and as hub/static/i18n.js applies them).
+TIME_PATTERNS = {"en": "d MMM yyyy, HH:mm", "es": "d MMM yyyy, H:mm", "zh_Hans": "yyyy年M月d日 HH:mm"}
+DATE_PATTERNS = {"en": "d MMM yyyy", "es": "d MMM yyyy", "zh_Hans": "yyyy年M月d日"}
+
+
+def N_(message: str) -> str:
+    """Mark a string for the message catalogue; it is translated where it is shown."""
+    return message
 
 
 def _forced_or_users(name: str) -> str | None:
@@ -23,12 +43,19 @@ def _forced_or_users(name: str) -> str | None:
     return None
 
 
+def browser_locale() -> str:
+    """The supported locale the browser asks for first (Accept-Language), else English."""
+    if has_request_context():
+        best = request.accept_languages.best_match(["en", "es", "zh", "zh-CN", "zh-Hans", "zh-SG"])
+        if best:
+            return "zh_Hans" if best.startswith("zh") else best
+    return "en"
+
+
 def select_locale() -> str:
     """An explicit override (email rendering), the user's locale, or the browser's."""
     chosen = _forced_or_users("locale")
-    if chosen is not None:
-        return chosen
-    return request.accept_languages.best_match(SUPPORTED_LOCALES) or "en" if request else "en"
+    return chosen if chosen in SUPPORTED_LOCALES else browser_locale()
 
 
 def select_time_zone() -> str:
@@ -37,14 +64,245 @@ def select_time_zone() -> str:
     return chosen if chosen is not None else "UTC"
 
 
-def local_time(value: datetime | None, time_zone: str, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    """A UTC datetime shown in `time_zone`, with the zone's abbreviation."""
+def current_locale() -> str:
+    """The locale pages and emails are rendering in now ("en", "es" or "zh_Hans")."""
+    try:
+        locale = get_locale()
+    except RuntimeError:  # outside any app context
+        locale = None
+    if locale is None:
+        return "en"
+    name = "zh_Hans" if locale.language == "zh" else locale.language
+    return name if name in SUPPORTED_LOCALES else "en"
+
+
+def _babel_locale(locale: str | None) -> Locale:
+    return Locale.parse(locale or current_locale())
+
+
+def _zone(time_zone: str | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(time_zone or select_time_zone())
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def zone_label(time_zone: str | None, locale: str | None = None) -> str:
+    """A zone as people read it: "Chicago time" / "hora de Chicago" / "芝加哥时间"; UTC stays
+    UTC. Always the city: abbreviations repeat ("CST" is Chicago and Shanghai, 14 hours apart)."""
+    name = time_zone or "UTC"
+    if name in ("UTC", "Etc/UTC", "GMT", "Etc/GMT"):
+        return "UTC"
+    try:
+        city = get_timezone_location(name, locale=_babel_locale(locale), return_city=True)
+    except (LookupError, ValueError):
+        city = name.rsplit("/", 1)[-1].replace("_", " ")
+    return gettext("%(city)s time", city=city)
+
+
+def format_time(value: datetime | None, time_zone: str | None = None, locale: str | None = None,
+                with_zone: bool = True) -> str:
+    """THE formatter of a moment: in `time_zone` (default: the viewer's or recipient's), in
+    the locale's one pattern, followed by the zone's city ("4 Dec 2026, 17:16 Chicago time")."""
     if value is None:
         return ""
-    local = value.astimezone(ZoneInfo(time_zone))
-    return f"{local.strftime(fmt)} {local.tzname()}"
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    zone = _zone(time_zone)
+    chosen = locale or current_locale()
+    text = format_datetime(value.astimezone(zone), TIME_PATTERNS.get(chosen, TIME_PATTERNS["en"]),
+                           tzinfo=zone, locale=_babel_locale(chosen))
+    return f"{text} {zone_label(zone.key, chosen)}" if with_zone else text
+
+
+def format_date(value: date | datetime | str | None, time_zone: str | None = None, locale: str | None = None) -> str:
+    """A calendar day in the locale's one date pattern (a moment: its day in the viewer's zone)."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        value = date.fromisoformat(value)
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        value = value.astimezone(_zone(time_zone)).date()
+    chosen = locale or current_locale()
+    from babel.dates import format_date as babel_format_date
+
+    return babel_format_date(value, DATE_PATTERNS.get(chosen, DATE_PATTERNS["en"]), locale=_babel_locale(chosen))
+
+
+def local_time(value: datetime | None, time_zone: str, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A UTC datetime shown in `time_zone`: kept for callers that name a strftime format; the
+    format is ignored, every time reads the one way `format_time` writes it."""
+    return format_time(value, time_zone)
+
+
+def country_name(code: str | None, locale: str | None = None) -> str:
+    """A country's name in the locale (CLDR's, through Babel); the code itself if unknown."""
+    if not code:
+        return ""
+    return _babel_locale(locale).territories.get(code.upper(), code)
+
+
+def js_catalogue(locale: str) -> dict[str, Any]:
+    """What the JavaScript formats with: the locale's patterns, month names and messages."""
+    babel_locale = _babel_locale(locale)
+    return {
+        "locale": locale,
+        "timePattern": TIME_PATTERNS[locale],
+        "datePattern": DATE_PATTERNS[locale],
+        "months": [get_month_names("abbreviated", locale=babel_locale)[i] for i in range(1, 13)],
+        "zoneTime": gettext("%(city)s time", city="{city}"),
+    }
 
 
 def iso(value: datetime | None) -> str | None:
     """Template helper: the ISO 8601 Z form."""
     return to_iso(value)
+
+
+# --- labels of the hub's codes, marked for the catalogue and translated where shown ---------
+
+_MILESTONE_LABELS = {
+    "new": N_("New"), "booked": N_("Booked"), "documents_requested": N_("Documents requested"),
+    "documents_complete": N_("Documents complete"), "declaration_filed": N_("Declaration filed"),
+    "departed": N_("Departed"), "arrived": N_("Arrived"), "under_inspection": N_("Under inspection"),
+    "on_hold": N_("On hold"), "duties_assessed": N_("Duties assessed"), "duties_paid": N_("Duties paid"),
+    "released": N_("Released"), "delivered": N_("Delivered"),
+}
+_DOC_TYPE_LABELS = {
+    "commercial_invoice": N_("Commercial invoice"), "packing_list": N_("Packing list"),
+    "sales_contract": N_("Sales contract"), "certificate_of_origin": N_("Certificate of origin"),
+    "bill_of_lading": N_("Bill of lading"), "air_waybill": N_("Air waybill"), "cmr": N_("CMR road consignment note"),
+    "rail_waybill": N_("Rail waybill"), "import_licence": N_("Import licence"), "export_licence": N_("Export licence"),
+    "phytosanitary_certificate": N_("Phytosanitary certificate"), "health_certificate": N_("Health certificate"),
+    "conformity_certificate": N_("Certificate of conformity"), "insurance_certificate": N_("Insurance certificate"),
+    "customs_declaration": N_("Customs declaration"), "duty_receipt": N_("Duty receipt"),
+    "release_note": N_("Release note"), "other": N_("Other document"),
+}
+_ROLE_LABELS = {
+    "coordinator": N_("Coordinator"), "agent": N_("Customs agent"), "broker": N_("Customs broker"),
+    "forwarder": N_("Forwarder"), "observer": N_("Observer"), "admin": N_("Admin"), "partner": N_("Partner"),
+}
+_KIND_LABELS = {
+    "shipper": N_("Shipper"), "customs_agent": N_("Customs agent"), "broker": N_("Customs broker"),
+    "forwarder": N_("Forwarder"), "carrier": N_("Carrier"),
+}
+_MODE_LABELS = {"sea": N_("Sea"), "air": N_("Air"), "road": N_("Road"), "rail": N_("Rail"), "courier": N_("Courier")}
+# Notification levels as people read them (the codes stay in the API).
+_LEVEL_WORDS = {"all": N_("Everything"), "milestones": N_("Milestones, mentions and documents"), "mute": N_("Nothing")}
+_LEVEL_HINTS = {
+    "all": N_("milestones, mentions, document requests and reviews, and a digest of the messages you missed"),
+    "milestones": N_("the same without the digest of messages"),
+    "mute": N_("no email about your shipments"),
+}
+_WEEKDAYS = {"mon": N_("Mon"), "tue": N_("Tue"), "wed": N_("Wed"), "thu": N_("Thu"), "fri": N_("Fri"),
+             "sat": N_("Sat"), "sun": N_("Sun")}
+_OTHER = (
+    # Written by other areas and translated where shown.
+    N_("Bill of lading"), N_("Air waybill"), N_("CMR consignment note"), N_("Rail waybill"),
+    N_("Admin"), N_("Inbound email"), N_("Notifications"), N_("Mailbox"), N_("Email suppressions"),
+    N_("Countries"), N_("Document rules"), N_("Overdue"), N_("Arriving this week"),
+    N_("require"), N_("waive"), N_("required"),
+)
+
+
+def _label(table: dict[str, str], code: str | None) -> str:
+    if not code:
+        return ""
+    return gettext(table[code]) if code in table else code
+
+
+def milestone_label(code: str) -> str:
+    """A status or milestone code's label in the current locale."""
+    return _label(_MILESTONE_LABELS, code)
+
+
+def doc_type_label(code: str) -> str:
+    """A document type's label in the current locale."""
+    return _label(_DOC_TYPE_LABELS, code)
+
+
+def role_label(code: str) -> str:
+    """A participant or user role in the current locale."""
+    return _label(_ROLE_LABELS, code)
+
+
+def kind_label(code: str) -> str:
+    """An organization kind in the current locale."""
+    return _label(_KIND_LABELS, code)
+
+
+def mode_label(code: str) -> str:
+    """A transport mode in the current locale."""
+    return _label(_MODE_LABELS, code)
+
+
+def level_word(code: str) -> str:
+    """A notification level as a word ("Everything", "Nothing")."""
+    return _label(_LEVEL_WORDS, code)
+
+
+def level_hint(code: str) -> str:
+    """What a notification level sends."""
+    return _label(_LEVEL_HINTS, code)
+
+
+def weekday_names(codes: list[str] | tuple[str, ...] | None) -> list[str]:
+    """Weekday codes ("mon") as short names in the current locale."""
+    return [_label(_WEEKDAYS, code) for code in codes or ()]
+
+
+def language_name(code: str) -> str:
+    """A supported language named in itself."""
+    return LANGUAGE_NAMES.get(code, code)
+
+
+def format_money(amount: Any, currency: str | None) -> str:
+    """An amount with its currency, in the current locale's digits and separators."""
+    from babel.numbers import format_currency, format_decimal
+
+    locale = _babel_locale(None)
+    if currency:
+        try:
+            return format_currency(amount, currency, locale=locale)
+        except (ValueError, LookupError):
+            pass
+    return f"{format_decimal(amount, format='#,##0.00', locale=locale)} {currency or ''}".strip()
+
+
+def install_template_helpers(app: Any) -> None:
+    """Give templates the labels, the formatter and the JavaScript catalogue's route."""
+    for function in (milestone_label, doc_type_label, role_label, kind_label, mode_label, level_word, level_hint,
+                     weekday_names, language_name, format_money, zone_label, current_locale, format_date):
+        app.add_template_global(function, function.__name__)
+    app.add_template_filter(format_time, "format_time")
+    app.add_template_filter(format_date, "format_date")
+    app.add_template_filter(milestone_label, "status_label")
+    app.add_template_filter(mode_label, "mode_label")
+    app.add_template_filter(country_name, "country_name")
+    app.add_template_global(lambda: current_locale().replace("_", "-"), "html_lang")
+    app.add_url_rule("/i18n/<locale>.js", "i18n_catalogue", _catalogue_script)
+
+
+def _catalogue_script(locale: str) -> Any:
+    """`/i18n/<locale>.js`: the JavaScript's patterns and messages in one locale, as a static
+    script (the CSP allows no inline one); cached like any static file."""
+    import json
+
+    from flask import abort
+    from flask_babel import force_locale
+
+    from hub.i18n_js import JS_MESSAGES
+
+    if locale not in SUPPORTED_LOCALES:
+        abort(404)
+    with force_locale(locale):
+        data = js_catalogue(locale)
+        data["messages"] = {message: gettext(message) for message in JS_MESSAGES}
+    body = "window.HUB_I18N = " + json.dumps(data, ensure_ascii=False, sort_keys=True) + ";\n"
+    from flask import current_app
+
+    response = current_app.response_class(body, mimetype="text/javascript")
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response

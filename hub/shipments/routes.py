@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from hub import reference_data
@@ -12,6 +13,7 @@ from hub.accounts.models import ORGANIZATION_KINDS
 from hub.errors import HubError
 from hub.extensions import db, limiter
 from hub.forms import flashed_errors
+from hub.i18n import role_label
 from hub.limits import setting, user_key
 from hub.payload import MAX_ID
 from hub.permissions import Action, can, can_create_shipments, get_shipment_for, require_staff, visible_organizations
@@ -140,7 +142,7 @@ def new_page() -> Any:
             return render_template(
                 "shipments/new.html", **_form_context(form=form, errors=exc.fields or {}, message=exc.message)
             ), exc.status
-        flash(f"Shipment {shipment.reference} created. Add the partners who work on it.", "success")
+        flash(_("Shipment %(reference)s created. Add the partners who work on it.", reference=shipment.reference), "success")
         return redirect(url_for("shipments.detail_page", shipment_id=shipment.id))
     return render_template("shipments/new.html", **_form_context(form=form, errors={}, message=None))
 
@@ -163,7 +165,7 @@ def edit_page(shipment_id: int) -> Any:
                 "shipments/edit.html",
                 **_form_context(shipment=shipment, form=form, errors=exc.fields or {}, message=exc.message),
             ), exc.status
-        flash(f"Shipment {shipment.reference} saved.", "success")
+        flash(_("Shipment %(reference)s saved.", reference=shipment.reference), "success")
         return redirect(url_for("shipments.detail_page", shipment_id=shipment.id))
     return render_template(
         "shipments/edit.html", **_form_context(shipment=shipment, form=_form_values(shipment), errors={}, message=None)
@@ -215,11 +217,11 @@ def add_participant_page(shipment_id: int) -> Any:
     with flashed_errors():
         participant, created, invited = services.add_participant(current_user, shipment, body)
         if invited:
-            flash(f"Invitation sent to {participant.user.email}.", "success")
+            flash(_("Invitation sent to %(email)s.", email=participant.user.email), "success")
         elif created:
-            flash(f"{participant.user.name} added as {participant.role}.", "success")
+            flash(_("%(name)s added as %(role)s.", name=participant.user.name, role=role_label(participant.role)), "success")
         else:
-            flash(f"{participant.user.name} is now {participant.role}.", "success")
+            flash(_("%(name)s is now %(role)s.", name=participant.user.name, role=role_label(participant.role)), "success")
     return redirect(url_for("shipments.detail_page", shipment_id=shipment_id))
 
 
@@ -229,5 +231,5 @@ def remove_participant_page(shipment_id: int, user_id: int) -> Any:
     """Remove a participant from the shipment page."""
     shipment = get_shipment_for(current_user, shipment_id, Action.MANAGE_PARTICIPANTS)
     services.remove_participant(current_user, shipment, user_id)
-    flash("Participant removed.", "success")
+    flash(_("Participant removed."), "success")
     return redirect(url_for("shipments.detail_page", shipment_id=shipment_id))

@@ -63,12 +63,9 @@
     return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
   }
 
-  function localTime(iso) {
-    var d = new Date(iso);
-    var sameDay = d.toDateString() === new Date().toDateString();
-    return sameDay ? d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })
-      : d.toLocaleString([], { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
-  }
+  // The viewer's configured zone and the locale's one pattern, as the rest of the page (i18n.js).
+  function localTime(iso) { return window.hubFormatTime(iso); }
+  var t = window.hubT;
 
   function nearBottom() { return list.scrollHeight - list.scrollTop - list.clientHeight < 80; }
   function scrollToEnd() { list.scrollTop = list.scrollHeight; }
@@ -100,22 +97,21 @@
     if (m.client_id) li.dataset.clientId = m.client_id;
     var meta = document.createElement("div"); meta.className = "meta";
     var author = document.createElement("span"); author.className = "author";
-    author.textContent = m.author ? m.author.name : (m.kind === "text" ? "Former user" : "Clearance Hub");
+    author.textContent = m.author ? m.author.name : (m.kind === "text" ? t("Former user") : "Clearance Hub");
     meta.appendChild(author);
     if (m.author && m.author.organization) {
       var org = document.createElement("span"); org.className = "org"; org.textContent = m.author.organization;
       meta.appendChild(org);
     }
     if (m.created_at) {
-      var t = document.createElement("time"); t.dateTime = m.created_at; t.textContent = localTime(m.created_at);
-      t.title = new Date(m.created_at).toLocaleString();
-      meta.appendChild(t);
+      var tm = document.createElement("time"); tm.dateTime = m.created_at; tm.textContent = localTime(m.created_at);
+      meta.appendChild(tm);
     }
     if (m.via === "email") {
-      var via = document.createElement("span"); via.className = "via"; via.textContent = "via email"; meta.appendChild(via);
+      var via = document.createElement("span"); via.className = "via"; via.textContent = t("via email"); meta.appendChild(via);
     }
     if (m.edited_at && !m.deleted_at) {
-      var ed = document.createElement("span"); ed.className = "edited"; ed.textContent = "(edited)"; meta.appendChild(ed);
+      var ed = document.createElement("span"); ed.className = "edited"; ed.textContent = t("(edited)"); meta.appendChild(ed);
     }
     if (state) {
       var st = document.createElement("span"); st.className = "state"; st.textContent = state; meta.appendChild(st);
@@ -123,7 +119,7 @@
     if (!state && changeable(m)) meta.appendChild(buildActions(m));
     li.appendChild(meta);
     var body = document.createElement("div"); body.className = "body";
-    if (m.deleted_at) { body.textContent = "Message deleted"; }
+    if (m.deleted_at) { body.textContent = t("Message deleted"); }
     else if (m.body_html !== undefined) { body.innerHTML = m.body_html; highlightMentions(body); }
     else { var p = document.createElement("p"); p.textContent = m.body; body.appendChild(p); }
     li.appendChild(body);
@@ -147,10 +143,10 @@
   function buildActions(m) {
     var box = document.createElement("span"); box.className = "actions";
     var when = localTime(m.created_at);
-    [["edit", "Edit", "Edit your message of "], ["delete", "Delete", "Delete your message of "]].forEach(function (a) {
+    [["edit", t("Edit"), t("Edit your message of {time}")], ["delete", t("Delete"), t("Delete your message of {time}")]].forEach(function (a) {
       var b = document.createElement("button");
       b.type = "button"; b.className = "link"; b.dataset.action = a[0]; b.textContent = a[1];
-      b.setAttribute("aria-label", a[2] + when);
+      b.setAttribute("aria-label", a[2].split("{time}").join(when));
       b.disabled = busy.has(m.seq);
       box.appendChild(b);
     });
@@ -269,7 +265,7 @@
     });
     if (!names.length) return;
     var seen = document.createElement("p"); seen.className = "seen";
-    seen.textContent = "Seen by " + names.join(", ");
+    seen.textContent = t("Seen by {names}", { names: names.join(", ") });
     elements.get(top).appendChild(seen);
   }
 
@@ -281,7 +277,7 @@
     if (firstUnread === null) return;
     var divider = document.createElement("li");
     divider.className = "thread-divider"; divider.id = "thread-unread-divider";
-    divider.textContent = "New messages";
+    divider.textContent = t("New messages");
     list.insertBefore(divider, elements.get(firstUnread));
     elements.get(firstUnread).scrollIntoView({ block: "center" });
   }
@@ -290,7 +286,7 @@
     var now = Date.now();
     var names = [];
     typingUsers.forEach(function (t, id) { if (t.until > now) names.push(t.name); else typingUsers.delete(id); });
-    typingEl.textContent = names.length === 0 ? "" : names.join(", ") + (names.length === 1 ? " is typing…" : " are typing…");
+    typingEl.textContent = names.length === 0 ? "" : (names.length === 1 ? t("{name} is typing…", { name: names[0] }) : t("{names} are typing…", { names: names.join(", ") }));
   }
   setInterval(renderTyping, 1000);
 
@@ -310,22 +306,22 @@
   });
 
   socket.on("connect", function () {
-    setStatus("connecting", "Catching up…");
+    setStatus("connecting", t("Catching up…"));
     joinThread();
   });
 
   socket.on("disconnect", function () {
     if (joined) liveUntil = Date.now();
     joined = false;
-    setStatus("offline", "Offline — messages will be sent when the connection returns");
+    setStatus("offline", t("Offline — messages will be sent when the connection returns"));
   });
 
   socket.on("connect_error", function (err) {
     if (err && err.data && err.data.code === "unauthorized") {
-      setStatus("offline", "Signed out — reload the page to sign in");
+      setStatus("offline", t("Signed out — reload the page to sign in"));
       socket.disconnect();
     } else {
-      setStatus("offline", "Reconnecting…");
+      setStatus("offline", t("Reconnecting…"));
     }
   });
 
@@ -336,7 +332,7 @@
       answer.messages.forEach(upsert);
       (answer.more ? pageForward() : Promise.resolve()).then(function () {
         joined = true;
-        setStatus("live", "Live");
+        setStatus("live", t("Live"));
         resendPending();
         markReadSoon();
       });
@@ -385,7 +381,7 @@
       li.classList.toggle("online", online.has(Number(li.dataset.userId)));
     });
     var others = data.online.filter(function (id) { return id !== me.id; }).length;
-    onlineEl.textContent = others ? others + " other" + (others === 1 ? "" : "s") + " online" : "";
+    onlineEl.textContent = others ? (others === 1 ? t("1 other online") : t("{count} others online", { count: others })) : "";
   });
 
   // --- read state --------------------------------------------------------------------------
@@ -426,11 +422,11 @@
       // (A resend may be answered with the original of an earlier attempt: its time says nothing.)
       if (answer.ok) { if (first) noteServerTime(answer.message.created_at); upsert(answer.message); return; }
       item.failed = true;
-      var failedEl = buildItem({ kind: "text", author: me, body: item.body, client_id: clientId }, "Not sent: " + answer.error.message);
+      var failedEl = buildItem({ kind: "text", author: me, body: item.body, client_id: clientId }, t("Not sent: {reason}", { reason: answer.error.message }));
       failedEl.classList.add("failed");
       item.el.replaceWith(failedEl); item.el = failedEl;
       showError(answer.error.message);
-      var retry = document.createElement("button"); retry.type = "button"; retry.className = "link"; retry.textContent = "Remove";
+      var retry = document.createElement("button"); retry.type = "button"; retry.className = "link"; retry.textContent = t("Remove");
       retry.addEventListener("click", function () { pending.delete(clientId); failedEl.remove(); });
       failedEl.querySelector(".meta").appendChild(retry);
     });
@@ -442,12 +438,12 @@
 
   function submit() {
     var body = input.value;
-    if (!body.trim()) { showError("Write something first."); return; }
-    if (body.length > boot.max_chars) { showError("At most " + boot.max_chars + " characters."); return; }
+    if (!body.trim()) { showError(t("Write something first.")); return; }
+    if (body.length > boot.max_chars) { showError(t("At most {count} characters.", { count: boot.max_chars })); return; }
     showError("");
     var clientId = uuid4();
     var el = buildItem({ kind: "text", author: { id: me.id, name: me.name }, body: body, client_id: clientId },
-      socket.connected ? "Sending…" : "Waiting for connection…");
+      socket.connected ? t("Sending…") : t("Waiting for connection…"));
     el.classList.add("pending");
     list.appendChild(el);
     empty.hidden = true;
@@ -565,10 +561,10 @@
     }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (answer) {
         if (response.ok) return answer;
-        throw new Error((answer.error && answer.error.message) || "The hub answered " + response.status + "; try again.");
+        throw new Error((answer.error && answer.error.message) || t("The hub answered {status}; try again.", { status: response.status }));
       });
     }, function () {
-      throw new Error("Could not reach the hub; check your connection and try again.");
+      throw new Error(t("Could not reach the hub; check your connection and try again."));
     });
   }
 
@@ -577,15 +573,15 @@
     if (!m || editors.has(seq) || busy.has(seq) || !changeable(m)) return;
     var form = document.createElement("form"); form.className = "thread-edit"; form.noValidate = true;
     var label = document.createElement("label"); label.className = "sr-only";
-    label.htmlFor = "thread-edit-" + seq; label.textContent = "Edit your message";
+    label.htmlFor = "thread-edit-" + seq; label.textContent = t("Edit your message");
     var area = document.createElement("textarea");
     area.id = "thread-edit-" + seq; area.maxLength = boot.max_chars; area.value = m.body;
     area.rows = Math.min(8, Math.max(2, m.body.split("\n").length));
     area.setAttribute("aria-describedby", "thread-edit-hint-" + seq);
-    var save = document.createElement("button"); save.type = "submit"; save.className = "primary"; save.textContent = "Save";
-    var cancel = document.createElement("button"); cancel.type = "button"; cancel.textContent = "Cancel";
+    var save = document.createElement("button"); save.type = "submit"; save.className = "primary"; save.textContent = t("Save");
+    var cancel = document.createElement("button"); cancel.type = "button"; cancel.textContent = t("Cancel");
     var hint = document.createElement("p"); hint.className = "thread-hint muted"; hint.id = "thread-edit-hint-" + seq;
-    hint.textContent = "Enter saves, Escape cancels, Shift+Enter adds a line.";
+    hint.textContent = t("Enter saves, Escape cancels, Shift+Enter adds a line.");
     form.appendChild(label); form.appendChild(area); form.appendChild(save); form.appendChild(cancel); form.appendChild(hint);
     form.addEventListener("submit", function (e) { e.preventDefault(); saveEdit(seq); });
     cancel.addEventListener("click", function () { closeEditor(seq); });
@@ -641,7 +637,7 @@
   function deleteMessage(seq) {
     var m = messages.get(seq);
     if (!m || busy.has(seq) || !changeable(m)) return;
-    if (!window.confirm("Delete this message? Everyone in the thread will see \u201cMessage deleted\u201d instead.")) return;
+    if (!window.confirm(t("Delete this message? Everyone in the thread will see “Message deleted” instead."))) return;
     busy.add(seq);
     notes.delete(seq);
     refresh(seq);  // its buttons disabled while the request is on the way
@@ -688,7 +684,7 @@
           earlierBtn.hidden = !page.more;
           list.scrollTop = list.scrollHeight - height;
         })
-        .catch(function () { showError("Could not load earlier messages; try again."); })
+        .catch(function () { showError(t("Could not load earlier messages; try again.")); })
         .then(function () { earlierBtn.disabled = false; });
     });
   }
