@@ -8,6 +8,7 @@ its city ("Chicago time"), never by an abbreviation: "CST" is both Chicago and S
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -26,6 +27,26 @@ LANGUAGE_NAMES = {"en": "English", "es": "Español", "zh_Hans": "简体中文"}
 # and as hub/static/i18n.js applies them).
 TIME_PATTERNS = {"en": "d MMM yyyy, HH:mm", "es": "d MMM yyyy, H:mm", "zh_Hans": "yyyy年M月d日 HH:mm"}
 DATE_PATTERNS = {"en": "d MMM yyyy", "es": "d MMM yyyy", "zh_Hans": "yyyy年M月d日"}
+
+
+def compile_catalogues(directory: Path) -> None:
+    """Build each locale's .mo from its .po when missing or older (bootstrap.sh builds them
+    too; this keeps a bare `flask run` from a fresh clone in its language). A read-only tree
+    keeps what it has."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for source in directory.glob("*/LC_MESSAGES/messages.po"):
+        target = source.with_suffix(".mo")
+        if target.exists() and target.stat().st_mtime >= source.stat().st_mtime:
+            continue
+        try:
+            with source.open("rb") as handle:
+                catalogue = read_po(handle, locale=source.parent.parent.name)
+            with target.open("wb") as handle:
+                write_mo(handle, catalogue)
+        except OSError:
+            continue
 
 
 def N_(message: str) -> str:
@@ -100,12 +121,15 @@ def zone_label(time_zone: str | None, locale: str | None = None) -> str:
     return gettext("%(city)s time", city=city)
 
 
-def format_time(value: datetime | None, time_zone: str | None = None, locale: str | None = None,
+def format_time(value: datetime | str | None, time_zone: str | None = None, locale: str | None = None,
                 with_zone: bool = True) -> str:
     """THE formatter of a moment: in `time_zone` (default: the viewer's or recipient's), in
-    the locale's one pattern, followed by the zone's city ("4 Dec 2026, 17:16 Chicago time")."""
-    if value is None:
+    the locale's one pattern, followed by the zone's city ("4 Dec 2026, 17:16 Chicago time").
+    An ISO 8601 string (as stored in JSON) is read first."""
+    if value is None or value == "":
         return ""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     zone = _zone(time_zone)

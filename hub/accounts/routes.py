@@ -205,7 +205,10 @@ def accept_invitation(token: str) -> Any:
     if request.method == "POST":
         name = request.form.get("name", "").strip()[:200]
         try:
-            settings = check_profile({key: request.form.get(key, "").strip() for key in ("locale", "time_zone")}, user)
+            # The page always sends both (pre-filled from the browser); a client that sends
+            # neither keeps what the inviter chose. Sent but empty is refused: never silently UTC.
+            settings = check_profile({key: request.form[key].strip() for key in ("locale", "time_zone")
+                                      if key in request.form}, user)
         except ValidationFailed as exc:
             flash(_("Choose your language and time zone."), "error")
             return render_template("accounts/invitation.html", token=token, invitee=user, time_zones=all_time_zones(),

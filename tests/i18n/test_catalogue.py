@@ -15,8 +15,8 @@ TEMPLATES = ROOT / "templates"
 TRANSLATIONS = ROOT / "hub" / "translations"
 # Attributes people read (or hear from a screen reader).
 READ_ATTRIBUTES = {"title", "placeholder", "aria-label", "alt", "data-confirm", "aria-description", "label"}
-# Names that stay as they are in every language.
-UNTRANSLATED = {"Clearance Hub", "API", "ETA", "ETD", "HS", "B", "KB", "MB", "PDF", "Incoterm"}
+# Names and codes that stay as they are in every language (examples of codes in placeholders too).
+UNTRANSLATED = {"Clearance Hub", "API", "B", "KB", "MB", "Europe/Berlin", "FR", "DE"}
 HOLE = "\x00"
 LETTER = re.compile(r"[^\W\d_]")
 
