@@ -115,7 +115,8 @@ def zone_label(time_zone: str | None, locale: str | None = None) -> str:
     if name in ("UTC", "Etc/UTC", "GMT", "Etc/GMT"):
         return "UTC"
     try:
-        city = get_timezone_location(name, locale=_babel_locale(locale), return_city=True)
+        # CLDR has no city for some three-part ids ("Argentina/Buenos Aires"): its last part.
+        city = get_timezone_location(name, locale=_babel_locale(locale), return_city=True).rsplit("/", 1)[-1]
     except (LookupError, ValueError):
         city = name.rsplit("/", 1)[-1].replace("_", " ")
     return gettext("%(city)s time", city=city)
@@ -169,7 +170,8 @@ def country_name(code: str | None, locale: str | None = None) -> str:
 
 
 def js_catalogue(locale: str) -> dict[str, Any]:
-    """What the JavaScript formats with: the locale's patterns, month names and messages."""
+    """What the JavaScript formats with: the locale's patterns, month names, the labels of the
+    codes and the sentences of message facts (`%(name)s` written `{name}`)."""
     babel_locale = _babel_locale(locale)
     return {
         "locale": locale,
@@ -177,7 +179,67 @@ def js_catalogue(locale: str) -> dict[str, Any]:
         "datePattern": DATE_PATTERNS[locale],
         "months": [get_month_names("abbreviated", locale=babel_locale)[i] for i in range(1, 13)],
         "zoneTime": gettext("%(city)s time", city="{city}"),
+        "milestones": {code: gettext(text) for code, text in _MILESTONE_LABELS.items()},
+        "docTypes": {code: gettext(text) for code, text in _DOC_TYPE_LABELS.items()},
+        "facts": {key: _braced(text) for key, text in _FACTS.items()},
     }
+
+
+# --- message facts: what milestone and document messages say, in each reader's words --------
+
+_FACTS = {
+    "milestone": N_("%(milestone)s at %(time)s"),
+    "location": N_("%(text)s, %(location)s"),
+    "note": N_("%(text)s: %(note)s"),
+    "uploaded": N_("Uploaded %(document)s: %(file)s"),
+    "new_version": N_("Uploaded version %(version)s of %(document)s: %(file)s"),
+    "withdrawn": N_("Withdrew %(document)s: %(file)s"),
+    "requested": N_("Requested %(document)s"),
+    "due": N_("%(text)s, due %(date)s"),
+    "accepted": N_("Accepted %(document)s: %(file)s (version %(version)s)"),
+    "rejected": N_("Rejected %(document)s: %(file)s (version %(version)s)"),
+    "with_note": N_("%(text)s (%(note)s)"),
+}
+_FACT_FIELDS = ("milestone", "time", "text", "location", "note", "document", "file", "version", "date")
+
+
+def _braced(msgid: str) -> str:
+    """The translation of `msgid` with its `%(name)s` holes written `{name}` for the JavaScript."""
+    return gettext(msgid, **{name: "{" + name + "}" for name in _FACT_FIELDS})
+
+
+def _fact(key: str, **values: Any) -> str:
+    """One fact sentence, translated (the key is no msgid: the catalogue holds _FACTS' texts)."""
+    return gettext(_FACTS[key], **values)
+
+
+def facts_text(facts: dict[str, Any] | None, time_zone: str | None = None, locale: str | None = None) -> str:
+    """A milestone or document message said from its facts, in the current (or given) locale
+    and the reader's zone: "Arrived at 20 Nov 2026, 16:00 Shanghai time, Yantian". Unknown
+    facts answer "" (the caller shows the stored text)."""
+    if not facts:
+        return ""
+    kind, action = facts.get("kind"), facts.get("action")
+    if kind == "milestone":
+        text = _fact("milestone", milestone=milestone_label(facts.get("code", "")),
+                       time=format_time(facts.get("time"), time_zone, locale))
+        if facts.get("location"):
+            text = _fact("location", text=text, location=facts["location"])
+        if facts.get("note"):
+            text = _fact("note", text=text, note=facts["note"])
+        return text
+    if kind != "document" or action not in _FACTS:
+        return ""
+    values = {"document": doc_type_label(facts.get("doc_type", "")), "file": facts.get("file_name") or "",
+              "version": facts.get("version") or ""}
+    text = _fact(action, **values)
+    if action == "requested" and facts.get("due_date"):
+        text = _fact("due", text=text, date=format_date(facts["due_date"], time_zone, locale))
+    if action in ("uploaded", "new_version", "requested") and facts.get("note"):
+        text = _fact("with_note", text=text, note=facts["note"])
+    if action == "rejected" and facts.get("reason"):
+        text = _fact("note", text=text, note=facts["reason"])
+    return text
 
 
 def iso(value: datetime | None) -> str | None:
@@ -297,7 +359,7 @@ def format_money(amount: Any, currency: str | None) -> str:
 
 def install_template_helpers(app: Any) -> None:
     """Give templates the labels, the formatter and the JavaScript catalogue's route."""
-    for function in (milestone_label, doc_type_label, role_label, kind_label, mode_label, level_word, level_hint,
+    for function in (facts_text, milestone_label, doc_type_label, role_label, kind_label, mode_label, level_word, level_hint,
                      weekday_names, language_name, format_money, zone_label, current_locale, format_date):
         app.add_template_global(function, function.__name__)
     app.add_template_filter(format_time, "format_time")

@@ -3,7 +3,11 @@ for the catalogue; `/i18n/<locale>.js` serves them translated. `{name}` marks a 
 
 from __future__ import annotations
 
-from hub.i18n import N_
+
+def N_(message: str) -> str:
+    """Mark a string for the message catalogue (hub.i18n serves it translated)."""
+    return message
+
 
 JS_MESSAGES: tuple[str, ...] = (
     # thread.js

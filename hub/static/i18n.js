@@ -67,7 +67,41 @@
     }
   }
 
+  function fill(key, values) {
+    var out = (cat.facts && cat.facts[key]) || "";
+    Object.keys(values).forEach(function (name) { out = out.split("{" + name + "}").join(String(values[name])); });
+    return out;
+  }
+
+  function formatDate(isoDate) {
+    var p = String(isoDate).split("-");
+    return applyPattern(cat.datePattern, { y: Number(p[0]), M: Number(p[1]), d: Number(p[2]), H: 0, m: 0 });
+  }
+
+  // A milestone or document message said from its facts, as hub.i18n.facts_text says it; the
+  // file name is returned apart (`file`) so the caller can make it a link to the document.
+  function hubFactsText(facts, zone) {
+    if (!facts) return "";
+    if (facts.kind === "milestone") {
+      var text = fill("milestone", { milestone: (cat.milestones || {})[facts.code] || facts.code,
+        time: hubFormatTime(facts.time, zone) });
+      if (facts.location) text = fill("location", { text: text, location: facts.location });
+      if (facts.note) text = fill("note", { text: text, note: facts.note });
+      return text;
+    }
+    if (facts.kind !== "document" || !(cat.facts || {})[facts.action]) return "";
+    var out = fill(facts.action, { document: (cat.docTypes || {})[facts.doc_type] || facts.doc_type,
+      file: facts.file_name || "", version: facts.version || "" });
+    if (facts.action === "requested" && facts.due_date) out = fill("due", { text: out, date: formatDate(facts.due_date) });
+    if (["uploaded", "new_version", "requested"].indexOf(facts.action) >= 0 && facts.note) {
+      out = fill("with_note", { text: out, note: facts.note });
+    }
+    if (facts.action === "rejected" && facts.reason) out = fill("note", { text: out, note: facts.reason });
+    return out;
+  }
+
   window.hubT = hubT;
+  window.hubFactsText = hubFactsText;
   window.hubFormatTime = hubFormatTime;
   window.hubZoneLabel = zoneLabel;
 })();

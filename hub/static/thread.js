@@ -120,6 +120,7 @@
     li.appendChild(meta);
     var body = document.createElement("div"); body.className = "body";
     if (m.deleted_at) { body.textContent = t("Message deleted"); }
+    else if (m.facts && window.hubFactsText(m.facts)) { body.appendChild(factsParagraph(m.facts)); }
     else if (m.body_html !== undefined) { body.innerHTML = m.body_html; highlightMentions(body); }
     else { var p = document.createElement("p"); p.textContent = m.body; body.appendChild(p); }
     li.appendChild(body);
@@ -129,6 +130,23 @@
       li.appendChild(note);
     }
     return li;
+  }
+
+  // A milestone or document message in the reader's language and configured zone; a document's
+  // file name links to that document (a withdrawn one has nothing left to open).
+  function factsParagraph(facts) {
+    var p = document.createElement("p");
+    var text = window.hubFactsText(facts);
+    var file = facts.kind === "document" ? facts.file_name : "";
+    var at = file ? text.lastIndexOf(file) : -1;
+    if (at < 0 || !facts.document_id || facts.action === "withdrawn") { p.textContent = text; return p; }
+    var link = document.createElement("a");
+    link.href = "/api/v1/documents/" + encodeURIComponent(facts.document_id) + "/download" +
+      (facts.version ? "?version=" + encodeURIComponent(facts.version) : "");
+    link.textContent = file;
+    link.className = "thread-document";
+    p.append(text.slice(0, at), link, text.slice(at + file.length));
+    return p;
   }
 
   function serverNow() { return Date.now() - (clockOffset || 0); }
