@@ -370,6 +370,14 @@ def install_template_helpers(app: Any) -> None:
     app.add_template_global(lambda: current_locale().replace("_", "-"), "html_lang")
     app.add_url_rule("/i18n/<locale>.js", "i18n_catalogue", _catalogue_script)
 
+    @app.before_request
+    def _locale_of_this_request() -> None:
+        # Flask-Babel keeps the locale it chose in the app context, which requests share when
+        # one is already pushed (tests, the CLI): each request chooses again.
+        from flask_babel import refresh
+
+        refresh()
+
 
 def _catalogue_script(locale: str) -> Any:
     """`/i18n/<locale>.js`: the JavaScript's patterns and messages in one locale, as a static

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import refresh
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
@@ -145,7 +146,7 @@ def profile_page() -> Any:
             flash(_("Your profile was not saved. Check the fields marked below."), "error")
             return _profile_page(422, errors=exc.fields or {})
         services.update_profile(current_user, values)
-        # The page answers in the language just chosen.
+        refresh()  # the answer speaks the language just chosen
         flash(_("Your profile is saved."), "success")
         return redirect(url_for("accounts.profile_page"))
     return _profile_page()
