@@ -1,7 +1,7 @@
 // The page's language for scripts: `hubT(text, params)` translates through the catalogue that
 // /i18n/<locale>.js loads (window.HUB_I18N), and `hubFormatTime(iso, zone)` writes a moment the
 // one way the server's `format_time` does: the locale's CLDR pattern, then the zone's city
-// ("4 Dec 2026, 17:16 Chicago time"). Zone: the viewer's configured one (<body data-time-zone>),
+// ("4 Dec 2026, 17:16 Chicago time"). Zone: the viewer's configured one (<body data-viewer-zone>),
 // never the browser's.
 (function () {
   "use strict";
@@ -44,13 +44,13 @@
   }
 
   function viewerZone() {
-    return (document.body && document.body.dataset.timeZone) || "UTC";
+    return (document.body && document.body.dataset.viewerZone) || "UTC";
   }
 
   function zoneLabel(zone) {
     if (!zone || zone === "UTC" || zone === "Etc/UTC") return "UTC";
-    if (document.body && zone === document.body.dataset.timeZone && document.body.dataset.zoneLabel) {
-      return document.body.dataset.zoneLabel;  // the server's words, with the city in the page's language
+    if (document.body && zone === document.body.dataset.viewerZone && document.body.dataset.viewerZoneLabel) {
+      return document.body.dataset.viewerZoneLabel;  // the server's words, with the city in the page's language
     }
     var city = zone.split("/").pop().replace(/_/g, " ");
     return cat.zoneTime.split("{city}").join(city);
