@@ -169,6 +169,11 @@ def country_name(code: str | None, locale: str | None = None) -> str:
     return _babel_locale(locale).territories.get(code.upper(), code)
 
 
+def country_choices(codes: list[str]) -> list[tuple[str, str]]:
+    """(code, name in the current locale) of `codes`, by name: for form selects."""
+    return sorted(((code, country_name(code)) for code in codes), key=lambda pair: pair[1])
+
+
 def js_catalogue(locale: str) -> dict[str, Any]:
     """What the JavaScript formats with: the locale's patterns, month names, the labels of the
     codes and the sentences of message facts (`%(name)s` written `{name}`)."""

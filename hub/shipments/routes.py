@@ -13,7 +13,7 @@ from hub.accounts.models import ORGANIZATION_KINDS
 from hub.errors import HubError
 from hub.extensions import db, limiter
 from hub.forms import flashed_errors
-from hub.i18n import role_label
+from hub.i18n import country_choices, role_label
 from hub.limits import setting, user_key
 from hub.payload import MAX_ID
 from hub.permissions import Action, can, can_create_shipments, get_shipment_for, require_staff, visible_organizations
@@ -85,7 +85,7 @@ def list_page() -> Any:
 
 def _form_context(**extra: Any) -> dict[str, Any]:
     return {
-        "country_options": [(code, f"{name} ({code})") for code, name in reference_data.all_countries()],
+        "country_options": [(code, f"{name} ({code})") for code, name in country_choices(_country_codes())],
         "mode_options": [(mode, mode.capitalize()) for mode in TRANSPORT_MODES],
         "incoterm_options": [(term, term) for term in INCOTERMS],
         "currencies": reference_data.all_currencies(),
@@ -188,7 +188,7 @@ def detail_page(shipment_id: int) -> Any:
         roles=PARTICIPANT_ROLES,
         organizations=visible_organizations(current_user) if current_user.is_staff else [],
         organization_kinds=[k for k in ORGANIZATION_KINDS if k != "shipper"],
-        countries=reference_data.all_countries(),
+        countries=country_choices(_country_codes()),
         Action=Action,
         can=can,
     )
@@ -233,3 +233,8 @@ def remove_participant_page(shipment_id: int, user_id: int) -> Any:
     services.remove_participant(current_user, shipment, user_id)
     flash(_("Participant removed."), "success")
     return redirect(url_for("shipments.detail_page", shipment_id=shipment_id))
+
+
+def _country_codes() -> list[str]:
+    """Every ISO 3166-1 country's code (named in the viewer's language by `country_choices`)."""
+    return [code for code, _name in reference_data.all_countries()]
