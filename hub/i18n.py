@@ -362,9 +362,16 @@ def format_money(amount: Any, currency: str | None) -> str:
     return f"{format_decimal(amount, format='#,##0.00', locale=locale)} {currency or ''}".strip()
 
 
+def tr(text: Any) -> str:
+    """Template helper: a message that is not a literal (a label, a validation error) in the
+    current locale, as plain text. Jinja's `_()` marks what it answers safe, so `_(value)`
+    would let markup in `value` through; `tr(value)` is escaped like any other value."""
+    return gettext(str(text)) if text else ""
+
+
 def install_template_helpers(app: Any) -> None:
     """Give templates the labels, the formatter and the JavaScript catalogue's route."""
-    for function in (facts_text, milestone_label, doc_type_label, role_label, kind_label, mode_label, level_word, level_hint,
+    for function in (tr, facts_text, milestone_label, doc_type_label, role_label, kind_label, mode_label, level_word, level_hint,
                      weekday_names, language_name, format_money, zone_label, current_locale, format_date):
         app.add_template_global(function, function.__name__)
     app.add_template_filter(format_time, "format_time")

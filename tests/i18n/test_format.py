@@ -75,3 +75,15 @@ def test_document_facts_name_the_type_and_the_file_unescaped(app):
         with force_locale("es"):
             assert facts_text(uploaded) == "Subió Lista de empaque: packing_list.pdf"
         assert facts_text({"kind": "unknown"}) == "" and facts_text(None) == ""
+
+
+@SQLITE_ONLY
+def test_a_translated_value_is_escaped_like_any_value(app):
+    # Jinja's `_()` marks what it answers safe: a value (a warning naming an email subject, a
+    # validation error) goes through `tr()`, which the page escapes.
+    from flask import render_template_string
+
+    with app.test_request_context():
+        assert render_template_string("{{ tr(value) }}", value="<img id=xss>") == "&lt;img id=xss&gt;"
+        assert render_template_string('{{ _("Remove %(name)s from the shipment", name=value) }}',
+                                      value="<b>") == "Remove &lt;b&gt; from the shipment"
