@@ -85,7 +85,7 @@ def _init_extensions(app: Flask) -> None:
     from hub.accounts.security import init_security
     from hub.database import configure_engine, install_request_intent
     from hub.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
-    from hub.i18n import select_locale, select_time_zone
+    from hub.i18n import compile_catalogues, select_locale, select_time_zone
     from hub.realtime import SocketSessionInterface, client_manager
     from hub.shipment_tx import init_app as init_shipment_tx
 
@@ -97,6 +97,7 @@ def _init_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
+    compile_catalogues(ROOT / "hub" / "translations")
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_time_zone)
     init_shipment_tx(app)
     app.session_interface = SocketSessionInterface()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, Response, flash, jsonify, redirect, render_template, request
+from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -102,7 +103,7 @@ def register_error_handlers(app: Flask) -> None:
         if wants_json():
             return error_response(error.status, error.code, error.message, error.fields)
         if error.status in (400, 403, 409, 413, 415, 422):
-            flash(error.message, "error")
+            flash(gettext(error.message), "error")
             return redirect(request.referrer or "/")
         return render_template("error.html", status=error.status, message=error.message), error.status
 

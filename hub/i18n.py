@@ -1,16 +1,57 @@
-"""Locale and time zone of the viewer (pages) or the recipient (emails)."""
+"""Locale and time zone of the viewer (pages) or the recipient (emails), and THE time formatter.
+
+Every time the hub shows (pages, emails, the JavaScript through `/i18n/<locale>.js`) goes
+through `format_time`: the viewer's IANA zone, one pattern per locale, and the zone named by
+its city ("Chicago time"), never by an abbreviation: "CST" is both Chicago and Shanghai.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import g, request
+from babel import Locale
+from babel.dates import format_datetime, get_month_names, get_timezone_location
+from flask import g, has_request_context, request
+from flask_babel import get_locale, gettext
 from flask_login import current_user
 
 from hub.timestamps import to_iso
 
 SUPPORTED_LOCALES = ("en", "es", "zh_Hans")
+# Each language named in itself, as a language menu shows it.
+LANGUAGE_NAMES = {"en": "English", "es": "Español", "zh_Hans": "简体中文"}
+# One date-and-time and one date pattern per locale (CLDR pattern letters, as Babel reads them
+# and as hub/static/i18n.js applies them).
+TIME_PATTERNS = {"en": "d MMM yyyy, HH:mm", "es": "d MMM yyyy, H:mm", "zh_Hans": "yyyy年M月d日 HH:mm"}
+DATE_PATTERNS = {"en": "d MMM yyyy", "es": "d MMM yyyy", "zh_Hans": "yyyy年M月d日"}
+
+
+def compile_catalogues(directory: Path) -> None:
+    """Build each locale's .mo from its .po when missing or older (bootstrap.sh builds them
+    too; this keeps a bare `flask run` from a fresh clone in its language). A read-only tree
+    keeps what it has."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for source in directory.glob("*/LC_MESSAGES/messages.po"):
+        target = source.with_suffix(".mo")
+        if target.exists() and target.stat().st_mtime >= source.stat().st_mtime:
+            continue
+        try:
+            with source.open("rb") as handle:
+                catalogue = read_po(handle, locale=source.parent.parent.name)
+            with target.open("wb") as handle:
+                write_mo(handle, catalogue)
+        except OSError:
+            continue
+
+
+def N_(message: str) -> str:
+    """Mark a string for the message catalogue; it is translated where it is shown."""
+    return message
 
 
 def _forced_or_users(name: str) -> str | None:
@@ -23,12 +64,19 @@ def _forced_or_users(name: str) -> str | None:
     return None
 
 
+def browser_locale() -> str:
+    """The supported locale the browser asks for first (Accept-Language), else English."""
+    if has_request_context():
+        best = request.accept_languages.best_match(["en", "es", "zh", "zh-CN", "zh-Hans", "zh-SG"])
+        if best:
+            return "zh_Hans" if best.startswith("zh") else best
+    return "en"
+
+
 def select_locale() -> str:
     """An explicit override (email rendering), the user's locale, or the browser's."""
     chosen = _forced_or_users("locale")
-    if chosen is not None:
-        return chosen
-    return request.accept_languages.best_match(SUPPORTED_LOCALES) or "en" if request else "en"
+    return chosen if chosen in SUPPORTED_LOCALES else browser_locale()
 
 
 def select_time_zone() -> str:
@@ -37,14 +85,335 @@ def select_time_zone() -> str:
     return chosen if chosen is not None else "UTC"
 
 
-def local_time(value: datetime | None, time_zone: str, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    """A UTC datetime shown in `time_zone`, with the zone's abbreviation."""
-    if value is None:
+def current_locale() -> str:
+    """The locale pages and emails are rendering in now ("en", "es" or "zh_Hans")."""
+    try:
+        locale = get_locale()
+    except RuntimeError:  # outside any app context
+        locale = None
+    if locale is None:
+        return "en"
+    name = "zh_Hans" if locale.language == "zh" else locale.language
+    return name if name in SUPPORTED_LOCALES else "en"
+
+
+def _babel_locale(locale: str | None) -> Locale:
+    return Locale.parse(locale or current_locale())
+
+
+def _zone(time_zone: str | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(time_zone or select_time_zone())
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def zone_label(time_zone: str | None, locale: str | None = None) -> str:
+    """A zone as people read it: "Chicago time" / "hora de Chicago" / "芝加哥时间"; UTC stays
+    UTC. Always the city: abbreviations repeat ("CST" is Chicago and Shanghai, 14 hours apart)."""
+    name = time_zone or "UTC"
+    if name in ("UTC", "Etc/UTC", "GMT", "Etc/GMT"):
+        return "UTC"
+    try:
+        # CLDR has no city for some three-part ids ("Argentina/Buenos Aires"): its last part.
+        city = get_timezone_location(name, locale=_babel_locale(locale), return_city=True).rsplit("/", 1)[-1]
+    except (LookupError, ValueError):
+        city = name.rsplit("/", 1)[-1].replace("_", " ")
+    return gettext("%(city)s time", city=city)
+
+
+def format_time(value: datetime | str | None, time_zone: str | None = None, locale: str | None = None,
+                with_zone: bool = True) -> str:
+    """THE formatter of a moment: in `time_zone` (default: the viewer's or recipient's), in
+    the locale's one pattern, followed by the zone's city ("4 Dec 2026, 17:16 Chicago time").
+    An ISO 8601 string (as stored in JSON) is read first."""
+    if value is None or value == "":
         return ""
-    local = value.astimezone(ZoneInfo(time_zone))
-    return f"{local.strftime(fmt)} {local.tzname()}"
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    zone = _zone(time_zone)
+    chosen = locale or current_locale()
+    text = format_datetime(value.astimezone(zone), TIME_PATTERNS.get(chosen, TIME_PATTERNS["en"]),
+                           tzinfo=zone, locale=_babel_locale(chosen))
+    return f"{text} {zone_label(zone.key, chosen)}" if with_zone else text
+
+
+def format_date(value: date | datetime | str | None, time_zone: str | None = None, locale: str | None = None) -> str:
+    """A calendar day in the locale's one date pattern (a moment: its day in the viewer's zone)."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        value = date.fromisoformat(value)
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        value = value.astimezone(_zone(time_zone)).date()
+    chosen = locale or current_locale()
+    from babel.dates import format_date as babel_format_date
+
+    return babel_format_date(value, DATE_PATTERNS.get(chosen, DATE_PATTERNS["en"]), locale=_babel_locale(chosen))
+
+
+def local_time(value: datetime | None, time_zone: str, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A UTC datetime shown in `time_zone`: kept for callers that name a strftime format; the
+    format is ignored, every time reads the one way `format_time` writes it."""
+    return format_time(value, time_zone)
+
+
+def country_name(code: str | None, locale: str | None = None) -> str:
+    """A country's name in the locale (CLDR's, through Babel); the code itself if unknown."""
+    if not code:
+        return ""
+    return _babel_locale(locale).territories.get(code.upper(), code)
+
+
+def country_choices(codes: list[str]) -> list[tuple[str, str]]:
+    """(code, name in the current locale) of `codes`, by name: for form selects."""
+    return sorted(((code, country_name(code)) for code in codes), key=lambda pair: pair[1])
+
+
+def js_catalogue(locale: str) -> dict[str, Any]:
+    """What the JavaScript formats with: the locale's patterns, month names, the labels of the
+    codes and the sentences of message facts (`%(name)s` written `{name}`)."""
+    babel_locale = _babel_locale(locale)
+    return {
+        "locale": locale,
+        "timePattern": TIME_PATTERNS[locale],
+        "datePattern": DATE_PATTERNS[locale],
+        "months": [get_month_names("abbreviated", locale=babel_locale)[i] for i in range(1, 13)],
+        "zoneTime": gettext("%(city)s time", city="{city}"),
+        "milestones": {code: gettext(text) for code, text in _MILESTONE_LABELS.items()},
+        "docTypes": {code: gettext(text) for code, text in _DOC_TYPE_LABELS.items()},
+        "facts": {key: _braced(text) for key, text in _FACTS.items()},
+    }
+
+
+# --- message facts: what milestone and document messages say, in each reader's words --------
+
+_FACTS = {
+    "milestone": N_("%(milestone)s at %(time)s"),
+    "location": N_("%(text)s, %(location)s"),
+    "note": N_("%(text)s: %(note)s"),
+    "uploaded": N_("Uploaded %(document)s: %(file)s"),
+    "new_version": N_("Uploaded version %(version)s of %(document)s: %(file)s"),
+    "withdrawn": N_("Withdrew %(document)s: %(file)s"),
+    "requested": N_("Requested %(document)s"),
+    "due": N_("%(text)s, due %(date)s"),
+    "accepted": N_("Accepted %(document)s: %(file)s (version %(version)s)"),
+    "rejected": N_("Rejected %(document)s: %(file)s (version %(version)s)"),
+    "with_note": N_("%(text)s (%(note)s)"),
+}
+_FACT_FIELDS = ("milestone", "time", "text", "location", "note", "document", "file", "version", "date")
+
+
+def _braced(msgid: str) -> str:
+    """The translation of `msgid` with its `%(name)s` holes written `{name}` for the JavaScript."""
+    return gettext(msgid, **{name: "{" + name + "}" for name in _FACT_FIELDS})
+
+
+def _fact(key: str, **values: Any) -> str:
+    """One fact sentence, translated (the key is no msgid: the catalogue holds _FACTS' texts)."""
+    return gettext(_FACTS[key], **values)
+
+
+def facts_text(facts: dict[str, Any] | None, time_zone: str | None = None, locale: str | None = None) -> str:
+    """A milestone or document message said from its facts, in the current (or given) locale
+    and the reader's zone: "Arrived at 20 Nov 2026, 16:00 Shanghai time, Yantian". Unknown
+    facts answer "" (the caller shows the stored text)."""
+    if not facts:
+        return ""
+    kind, action = facts.get("kind"), facts.get("action")
+    if kind == "milestone":
+        text = _fact("milestone", milestone=milestone_label(facts.get("code", "")),
+                       time=format_time(facts.get("time"), time_zone, locale))
+        if facts.get("location"):
+            text = _fact("location", text=text, location=facts["location"])
+        if facts.get("note"):
+            text = _fact("note", text=text, note=facts["note"])
+        return text
+    if kind != "document" or action not in _FACTS:
+        return ""
+    values = {"document": doc_type_label(facts.get("doc_type", "")), "file": facts.get("file_name") or "",
+              "version": facts.get("version") or ""}
+    text = _fact(action, **values)
+    if action == "requested" and facts.get("due_date"):
+        text = _fact("due", text=text, date=format_date(facts["due_date"], time_zone, locale))
+    if action in ("uploaded", "new_version", "requested") and facts.get("note"):
+        text = _fact("with_note", text=text, note=facts["note"])
+    if action == "rejected" and facts.get("reason"):
+        text = _fact("note", text=text, note=facts["reason"])
+    return text
 
 
 def iso(value: datetime | None) -> str | None:
     """Template helper: the ISO 8601 Z form."""
     return to_iso(value)
+
+
+# --- labels of the hub's codes, marked for the catalogue and translated where shown ---------
+
+_MILESTONE_LABELS = {
+    "new": N_("New"), "booked": N_("Booked"), "documents_requested": N_("Documents requested"),
+    "documents_complete": N_("Documents complete"), "declaration_filed": N_("Declaration filed"),
+    "departed": N_("Departed"), "arrived": N_("Arrived"), "under_inspection": N_("Under inspection"),
+    "on_hold": N_("On hold"), "duties_assessed": N_("Duties assessed"), "duties_paid": N_("Duties paid"),
+    "released": N_("Released"), "delivered": N_("Delivered"),
+}
+_DOC_TYPE_LABELS = {
+    "commercial_invoice": N_("Commercial invoice"), "packing_list": N_("Packing list"),
+    "sales_contract": N_("Sales contract"), "certificate_of_origin": N_("Certificate of origin"),
+    "bill_of_lading": N_("Bill of lading"), "air_waybill": N_("Air waybill"), "cmr": N_("CMR road consignment note"),
+    "rail_waybill": N_("Rail waybill"), "import_licence": N_("Import licence"), "export_licence": N_("Export licence"),
+    "phytosanitary_certificate": N_("Phytosanitary certificate"), "health_certificate": N_("Health certificate"),
+    "conformity_certificate": N_("Certificate of conformity"), "insurance_certificate": N_("Insurance certificate"),
+    "customs_declaration": N_("Customs declaration"), "duty_receipt": N_("Duty receipt"),
+    "release_note": N_("Release note"), "other": N_("Other document"),
+}
+_ROLE_LABELS = {
+    "coordinator": N_("Coordinator"), "agent": N_("Customs agent"), "broker": N_("Customs broker"),
+    "forwarder": N_("Forwarder"), "observer": N_("Observer"), "admin": N_("Admin"), "partner": N_("Partner"),
+}
+_KIND_LABELS = {
+    "shipper": N_("Shipper"), "customs_agent": N_("Customs agent"), "broker": N_("Customs broker"),
+    "forwarder": N_("Forwarder"), "carrier": N_("Carrier"),
+}
+_MODE_LABELS = {"sea": N_("Sea"), "air": N_("Air"), "road": N_("Road"), "rail": N_("Rail"), "courier": N_("Courier")}
+# Notification levels as people read them (the codes stay in the API).
+_LEVEL_WORDS = {"all": N_("Everything"), "milestones": N_("Milestones, mentions and documents"), "mute": N_("Nothing")}
+_LEVEL_HINTS = {
+    "all": N_("milestones, mentions, document requests and reviews, and a digest of the messages you missed"),
+    "milestones": N_("the same without the digest of messages"),
+    "mute": N_("no email about your shipments"),
+}
+_WEEKDAYS = {"mon": N_("Mon"), "tue": N_("Tue"), "wed": N_("Wed"), "thu": N_("Thu"), "fri": N_("Fri"),
+             "sat": N_("Sat"), "sun": N_("Sun")}
+_OTHER = (
+    # Written by other areas and translated where shown.
+    N_("Bill of lading"), N_("Air waybill"), N_("CMR consignment note"), N_("Rail waybill"),
+    N_("Admin"), N_("Inbound email"), N_("Notifications"), N_("Mailbox"), N_("Email suppressions"),
+    N_("Countries"), N_("Document rules"), N_("Overdue"), N_("Arriving this week"),
+    N_("require"), N_("waive"), N_("required"),
+    # Risk flags (hub/risks/rules.py) and the list's filters (registered by each area).
+    N_("On hold"), N_("Under inspection"), N_("Documents missing before arrival"), N_("Clearance overdue"),
+    N_("Partner's email bounced"), N_("No agent or broker"), N_("Policy or tariff change"),
+    N_("Reported in the thread"), N_("high"), N_("medium"), N_("low"), N_("Needs me"), N_("Waiting on me"),
+    N_("Waiting on partners"), N_("No response from a partner"),
+)
+
+
+def _label(table: dict[str, str], code: str | None) -> str:
+    if not code:
+        return ""
+    return gettext(table[code]) if code in table else code
+
+
+def milestone_label(code: str) -> str:
+    """A status or milestone code's label in the current locale."""
+    return _label(_MILESTONE_LABELS, code)
+
+
+def doc_type_label(code: str) -> str:
+    """A document type's label in the current locale."""
+    return _label(_DOC_TYPE_LABELS, code)
+
+
+def role_label(code: str) -> str:
+    """A participant or user role in the current locale."""
+    return _label(_ROLE_LABELS, code)
+
+
+def kind_label(code: str) -> str:
+    """An organization kind in the current locale."""
+    return _label(_KIND_LABELS, code)
+
+
+def mode_label(code: str) -> str:
+    """A transport mode in the current locale."""
+    return _label(_MODE_LABELS, code)
+
+
+def level_word(code: str) -> str:
+    """A notification level as a word ("Everything", "Nothing")."""
+    return _label(_LEVEL_WORDS, code)
+
+
+def level_hint(code: str) -> str:
+    """What a notification level sends."""
+    return _label(_LEVEL_HINTS, code)
+
+
+def weekday_names(codes: list[str] | tuple[str, ...] | None) -> list[str]:
+    """Weekday codes ("mon") as short names in the current locale."""
+    return [_label(_WEEKDAYS, code) for code in codes or ()]
+
+
+def language_name(code: str) -> str:
+    """A supported language named in itself."""
+    return LANGUAGE_NAMES.get(code, code)
+
+
+def format_money(amount: Any, currency: str | None) -> str:
+    """An amount with its currency, in the current locale's digits and separators."""
+    from babel.numbers import format_currency, format_decimal
+
+    locale = _babel_locale(None)
+    if currency:
+        try:
+            return format_currency(amount, currency, locale=locale)
+        except (ValueError, LookupError):
+            pass
+    return f"{format_decimal(amount, format='#,##0.00', locale=locale)} {currency or ''}".strip()
+
+
+def tr(text: Any) -> str:
+    """Template helper: a message that is not a literal (a label, a validation error) in the
+    current locale, as plain text. Jinja's `_()` marks what it answers safe, so `_(value)`
+    would let markup in `value` through; `tr(value)` is escaped like any other value."""
+    return gettext(str(text)) if text else ""
+
+
+def install_template_helpers(app: Any) -> None:
+    """Give templates the labels, the formatter and the JavaScript catalogue's route."""
+    for function in (tr, facts_text, milestone_label, doc_type_label, role_label, kind_label, mode_label, level_word, level_hint,
+                     weekday_names, language_name, format_money, zone_label, current_locale, format_date):
+        app.add_template_global(function, function.__name__)
+    app.add_template_filter(format_time, "format_time")
+    app.add_template_filter(format_date, "format_date")
+    app.add_template_filter(milestone_label, "status_label")
+    app.add_template_filter(mode_label, "mode_label")
+    app.add_template_filter(country_name, "country_name")
+    app.add_template_global(lambda: current_locale().replace("_", "-"), "html_lang")
+    app.add_url_rule("/i18n/<locale>.js", "i18n_catalogue", _catalogue_script)
+
+    @app.before_request
+    def _locale_of_this_request() -> None:
+        # Flask-Babel keeps the locale it chose in the app context, which requests share when
+        # one is already pushed (tests, the CLI): each request chooses again.
+        from flask_babel import refresh
+
+        refresh()
+
+
+def _catalogue_script(locale: str) -> Any:
+    """`/i18n/<locale>.js`: the JavaScript's patterns and messages in one locale, as a static
+    script (the CSP allows no inline one); cached like any static file."""
+    import json
+
+    from flask import abort
+    from flask_babel import force_locale
+
+    from hub.i18n_js import JS_MESSAGES
+
+    if locale not in SUPPORTED_LOCALES:
+        abort(404)
+    with force_locale(locale):
+        data = js_catalogue(locale)
+        data["messages"] = {message: gettext(message) for message in JS_MESSAGES}
+    body = "window.HUB_I18N = " + json.dumps(data, ensure_ascii=False, sort_keys=True) + ";\n"
+    from flask import current_app
+
+    response = current_app.response_class(body, mimetype="text/javascript")
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response

@@ -167,3 +167,8 @@ def all_currencies() -> list[tuple[str, str]]:
     """(ISO 4217 code, name) of every currency, by code: for form suggestions."""
     return sorted((c.alpha_3, c.name) for c in pycountry.currencies)
 
+
+
+def all_time_zones() -> list[str]:
+    """Every IANA zone name people choose from (no legacy aliases such as "US/Central"), sorted."""
+    return sorted(z for z in _TIME_ZONES if "/" in z and not z.startswith(("Etc/", "SystemV/", "US/"))) + ["UTC"]

@@ -9,10 +9,8 @@ from typing import Any
 from flask import Flask
 from flask_login import current_user
 
-from hub.i18n import local_time
-from hub.milestones_catalogue import label
+from hub.i18n import format_time, install_template_helpers
 from hub.permissions.rules import sees_nav_item
-from hub.reference_data import country_name
 from hub.timestamps import to_iso
 
 # Links areas add to the top navigation: (label, endpoint, who, shown) with who "all", "staff"
@@ -31,12 +29,11 @@ def init_templating(app: Flask) -> None:
     from flask import url_for
 
     @app.template_filter("local_time")
-    def _local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-        tz = current_user.time_zone if current_user and current_user.is_authenticated else "UTC"
-        return local_time(value, tz, fmt)
+    def _local_time(value: datetime | None, fmt: str = "") -> str:
+        """Kept for templates that name a format: every time reads the one `format_time` way."""
+        return format_time(value)
 
-    app.add_template_filter(label, "status_label")
-    app.add_template_filter(country_name, "country_name")
+    install_template_helpers(app)
     app.add_template_filter(to_iso, "iso")
 
     @app.template_global()

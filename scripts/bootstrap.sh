@@ -40,3 +40,6 @@ if [ "$dev" = 1 ] && outdated .venv/.installed-dev requirements.txt requirements
   .venv/bin/python -m pip install --quiet -r requirements-dev.txt
   touch .venv/.installed-dev
 fi
+# The message catalogues (.mo) are built from their sources (hub/translations/*/LC_MESSAGES/*.po)
+# on every bootstrap, never committed: a binary file each branch rebuilds cannot be merged.
+.venv/bin/pybabel -q compile -d hub/translations

@@ -51,6 +51,8 @@ OPEN_ENDPOINTS: set[str] = {
     "accounts.forgot_password",
     "accounts.reset_password",
     "accounts.accept_invitation",
+    # The JavaScript's message catalogue of a language (the sign-in page needs it too).
+    "i18n_catalogue",
     # Operations: probes for load balancers and orchestrators; /metrics checks the scraper's
     # address or bearer token itself (tests/operations).
     "operations.healthz",
@@ -155,6 +157,7 @@ def _risk_flag(world: World) -> int:
 OBJECT_FACTORIES: dict[str, Callable[[World], Any]] = {
     "user_id": _participant_user,
     "token_id": _callers_token,
+    "locale": lambda world: "es",
     "document_id": documents_factories.document,
     "override_id": documents_factories.rule_override,
     "message_id": _message,
@@ -168,7 +171,8 @@ OBJECT_FACTORIES: dict[str, Callable[[World], Any]] = {
 #: Parameters whose objects do not belong to world.shipment: routes using them (and no
 #: shipment_id) are checked only for "anonymous out, signed-in people in". `user_id` under a
 #: shipment is scoped by its shipment_id; alone (/admin/users/<user_id>) it is about people.
-UNSCOPED_PARAMS: set[str] = {"token_id", "override_id", "suppression_id", "user_id", "code", "invitation_id"}
+UNSCOPED_PARAMS: set[str] = {"locale", "token_id", "override_id", "suppression_id", "user_id", "code",
+                             "invitation_id"}
 
 PERSONAS = ("anonymous", "deactivated", "revoked", "other_staff", "outsider", "observer", "agent", "staff")
 #: Whose credentials no longer count: a deactivated user (a partner on the shipment, with a
@@ -241,6 +245,12 @@ ROWS: dict[tuple[str, str], str] = {
     ("GET", "/invitations/<token>"): "open",
     ("POST", "/invitations/<token>"): "open",
     ("GET", "/login"): "open",
+    ("GET", "/i18n/<locale>.js"): "open",
+    ("GET", "/me"): "anyone",
+    ("POST", "/me"): "anyone",
+    ("POST", "/me/password"): "anyone",
+    ("POST", "/me/tokens"): "anyone",
+    ("POST", "/me/tokens/<int:token_id>/revoke"): "anyone",
     ("POST", "/login"): "open",
     ("POST", "/logout"): "anyone",
     ("GET", "/password/forgot"): "open",

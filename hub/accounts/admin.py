@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -71,7 +72,7 @@ def set_active(user_id: int) -> Any:
         services.set_user_active(current_user, user, active)
     except HubError as exc:
         return _back_to_index(_describe(exc), "error")
-    return _back_to_index(f"{user.name} is {'active again' if active else 'deactivated'}.", "success")
+    return _back_to_index(_("%(name)s is active again.", name=user.name) if active else _("%(name)s is deactivated.", name=user.name), "success")
 
 
 def _back_to_index(message: str, category: str) -> Any:
@@ -84,4 +85,4 @@ def _back_to_index(message: str, category: str) -> Any:
 
 def _describe(exc: HubError) -> str:
     detail = "; ".join(f"{field}: {why}" for field, why in (exc.fields or {}).items())
-    return f"{exc.message} {detail}".strip()
+    return f"{_(exc.message)} {detail}".strip()

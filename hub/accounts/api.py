@@ -9,15 +9,13 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from hub.accounts import services
-from hub.accounts.models import LOCALES, TOKEN_SCOPES, ApiToken
+from hub.accounts.models import TOKEN_SCOPES, ApiToken
 from hub.accounts.security import csrf_exempt, public_endpoint
-from hub.accounts.working_hours import check_working_hours
 from hub.errors import NotFound, Unauthorized
 from hub.extensions import db, limiter
 from hub.limits import account_key, setting, user_key
 from hub.paging import items_response
 from hub.payload import check_fields, integer_id, json_object, one_of, optional, text
-from hub.reference_data import time_zone
 from hub.timestamps import parse_timestamp, utcnow
 
 
@@ -101,9 +99,5 @@ def me() -> Any:
 @bp.patch("/me")
 def update_me() -> Any:
     """Change the caller's locale, time zone, name or working hours."""
-    values = check_fields(
-        json_object(),
-        {"locale": one_of(LOCALES), "time_zone": time_zone, "name": text(200, 1),
-         "working_hours": lambda value: check_working_hours(value, current_user)},
-    )
+    values = services.check_profile(json_object(), current_user)
     return jsonify(services.update_profile(current_user, values).to_dict())

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import Flask, g, request
+from flask_babel import gettext
 from flask_login import current_user
 from sqlalchemy import bindparam, select
 from sqlalchemy.exc import OperationalError
@@ -15,6 +16,7 @@ from hub.accounts.models import ApiToken, User
 from hub.database import DriverStatement
 from hub.errors import error_response
 from hub.extensions import csrf, db, login_manager
+from hub.i18n import N_
 from hub.timestamps import utcnow
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -122,7 +124,7 @@ def touch_token(token: ApiToken) -> None:
 def init_security(app: Flask) -> None:
     """Wire Flask-Login, bearer tokens, the API's 401 gate and CSRF checks."""
     login_manager.login_view = "accounts.login"
-    login_manager.login_message = "Please sign in to continue."
+    login_manager.login_message = N_("Please sign in to continue.")
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
 
@@ -143,7 +145,7 @@ def init_security(app: Flask) -> None:
 
         if request.path.startswith("/api/"):
             return error_response(401, "unauthorized", "Sign in or send a valid API token.")
-        flash(login_manager.login_message, "info")
+        flash(gettext(login_manager.login_message), "info")
         return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
 
     @app.before_request

@@ -201,6 +201,21 @@ def revoke_token(user: User, token_id: int) -> None:
     db.session.commit()
 
 
+def check_profile(body: dict[str, Any], user: User) -> dict[str, Any]:
+    """Validate what a user may change of their profile (422 with `fields` otherwise): the one
+    check of `PATCH /api/v1/me`, the profile page and the invitation page."""
+    from hub.accounts.models import LOCALES
+    from hub.accounts.working_hours import check_working_hours
+    from hub.payload import check_fields, one_of, text
+    from hub.reference_data import time_zone
+
+    return check_fields(
+        body,
+        {"locale": one_of(LOCALES), "time_zone": time_zone, "name": text(200, 1),
+         "working_hours": lambda value: check_working_hours(value, user)},
+    )
+
+
 def update_profile(user: User, values: dict[str, Any]) -> User:
     """Change the user's locale, time zone, name or working hours and commit."""
     for key in ("locale", "time_zone", "name"):
@@ -280,6 +295,20 @@ def reset_password(user: User, password: str) -> None:
     db.session.commit()
 
 
+def change_password(user: User, current: str, password: str) -> None:
+    """A signed-in user changes their password, proving the current one (ValueError with the
+    reason otherwise). Every session and browser socket of theirs ends, on every server; the
+    caller signs the current browser in again (commits)."""
+    if not isinstance(current, str) or not user.check_password(current):
+        raise ValueError("current password does not match")
+    check_password_strength(password)
+    user.set_password(password)
+    user.end_sessions()
+    access_ended.send(user, token_id=None, sessions=True, everything=False)
+    record_audit(user, "user.password_change", "user", user.id)
+    db.session.commit()
+
+
 def sign_out(user: User) -> None:
     """End the user's sessions (this cookie, remember-me cookies, other browsers) and their
     browsers' sockets, on every server (commits). API tokens live on until revoked."""
@@ -323,14 +352,17 @@ def invitation_landing(token: str) -> str | None:
     return landing if isinstance(landing, str) else None
 
 
-def accept_invitation(user: User, name: str, password: str) -> None:
-    """The invitee sets a name and password; the account becomes active (commits)."""
+def accept_invitation(user: User, name: str, password: str, settings: dict[str, Any] | None = None) -> None:
+    """The invitee sets a name and password (and their language and time zone, checked by
+    `check_profile`); the account becomes active (commits)."""
     check_password_strength(password)
     if name:
         if (why := check_name(name)) is not None:
             raise ValueError(f"Name {why}.")
         user.name = name
     user.set_password(password)
+    for key, value in (settings or {}).items():
+        setattr(user, key, value)
     user.active = True
     record_audit(user, "user.invitation_accepted", "user", user.id)
     db.session.commit()

@@ -14,7 +14,10 @@ from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext
+
 from hub.business_days import WEEKDAYS, BusinessCalendar, check_working_days, default_working_days
+from hub.i18n import format_date, format_time
 from hub.timestamps import utcnow
 
 if TYPE_CHECKING:
@@ -102,8 +105,11 @@ def local_time_line(user: User, now: datetime | None = None) -> str:
     now = now or utcnow()
     hours = working_hours_of(user)
     local = now.astimezone(hours.zone)
-    state = "working hours" if hours.working_at(now) else "outside working hours"
-    return f"{local:%H:%M} in {zone_city(user.time_zone or 'UTC')}, {state}"
+    line = gettext("%(time)s in %(city)s", time=f"{local:%H:%M}", city=zone_city(user.time_zone or "UTC"))
+    # The same words as hub/static/local-time.js, which keeps the line current.
+    if hours.working_at(now):
+        return gettext("%(text)s, working hours", text=line)
+    return gettext("%(text)s, outside working hours", text=line)
 
 
 def days_off_ahead(user: User, days: int = 8) -> str:
@@ -153,10 +159,10 @@ def agents_away_note(shipment: Any, viewer: User, now: datetime | None = None) -
         return ""
     user, start = away
     theirs = start.astimezone(ZoneInfo(user.time_zone or "UTC"))
-    yours = start.astimezone(ZoneInfo(viewer.time_zone or "UTC"))
-    everyone = "The agent is" if len(agents) == 1 else "Every agent is"
-    return (
-        f"{everyone} outside working hours. {user.name} starts again at {theirs:%H:%M} in "
-        f"{zone_city(user.time_zone or 'UTC')} on {theirs:%a %d %b} "
-        f"({yours:%a %H:%M} in {zone_city(viewer.time_zone or 'UTC')}, your time)."
-    )
+    values = {"name": user.name, "time": f"{theirs:%H:%M}", "city": zone_city(user.time_zone or "UTC"),
+              "day": format_date(theirs.date()), "yours": format_time(start, viewer.time_zone or "UTC")}
+    if len(agents) == 1:
+        return gettext("The agent is outside working hours. %(name)s starts again at %(time)s in %(city)s on "
+                       "%(day)s (%(yours)s, your time).", **values)
+    return gettext("Every agent is outside working hours. %(name)s starts again at %(time)s in %(city)s on "
+                   "%(day)s (%(yours)s, your time).", **values)

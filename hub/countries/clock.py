@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext, ngettext
 from sqlalchemy import Select, and_, exists, false, or_, select
 
 from hub.accounts.models import User
@@ -171,12 +172,14 @@ def countdown_text(view: dict[str, Any], today: date) -> str:
     left = view.get("business_days_left")
     if left is None:
         return ""
+    # Shown on pages only: in the viewer's language.
     if left > 0:
-        return f"{left} business day{'s' if left != 1 else ''} left"
+        return ngettext("%(num)d business day left", "%(num)d business days left", left)
     if left == 0:
         # Past the date on a weekend or holiday: no business day has gone by since.
-        return "due today" if view["expected_release_on"] == today.isoformat() else "due, no business day since"
-    return f"{-left} business day{'s' if left != -1 else ''} overdue"
+        return gettext("due today") if view["expected_release_on"] == today.isoformat() \
+            else gettext("due, no business day since")
+    return ngettext("%(num)d business day overdue", "%(num)d business days overdue", -left)
 
 
 def countdown_for(shipment: Shipment, view: dict[str, Any]) -> str:

@@ -6,6 +6,7 @@ from typing import Any
 
 import yaml
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from hub.business_days import WEEKDAYS
@@ -64,12 +65,12 @@ def edit_page(code: str) -> Any:
             user = current_user._get_current_object()  # type: ignore[attr-defined]
             _code, values = services.check_profile_update(user, country, form_body(request.form))
             profile = services.do_update_profile(user, country, values)
-            flash(f"Profile of {country} saved (revision {profile.revision}).", "success")
+            flash(_("Profile of %(country)s saved (revision %(revision)s).", country=country, revision=profile.revision), "success")
             return redirect(url_for("countries.edit_page", code=country))
         except HubError as exc:
             db.session.rollback()
             errors = exc.fields or {"form": exc.message}
-            flash(f"{exc.message} " + "; ".join(f"{k}: {v}" for k, v in errors.items()), "error")
+            flash(f"{_(exc.message)} " + "; ".join(f"{k}: {v}" for k, v in errors.items()), "error")
     view = services.profile_view(profile) if profile is not None else None
     documents_yaml = yaml.safe_dump(view["documents"], allow_unicode=True, sort_keys=False, width=100) if view else ""
     return render_template(

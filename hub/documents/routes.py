@@ -8,6 +8,7 @@ from functools import wraps
 from typing import Any
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import exists, select
 
@@ -19,6 +20,7 @@ from hub.documents.rules import countries_document_rules, file_rules
 from hub.errors import UnsupportedMediaType
 from hub.extensions import db, limiter
 from hub.forms import filled_fields, flashed_errors
+from hub.i18n import doc_type_label, milestone_label
 from hub.limits import setting, user_key
 from hub.permissions import Action, can, get_shipment_for, require_admin
 from hub.reference_data import country_name
@@ -106,7 +108,7 @@ def upload_page(shipment: Shipment) -> None:
     for file in files:
         staged = services.stage_file(file.stream, file.filename)
         services.upload_document(me(), shipment, values["doc_type"], values.get("note"), staged)
-        flash(f"Uploaded {staged.filename}.", "success")
+        flash(_("Uploaded %(file)s.", file=staged.filename), "success")
 
 
 @_panel_form("/documents/<int:document_id>/versions", _on_document(Action.UPLOAD_DOCUMENT), upload=True)
@@ -119,7 +121,7 @@ def version_page(document: Document) -> None:
     assert file is not None
     staged = services.stage_file(file.stream, file.filename)
     version = services.add_document_version(me(), document, values.get("note"), staged)
-    flash(f"Uploaded version {version.version} of {document.label}.", "success")
+    flash(_("Uploaded version %(version)s of %(document)s.", version=version.version, document=doc_type_label(document.doc_type)), "success")
 
 
 @_panel_form("/shipments/<int:shipment_id>/document-requests", _on_shipment(Action.REQUEST_DOCUMENT))
@@ -130,7 +132,7 @@ def request_page(shipment: Shipment) -> None:
         # A form sends the id as text; the service checks it is a participant.
         body["assignee_id"] = int(body["assignee_id"]) if body["assignee_id"].isdigit() else body["assignee_id"]
     row = services.request_document(me(), shipment, body)
-    flash(f"Requested {row.label}.", "success")
+    flash(_("Requested %(document)s.", document=doc_type_label(row.doc_type)), "success")
 
 
 @_panel_form("/documents/<int:document_id>/review", _on_document(Action.REVIEW_DOCUMENT))
@@ -139,16 +141,17 @@ def review_page(document: Document) -> None:
     body = filled_fields(("decision", "reason"))
     services.check_not_own_upload(me(), document)
     _version, completed = services.do_review_document(me(), document, body)
-    flash(f"{document.label} {'accepted' if body.get('decision') == 'accept' else 'rejected'}.", "success")
+    flash(_("%(document)s accepted.", document=doc_type_label(document.doc_type)) if body.get("decision") == "accept"
+          else _("%(document)s rejected.", document=doc_type_label(document.doc_type)), "success")
     if completed:
-        flash("Every required document is accepted: you can record “Documents complete”.", "success")
+        flash(_("Every required document is accepted: you can record “%(milestone)s”.", milestone=milestone_label("documents_complete")), "success")
 
 
 @_panel_form("/documents/<int:document_id>/withdraw", _on_document())
 def withdraw_page(document: Document) -> None:
     """Withdraw a document from the panel."""
     services.withdraw_document(me(), document)
-    flash(f"{document.label} withdrawn.", "success")
+    flash(_("%(document)s withdrawn.", document=doc_type_label(document.doc_type)), "success")
 
 
 #: The types the page previews in place: PDF in the browser's own viewer, images inline.
@@ -196,7 +199,7 @@ def create_rule_page() -> Any:
     require_admin(me())
     with flashed_errors():
         override = services.create_override(me(), filled_fields())
-        flash(f"Rule added: {override.effect} {override.label}.", "success")
+        flash(_("Rule added: %(effect)s %(document)s.", effect=_(override.effect), document=doc_type_label(override.doc_type)), "success")
     return redirect(url_for("documents.rules_page"))
 
 
@@ -205,5 +208,5 @@ def create_rule_page() -> Any:
 def delete_rule_page(override_id: int) -> Any:
     """Remove an override."""
     services.delete_override(me(), override_id)
-    flash("Rule removed.", "success")
+    flash(_("Rule removed."), "success")
     return redirect(url_for("documents.rules_page"))

@@ -261,6 +261,13 @@ def _reopen_requests(shipment: Shipment, document: Document) -> None:
         _emit_request(shipment, "reopened", request_row)
 
 
+def document_facts(action: str, document: Document, **details: Any) -> dict[str, Any]:
+    """What a document's thread message says, as data each reader's page renders in their own
+    language (`hub.i18n.facts_text`), with the document's id to link to it."""
+    return {"kind": "document", "action": action, "document_id": document.id, "doc_type": document.doc_type,
+            **details}
+
+
 def _fulfil_requests(shipment_id: int, document: Document) -> None:
     open_requests = db.session.scalars(
         select(DocumentRequest).where(
@@ -299,7 +306,9 @@ def _add_version(shipment: Shipment, document: Document, user: User, staged: Sta
         body = f"Uploaded version {version.version} of {document.label}: {_md(staged.filename)}"
     if note:
         body += f" ({_md(note)})"
-    add_message(shipment, user, body, kind="document", via=via)
+    add_message(shipment, user, body, kind="document", via=via, facts=document_facts(
+        "uploaded" if version.version == 1 else "new_version", document, file_name=staged.filename,
+        version=version.version, note=note or None))
     record_audit(user, "document.upload" if version.version == 1 else "document.version", "document", document.id,
                  {"version": version.version, "doc_type": document.doc_type, "filename": staged.filename,
                   "size": staged.size, "sha256": staged.sha256, "content_type": staged.content_type},
@@ -354,7 +363,8 @@ def withdraw_document(user: User, document: Document) -> None:
         fresh.withdrawn_by_id = user.id
         current = fresh.version_row()
         filename = current.filename if current else ""
-        add_message(locked, user, f"Withdrew {fresh.label}: {_md(filename)}", kind="document")
+        add_message(locked, user, f"Withdrew {fresh.label}: {_md(filename)}", kind="document",
+                    facts=document_facts("withdrawn", fresh, file_name=filename))
         record_audit(user, "document.withdraw", "document", fresh.id,
                      {"doc_type": fresh.doc_type, "versions": fresh.current_version, "filename": filename}, locked.id)
         _reopen_requests(locked, fresh)
@@ -401,7 +411,9 @@ def request_document(user: User, shipment: Shipment, body: Mapping[str, Any]) ->
             message += f", due {due.isoformat()}"
         if note:
             message += f": {_md(note)}"
-        add_message(locked, user, message, kind="document")
+        add_message(locked, user, message, kind="document", facts={
+            "kind": "document", "action": "requested", "request_id": request_row.id, "doc_type": request_row.doc_type,
+            "due_date": due.isoformat() if due else None, "note": note})
         record_audit(user, "document.request", "document_request", request_row.id,
                      {"doc_type": request_row.doc_type, "due_date": due.isoformat() if due else None}, locked.id)
         document_requested.send(locked, actor=user, request_id=request_row.id, doc_type=request_row.doc_type,
@@ -464,7 +476,9 @@ def do_review_document(user: User, document: Document, body: Mapping[str, Any]) 
         message = f"{verb} {fresh.label}: {_md(current.filename)} (version {current.version})"
         if reason:
             message += f": {_md(reason)}"
-        add_message(locked, user, message, kind="document")
+        add_message(locked, user, message, kind="document", facts=document_facts(
+            "accepted" if decision == "accept" else "rejected", fresh, file_name=current.filename,
+            version=current.version, decision=decision, reason=reason))
         record_audit(user, "document.review", "document", fresh.id,
                      {"version": current.version, "decision": decision, "reason": reason}, locked.id)
         document_reviewed.send(locked, actor=user, uploader=current.uploaded_by, document_id=fresh.id,

@@ -14,11 +14,12 @@ from hub.timestamps import to_iso, utcnow
 def register(app: Flask) -> None:
     """Register the milestone API, the page form route, the shipment page panel and the
     template helpers the panel uses."""
+    from hub.i18n import milestone_label
     from hub.milestones.api import bp as api_bp
     from hub.milestones.models import LOCATION_MAX_CHARS, NOTE_MAX_CHARS
     from hub.milestones.routes import bp as pages_bp
     from hub.milestones.services import timeline
-    from hub.milestones_catalogue import CATALOGUE, STATUS_CODES, label, next_code
+    from hub.milestones_catalogue import CATALOGUE, STATUS_CODES, next_code
     from hub.shipments.routes import register_panel
 
     app.register_blueprint(api_bp)
@@ -29,7 +30,7 @@ def register(app: Flask) -> None:
     app.add_template_global(CATALOGUE, "milestone_catalogue")
     app.add_template_global(frozenset(m.code for m in CATALOGUE if m.exception), "milestone_exception_codes")
     app.add_template_global({"location": LOCATION_MAX_CHARS, "note": NOTE_MAX_CHARS}, "milestone_limits")
-    app.add_template_global(lambda: {code: label(code) for code in STATUS_CODES}, "milestone_status_labels")
+    app.add_template_global(lambda: {code: milestone_label(code) for code in STATUS_CODES}, "milestone_status_labels")
     app.add_template_global(_now_local, "milestone_now_local")
     app.add_template_global(_zone_names, "milestone_zone_names")
     app.add_template_global(lambda milestones: next_code([m.code for m in milestones]), "milestone_next_code")

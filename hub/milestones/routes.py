@@ -11,9 +11,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, flash, jsonify, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from hub.errors import ValidationFailed, wants_json
+from hub.i18n import milestone_label
 from hub.milestones.services import check_record_milestone, do_record_milestone
 from hub.permissions import Action, authorize_on
 
@@ -57,12 +59,12 @@ def record_page(shipment_id: int) -> Any:
         if wants_json():
             raise
         details = "; ".join(f"{name}: {why}" for name, why in (exc.fields or {}).items())
-        flash(f"The milestone was not recorded. {exc.message} {details}".strip(), "error")
+        flash(f"{_('The milestone was not recorded.')} {_(exc.message)} {details}".strip(), "error")
         return redirect(back)
     if wants_json():
         return jsonify(milestone.to_dict()), 201 if created else 200
     if created:
-        flash(f"{milestone.label} recorded.", "success")
+        flash(_("%(milestone)s recorded.", milestone=milestone_label(milestone.code)), "success")
     else:
-        flash(f"{milestone.label} at that time was already recorded; nothing changed.", "info")
+        flash(_("%(milestone)s at that time was already recorded; nothing changed.", milestone=milestone_label(milestone.code)), "info")
     return redirect(back)

@@ -111,6 +111,13 @@ def message_body(milestone: Milestone) -> str:
     return body
 
 
+def message_facts(milestone: Milestone) -> dict[str, Any]:
+    """What the milestone's thread message says, as data each reader's page renders in their
+    own language and zone (`hub.i18n.facts_text`)."""
+    return {"kind": "milestone", "milestone_id": milestone.id, "code": milestone.code,
+            "time": to_iso(milestone.occurred_at), "location": milestone.location, "note": milestone.note}
+
+
 @dataclass(frozen=True)
 class MilestoneReport:
     """A milestone report checked for recording: who reports it, on which shipment, what."""
@@ -175,7 +182,8 @@ def _add(shipment: Shipment, user: User, cleaned: dict[str, Any], via: str) -> M
             select(Milestone.code, Milestone.occurred_at).where(Milestone.shipment_id == shipment.id)
         ).all()
     )
-    message = add_message(shipment, user, message_body(milestone), kind="milestone", via=via)
+    message = add_message(shipment, user, message_body(milestone), kind="milestone", via=via,
+                          facts=message_facts(milestone))
     record_audit(
         user,
         "milestone.record",

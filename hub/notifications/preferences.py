@@ -173,6 +173,19 @@ def set_preference(user: User, values: dict[str, Any]) -> dict[str, Any]:
     return preferences_of(user)
 
 
+def clear_preference(user: User, values: dict[str, Any]) -> dict[str, Any]:
+    """Drop the user's own choice for one shipment (checked by `check_preference`): their
+    default applies to it again. Answers the whole object."""
+    shipment_id = values["shipment_id"]
+    row = _row(user.id, shipment_id)
+    if row is not None:
+        db.session.delete(row)
+        record_audit(user, "notifications.preference_cleared", "notification_preference", row.id,
+                     {"shipment_id": shipment_id}, shipment_id=shipment_id)
+        db.session.commit()
+    return preferences_of(user)
+
+
 def mute_shipment(user: User, shipment: Shipment, via: str) -> tuple[str, bool]:
     """Set the user's choice for this shipment to `mute` (the unsubscribe link); answers
     (the level before, whether anything changed)."""

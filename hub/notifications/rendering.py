@@ -40,7 +40,8 @@ _ROLES = {
     "forwarder": N_("forwarder"),
     "observer": N_("observer"),
 }
-_LEVELS = {"all": N_("all activity"), "milestones": N_("milestones only"), "mute": N_("muted")}
+# The words people read for the levels, as on the settings page (hub.i18n.level_word).
+_LEVELS = {"all": N_("Everything"), "milestones": N_("Milestones, mentions and documents"), "mute": N_("Nothing")}
 
 
 @dataclass

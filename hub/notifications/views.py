@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
@@ -92,12 +93,16 @@ def settings_page() -> Any:
             body["muted_milestones"] = request.form.getlist("muted_milestones")
             body["risks"] = request.form.get("risks") == "1"
         try:
-            prefs.set_preference(current_user, prefs.check_preference(current_user, body))
+            if body.get("shipment_id") and body["level"] == "default":
+                # "Use my default": the shipment's own choice goes; the default applies again.
+                prefs.clear_preference(current_user, prefs.check_preference(current_user, {**body, "level": "all"}))
+            else:
+                prefs.set_preference(current_user, prefs.check_preference(current_user, body))
         except HubError as exc:
             detail = "; ".join(f"{k}: {v}" for k, v in (exc.fields or {}).items())
-            flash(f"{exc.message} {detail}".strip(), "error")
+            flash(f"{_(exc.message)} {detail}".strip(), "error")
             return redirect(url_for("notifications.settings_page"))
-        flash("Notification settings saved.", "success")
+        flash(_("Notification settings saved."), "success")
         return redirect(url_for("notifications.settings_page"))
     current = prefs.preferences_of(current_user)
     shipments = list(db.session.scalars(visible_shipments(current_user).order_by(Shipment.reference)))
@@ -250,5 +255,5 @@ def lift_suppression_page(suppression_id: int) -> Any:
     require_admin(current_user)
     entry = _visible_suppression(suppression_id)
     lift_suppression(current_user, entry)
-    flash(f"Email to {entry.email} is allowed again.", "success")
+    flash(_("Email to %(email)s is allowed again.", email=entry.email), "success")
     return redirect(url_for("notifications.suppressions_page"))

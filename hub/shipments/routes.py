@@ -14,6 +14,7 @@ from hub.accounts.models import ORGANIZATION_KINDS
 from hub.errors import HubError
 from hub.extensions import db, limiter
 from hub.forms import flashed_errors
+from hub.i18n import country_choices, role_label
 from hub.limits import setting, user_key
 from hub.payload import MAX_ID
 from hub.permissions import Action, can, can_create_shipments, get_shipment_for, require_staff, visible_organizations
@@ -100,7 +101,7 @@ def list_page() -> Any:
 
 def _form_context(**extra: Any) -> dict[str, Any]:
     return {
-        "country_options": [(code, f"{name} ({code})") for code, name in reference_data.all_countries()],
+        "country_options": [(code, f"{name} ({code})") for code, name in country_choices(_country_codes())],
         "mode_options": [(mode, mode.capitalize()) for mode in TRANSPORT_MODES],
         "incoterm_options": [(term, term) for term in INCOTERMS],
         "currencies": reference_data.all_currencies(),
@@ -157,7 +158,7 @@ def new_page() -> Any:
             return render_template(
                 "shipments/new.html", **_form_context(form=form, errors=exc.fields or {}, message=exc.message)
             ), exc.status
-        flash(f"Shipment {shipment.reference} created. Add the partners who work on it.", "success")
+        flash(_("Shipment %(reference)s created. Add the partners who work on it.", reference=shipment.reference), "success")
         return redirect(url_for("shipments.detail_page", shipment_id=shipment.id))
     return render_template("shipments/new.html", **_form_context(form=form, errors={}, message=None))
 
@@ -180,7 +181,7 @@ def edit_page(shipment_id: int) -> Any:
                 "shipments/edit.html",
                 **_form_context(shipment=shipment, form=form, errors=exc.fields or {}, message=exc.message),
             ), exc.status
-        flash(f"Shipment {shipment.reference} saved.", "success")
+        flash(_("Shipment %(reference)s saved.", reference=shipment.reference), "success")
         return redirect(url_for("shipments.detail_page", shipment_id=shipment.id))
     return render_template(
         "shipments/edit.html", **_form_context(shipment=shipment, form=_form_values(shipment), errors={}, message=None)
@@ -203,7 +204,7 @@ def detail_page(shipment_id: int) -> Any:
         roles=PARTICIPANT_ROLES,
         organizations=visible_organizations(current_user) if current_user.is_staff else [],
         organization_kinds=[k for k in ORGANIZATION_KINDS if k != "shipper"],
-        countries=reference_data.all_countries(),
+        countries=country_choices(_country_codes()),
         invite_time_zones=reference_data.invite_time_zones() if can(current_user, Action.MANAGE_PARTICIPANTS, shipment)
         else [],
         Action=Action,
@@ -242,11 +243,12 @@ def add_participant_page(shipment_id: int) -> Any:
             flash(_("Invitation sent to %(email)s. They take part once they accept.", email=added.typed_email),
                   "success")
         elif added.invited:
-            flash(f"Invitation sent to {participant.user.email}.", "success")
+            flash(_("Invitation sent to %(email)s.", email=participant.user.email), "success")
         elif added.created:
-            flash(f"{participant.user.name} added as {participant.role}.", "success")
+            flash(_("%(name)s added as %(role)s.", name=participant.user.name, role=role_label(participant.role)),
+                  "success")
         else:
-            flash(f"{participant.user.name} is now {participant.role}.", "success")
+            flash(_("%(name)s is now %(role)s.", name=participant.user.name, role=role_label(participant.role)), "success")
     return redirect(url_for("shipments.detail_page", shipment_id=shipment_id))
 
 
@@ -297,5 +299,10 @@ def remove_participant_page(shipment_id: int, user_id: int) -> Any:
     """Remove a participant from the shipment page."""
     shipment = get_shipment_for(current_user, shipment_id, Action.MANAGE_PARTICIPANTS)
     services.remove_participant(current_user, shipment, user_id)
-    flash("Participant removed.", "success")
+    flash(_("Participant removed."), "success")
     return redirect(url_for("shipments.detail_page", shipment_id=shipment_id))
+
+
+def _country_codes() -> list[str]:
+    """Every ISO 3166-1 country's code (named in the viewer's language by `country_choices`)."""
+    return [code for code, _name in reference_data.all_countries()]

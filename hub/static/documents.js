@@ -31,7 +31,7 @@
         return error.message + detail;
       }
     } catch (e) { /* not JSON */ }
-    return status === 413 ? "The file is too large." : "The upload failed (HTTP " + status + ").";
+    return status === 413 ? window.hubT("The file is too large.") : window.hubT("The upload failed (HTTP {status}).", { status: status });
   }
 
   /* Replace the panel with a fresh copy from the server, then wire it up again; the
@@ -116,7 +116,7 @@
     list.appendChild(item);
     if (maxBytes && file.size > maxBytes) {
       bar.remove();
-      label.textContent = file.name + ": larger than the upload limit.";
+      label.textContent = window.hubT("{file}: larger than the upload limit.", { file: file.name });
       label.className = "danger";
       return Promise.resolve(false);
     }
@@ -136,7 +136,7 @@
       xhr.addEventListener("load", function () {
         if (xhr.status === 201) {
           bar.value = 100;
-          label.textContent = file.name + ": uploaded ";
+          label.textContent = window.hubT("{file}: uploaded", { file: file.name }) + " ";
           resolve(true);
         } else {
           bar.remove();
@@ -147,7 +147,7 @@
       });
       xhr.addEventListener("error", function () {
         bar.remove();
-        label.textContent = file.name + ": the connection failed.";
+        label.textContent = window.hubT("{file}: the connection failed.", { file: file.name });
         label.className = "danger";
         resolve(false);
       });
@@ -167,7 +167,8 @@
     return chain.then(function () {
       uploading -= 1;
       var failed = files.length - ok;
-      var text = ok + " of " + files.length + " file(s) uploaded" + (failed ? "; " + failed + " failed (see below)." : ".");
+      var text = failed ? window.hubT("{ok} of {count} file(s) uploaded; {failed} failed (see below).", { ok: ok, count: files.length, failed: failed })
+        : window.hubT("{ok} of {count} file(s) uploaded.", { ok: ok, count: files.length });
       if (ok && !failed) { return refresh(text); }
       say(text, failed > 0);
       // The refusals stay beside their files (the progress list), next to the form.
@@ -191,9 +192,9 @@
       return { doc_type: form.elements.doc_type.value, note: form.elements.note.value };
     }
     function start(files) {
-      if (!files || !files.length) { say("Choose at least one file.", true); return; }
+      if (!files || !files.length) { say(window.hubT("Choose at least one file."), true); return; }
       list.innerHTML = "";
-      say("Uploading " + files.length + " file(s)…");
+      say(window.hubT("Uploading {count} file(s)…", { count: files.length }));
       var chosen = Array.prototype.slice.call(files);
       var values = fields();
       // The form is free again at once (a refresh keeps what is typed or chosen in it).
@@ -258,14 +259,14 @@
         headers: { "Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": csrfToken() },
         body: JSON.stringify({ code: "documents_complete", occurred_at: new Date().toISOString() })
       }).then(function (response) {
-        if (response.ok) { return refresh("“Documents complete” recorded."); }
+        if (response.ok) { return refresh(window.hubT("“Documents complete” recorded.")); }
         return response.text().then(function (text) {
           button.disabled = false;
           say(errorText(text, response.status), true);
         });
       }).catch(function () {
         button.disabled = false;
-        say("Could not reach the hub; try again.", true);
+        say(window.hubT("Could not reach the hub; try again."), true);
       });
     });
   }

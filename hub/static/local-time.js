@@ -16,13 +16,13 @@
       try {
         var p = parts(el.dataset.timeZone);
         var hhmm = p.hour + ":" + p.minute;
-        var text = hhmm + " in " + (el.dataset.city || el.dataset.timeZone);
+        var text = window.hubT("{time} in {city}", { time: hhmm, city: el.dataset.city || el.dataset.timeZone });
         if (el.dataset.workStart) {
           var today = p.year + "-" + p.month + "-" + p.day;
           var workDay = (el.dataset.workDays || "").split(",").indexOf(String(DAYS[p.weekday])) >= 0;
           var holiday = (el.dataset.offDates || "").split(",").indexOf(today) >= 0;
           var working = workDay && !holiday && hhmm >= el.dataset.workStart && hhmm < el.dataset.workEnd;
-          text += working ? ", working hours" : ", outside working hours";
+          text = window.hubT(working ? "{text}, working hours" : "{text}, outside working hours", { text: text });
         }
         el.textContent = text;
       } catch (e) { /* keep the server's text */ }

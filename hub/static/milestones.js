@@ -19,29 +19,8 @@
 
   function pad(n) { return String(n).padStart(2, "0"); }
 
-  // The server's names of the viewer zone's offsets (minutes -> "CST"), so times added here read
-  // exactly like those the server's `local_time` filter wrote ("2026-11-20 16:00 CST").
-  var zoneNames = {};
-  try { zoneNames = JSON.parse(panel.dataset.zoneNames || "{}"); } catch (e) { zoneNames = {}; }
-
-  function localTime(iso) {
-    var date = new Date(iso);
-    try {
-      var parts = {};
-      new Intl.DateTimeFormat("en-US", {
-        timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit",
-        hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23", timeZoneName: "short",
-      }).formatToParts(date).forEach(function (p) { parts[p.type] = p.value; });
-      var wall = Date.UTC(Number(parts.year), Number(parts.month) - 1, Number(parts.day), Number(parts.hour),
-        Number(parts.minute), Number(parts.second));
-      var offset = Math.round((wall - Math.floor(date.getTime() / 1000) * 1000) / 60000);
-      var name = zoneNames[String(offset)] || parts.timeZoneName;
-      return parts.year + "-" + parts.month + "-" + parts.day + " " + parts.hour + ":" + parts.minute + " " + name;
-    } catch (e) {
-      return date.getUTCFullYear() + "-" + pad(date.getUTCMonth() + 1) + "-" + pad(date.getUTCDate()) + " " +
-        pad(date.getUTCHours()) + ":" + pad(date.getUTCMinutes()) + " UTC";
-    }
-  }
+  // The one formatter of the page (i18n.js): the viewer's configured zone, the locale's pattern.
+  function localTime(iso) { return window.hubFormatTime(iso, zone); }
 
   function item(m) {
     var li = document.createElement("li");
@@ -53,7 +32,7 @@
     time.textContent = localTime(m.occurred_at);
     var label = document.createElement("strong");
     label.className = "label";
-    label.textContent = m.label;
+    label.textContent = labels[m.code] || m.label;
     li.append(time, " ", label);
     if (m.location) {
       var location = document.createElement("span");
@@ -69,7 +48,7 @@
     }
     var by = document.createElement("span");
     by.className = "by muted";
-    by.textContent = "recorded by " + (m.recorded_by ? m.recorded_by.name : "a former user");
+    by.textContent = window.hubT("recorded by {name}", { name: m.recorded_by ? m.recorded_by.name : window.hubT("a former user") });
     li.append(" ", by);
     return li;
   }
@@ -135,7 +114,7 @@
   }
 
   function showErrors(error) {
-    formError.textContent = (error && error.message) || "The milestone was not recorded.";
+    formError.textContent = (error && error.message) || window.hubT("The milestone was not recorded.");
     formError.hidden = false;
     var fields = (error && error.fields) || {};
     Object.keys(fields).forEach(function (name) {
@@ -182,7 +161,7 @@
         return refreshStatus();
       });
     }).catch(function () {
-      showErrors({ message: "Could not reach the hub; check your connection and try again." });
+      showErrors({ message: window.hubT("Could not reach the hub; check your connection and try again.") });
     }).then(function () { button.disabled = false; });
   });
 })();

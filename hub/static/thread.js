@@ -63,12 +63,9 @@
     return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
   }
 
-  function localTime(iso) {
-    var d = new Date(iso);
-    var sameDay = d.toDateString() === new Date().toDateString();
-    return sameDay ? d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })
-      : d.toLocaleString([], { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
-  }
+  // The viewer's configured zone and the locale's one pattern, as the rest of the page (i18n.js).
+  function localTime(iso) { return window.hubFormatTime(iso); }
+  var t = window.hubT;
 
   function nearBottom() { return list.scrollHeight - list.scrollTop - list.clientHeight < 80; }
   // The list scrolls inside its box on wide screens; on a phone it is part of the page, and the
@@ -104,22 +101,21 @@
     if (m.client_id) li.dataset.clientId = m.client_id;
     var meta = document.createElement("div"); meta.className = "meta";
     var author = document.createElement("span"); author.className = "author";
-    author.textContent = m.author ? m.author.name : (m.kind === "text" ? "Former user" : "Clearance Hub");
+    author.textContent = m.author ? m.author.name : (m.kind === "text" ? t("Former user") : "Clearance Hub");
     meta.appendChild(author);
     if (m.author && m.author.organization) {
       var org = document.createElement("span"); org.className = "org"; org.textContent = m.author.organization;
       meta.appendChild(org);
     }
     if (m.created_at) {
-      var t = document.createElement("time"); t.dateTime = m.created_at; t.textContent = localTime(m.created_at);
-      t.title = new Date(m.created_at).toLocaleString();
-      meta.appendChild(t);
+      var tm = document.createElement("time"); tm.dateTime = m.created_at; tm.textContent = localTime(m.created_at);
+      meta.appendChild(tm);
     }
     if (m.via === "email") {
-      var via = document.createElement("span"); via.className = "via"; via.textContent = "via email"; meta.appendChild(via);
+      var via = document.createElement("span"); via.className = "via"; via.textContent = t("via email"); meta.appendChild(via);
     }
     if (m.edited_at && !m.deleted_at) {
-      var ed = document.createElement("span"); ed.className = "edited"; ed.textContent = "(edited)"; meta.appendChild(ed);
+      var ed = document.createElement("span"); ed.className = "edited"; ed.textContent = t("(edited)"); meta.appendChild(ed);
     }
     if (state) {
       var st = document.createElement("span"); st.className = "state"; st.textContent = state; meta.appendChild(st);
@@ -127,7 +123,8 @@
     if (!state && changeable(m)) meta.appendChild(buildActions(m));
     li.appendChild(meta);
     var body = document.createElement("div"); body.className = "body";
-    if (m.deleted_at) { body.textContent = "Message deleted"; }
+    if (m.deleted_at) { body.textContent = t("Message deleted"); }
+    else if (m.facts && window.hubFactsText(m.facts)) { body.appendChild(factsParagraph(m.facts)); }
     else if (m.body_html !== undefined) { body.innerHTML = m.body_html; highlightMentions(body); }
     else { var p = document.createElement("p"); p.textContent = m.body; body.appendChild(p); }
     li.appendChild(body);
@@ -137,6 +134,23 @@
       li.appendChild(note);
     }
     return li;
+  }
+
+  // A milestone or document message in the reader's language and configured zone; a document's
+  // file name links to that document (a withdrawn one has nothing left to open).
+  function factsParagraph(facts) {
+    var p = document.createElement("p");
+    var text = window.hubFactsText(facts);
+    var file = facts.kind === "document" ? facts.file_name : "";
+    var at = file ? text.lastIndexOf(file) : -1;
+    if (at < 0 || !facts.document_id || facts.action === "withdrawn") { p.textContent = text; return p; }
+    var link = document.createElement("a");
+    link.href = "/api/v1/documents/" + encodeURIComponent(facts.document_id) + "/download" +
+      (facts.version ? "?version=" + encodeURIComponent(facts.version) : "");
+    link.textContent = file;
+    link.className = "thread-document";
+    p.append(text.slice(0, at), link, text.slice(at + file.length));
+    return p;
   }
 
   function serverNow() { return Date.now() - (clockOffset || 0); }
@@ -151,10 +165,10 @@
   function buildActions(m) {
     var box = document.createElement("span"); box.className = "actions";
     var when = localTime(m.created_at);
-    [["edit", "Edit", "Edit your message of "], ["delete", "Delete", "Delete your message of "]].forEach(function (a) {
+    [["edit", t("Edit"), t("Edit your message of {time}")], ["delete", t("Delete"), t("Delete your message of {time}")]].forEach(function (a) {
       var b = document.createElement("button");
       b.type = "button"; b.className = "link"; b.dataset.action = a[0]; b.textContent = a[1];
-      b.setAttribute("aria-label", a[2] + when);
+      b.setAttribute("aria-label", a[2].split("{time}").join(when));
       b.disabled = busy.has(m.seq);
       box.appendChild(b);
     });
@@ -274,7 +288,7 @@
     if (!names.length) return;
     var stick = nearBottom();
     var seen = document.createElement("p"); seen.className = "seen";
-    seen.textContent = "Seen by " + names.join(", ");
+    seen.textContent = t("Seen by {names}", { names: names.join(", ") });
     elements.get(top).appendChild(seen);
     if (stick) scrollToEnd();  // the line just added is not left below the box's edge
   }
@@ -287,7 +301,7 @@
     if (firstUnread === null) return;
     var divider = document.createElement("li");
     divider.className = "thread-divider"; divider.id = "thread-unread-divider";
-    divider.textContent = "New messages";
+    divider.textContent = t("New messages");
     list.insertBefore(divider, elements.get(firstUnread));
     // Inside the thread's box only: the page itself stays on the shipment's header.
     list.scrollTop = Math.max(0, divider.offsetTop - 40);
@@ -308,7 +322,7 @@
     var now = Date.now();
     var names = [];
     typingUsers.forEach(function (t, id) { if (t.until > now) names.push(t.name); else typingUsers.delete(id); });
-    typingEl.textContent = names.length === 0 ? "" : names.join(", ") + (names.length === 1 ? " is typing…" : " are typing…");
+    typingEl.textContent = names.length === 0 ? "" : (names.length === 1 ? t("{name} is typing…", { name: names[0] }) : t("{names} are typing…", { names: names.join(", ") }));
   }
   setInterval(renderTyping, 1000);
 
@@ -328,22 +342,22 @@
   });
 
   socket.on("connect", function () {
-    setStatus("connecting", "Catching up…");
+    setStatus("connecting", t("Catching up…"));
     joinThread();
   });
 
   socket.on("disconnect", function () {
     if (joined) liveUntil = Date.now();
     joined = false;
-    setStatus("offline", "Offline — messages will be sent when the connection returns");
+    setStatus("offline", t("Offline — messages will be sent when the connection returns"));
   });
 
   socket.on("connect_error", function (err) {
     if (err && err.data && err.data.code === "unauthorized") {
-      setStatus("offline", "Signed out — reload the page to sign in");
+      setStatus("offline", t("Signed out — reload the page to sign in"));
       socket.disconnect();
     } else {
-      setStatus("offline", "Reconnecting…");
+      setStatus("offline", t("Reconnecting…"));
     }
   });
 
@@ -354,7 +368,7 @@
       answer.messages.forEach(upsert);
       (answer.more ? pageForward() : Promise.resolve()).then(function () {
         joined = true;
-        setStatus("live", "Live");
+        setStatus("live", t("Live"));
         resendPending();
         markReadSoon();
       });
@@ -403,7 +417,7 @@
       li.classList.toggle("online", online.has(Number(li.dataset.userId)));
     });
     var others = data.online.filter(function (id) { return id !== me.id; }).length;
-    onlineEl.textContent = others ? others + " other" + (others === 1 ? "" : "s") + " online" : "";
+    onlineEl.textContent = others ? (others === 1 ? t("1 other online") : t("{count} others online", { count: others })) : "";
   });
 
   // --- read state --------------------------------------------------------------------------
@@ -444,11 +458,11 @@
       // (A resend may be answered with the original of an earlier attempt: its time says nothing.)
       if (answer.ok) { if (first) noteServerTime(answer.message.created_at); upsert(answer.message); return; }
       item.failed = true;
-      var failedEl = buildItem({ kind: "text", author: me, body: item.body, client_id: clientId }, "Not sent: " + answer.error.message);
+      var failedEl = buildItem({ kind: "text", author: me, body: item.body, client_id: clientId }, t("Not sent: {reason}", { reason: answer.error.message }));
       failedEl.classList.add("failed");
       item.el.replaceWith(failedEl); item.el = failedEl;
       showError(answer.error.message);
-      var retry = document.createElement("button"); retry.type = "button"; retry.className = "link"; retry.textContent = "Remove";
+      var retry = document.createElement("button"); retry.type = "button"; retry.className = "link"; retry.textContent = t("Remove");
       retry.addEventListener("click", function () { pending.delete(clientId); failedEl.remove(); });
       failedEl.querySelector(".meta").appendChild(retry);
     });
@@ -460,12 +474,12 @@
 
   function submit() {
     var body = input.value;
-    if (!body.trim()) { showError("Write something first."); return; }
-    if (body.length > boot.max_chars) { showError("At most " + boot.max_chars + " characters."); return; }
+    if (!body.trim()) { showError(t("Write something first.")); return; }
+    if (body.length > boot.max_chars) { showError(t("At most {count} characters.", { count: boot.max_chars })); return; }
     showError("");
     var clientId = uuid4();
     var el = buildItem({ kind: "text", author: { id: me.id, name: me.name }, body: body, client_id: clientId },
-      socket.connected ? "Sending…" : "Waiting for connection…");
+      socket.connected ? t("Sending…") : t("Waiting for connection…"));
     el.classList.add("pending");
     list.appendChild(el);
     empty.hidden = true;
@@ -584,10 +598,10 @@
     }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (answer) {
         if (response.ok) return answer;
-        throw new Error((answer.error && answer.error.message) || "The hub answered " + response.status + "; try again.");
+        throw new Error((answer.error && answer.error.message) || t("The hub answered {status}; try again.", { status: response.status }));
       });
     }, function () {
-      throw new Error("Could not reach the hub; check your connection and try again.");
+      throw new Error(t("Could not reach the hub; check your connection and try again."));
     });
   }
 
@@ -596,15 +610,15 @@
     if (!m || editors.has(seq) || busy.has(seq) || !changeable(m)) return;
     var form = document.createElement("form"); form.className = "thread-edit"; form.noValidate = true;
     var label = document.createElement("label"); label.className = "sr-only";
-    label.htmlFor = "thread-edit-" + seq; label.textContent = "Edit your message";
+    label.htmlFor = "thread-edit-" + seq; label.textContent = t("Edit your message");
     var area = document.createElement("textarea");
     area.id = "thread-edit-" + seq; area.maxLength = boot.max_chars; area.value = m.body;
     area.rows = Math.min(8, Math.max(2, m.body.split("\n").length));
     area.setAttribute("aria-describedby", "thread-edit-hint-" + seq);
-    var save = document.createElement("button"); save.type = "submit"; save.className = "primary"; save.textContent = "Save";
-    var cancel = document.createElement("button"); cancel.type = "button"; cancel.textContent = "Cancel";
+    var save = document.createElement("button"); save.type = "submit"; save.className = "primary"; save.textContent = t("Save");
+    var cancel = document.createElement("button"); cancel.type = "button"; cancel.textContent = t("Cancel");
     var hint = document.createElement("p"); hint.className = "thread-hint muted"; hint.id = "thread-edit-hint-" + seq;
-    hint.textContent = "Enter saves, Escape cancels, Shift+Enter adds a line.";
+    hint.textContent = t("Enter saves, Escape cancels, Shift+Enter adds a line.");
     form.appendChild(label); form.appendChild(area); form.appendChild(save); form.appendChild(cancel); form.appendChild(hint);
     form.addEventListener("submit", function (e) { e.preventDefault(); saveEdit(seq); });
     cancel.addEventListener("click", function () { closeEditor(seq); });
@@ -660,7 +674,7 @@
   function deleteMessage(seq) {
     var m = messages.get(seq);
     if (!m || busy.has(seq) || !changeable(m)) return;
-    if (!window.confirm("Delete this message? Everyone in the thread will see \u201cMessage deleted\u201d instead.")) return;
+    if (!window.confirm(t("Delete this message? Everyone in the thread will see “Message deleted” instead."))) return;
     busy.add(seq);
     notes.delete(seq);
     refresh(seq);  // its buttons disabled while the request is on the way
@@ -707,7 +721,7 @@
           earlierBtn.hidden = !page.more;
           list.scrollTop = list.scrollHeight - height;
         })
-        .catch(function () { showError("Could not load earlier messages; try again."); })
+        .catch(function () { showError(t("Could not load earlier messages; try again.")); })
         .then(function () { earlierBtn.disabled = false; });
     });
   }

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hub.extensions import db
@@ -39,6 +39,11 @@ class Message(db.Model):
     created_at: Mapped[Timestamp]
     edited_at: Mapped[OptionalTimestamp]
     deleted_at: Mapped[OptionalTimestamp]
+    # What a milestone or document message says, as data beside its (English) text, so each
+    # reader's page and email renders it in their language and time zone (hub.i18n.facts_text):
+    # {"kind": "milestone", "code", "time", "location", "note"} or {"kind": "document",
+    # "action", "document_id", "doc_type", "file_name", "version", ...}. None for text messages.
+    facts: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     author: Mapped[User | None] = relationship(lazy="joined")
 
@@ -58,6 +63,7 @@ class Message(db.Model):
             "body": "" if deleted else self.body,
             "body_html": "" if deleted else self.body_html,
             **api_fields(self, "client_id", "via", "created_at", "edited_at", "deleted_at"),
+            "facts": None if deleted else self.facts,
         }
 
 

@@ -62,12 +62,16 @@ def add_message(
     kind: str = "text",
     via: str = "web",
     client_id: str | None = None,
+    facts: dict[str, Any] | None = None,
 ) -> Message:
     """Add a message inside an open `shipment_transaction` or `thread_transaction` (of this
     shipment, or its id): next `seq`, rendered body, mentions; the `message` event is emitted
-    after the commit. (Milestones, documents and system notes post through here.)"""
+    after the commit. (Milestones, documents and system notes post through here, with their
+    `facts`.)"""
     shipment_id = shipment if isinstance(shipment, int) else shipment.id
-    message = store.write_message(_message_values(shipment_id, author, body, kind, via, client_id), author)
+    values = _message_values(shipment_id, author, body, kind, via, client_id)
+    values["facts"] = facts
+    message = store.write_message(values, author)
     _message_written(message, author)
     return message
 
@@ -78,7 +82,7 @@ def _message_values(shipment_id: int, author: Principal | None, body: str, kind:
     return {
         "shipment_id": shipment_id, "author_id": author.id if author is not None else None,
         "kind": kind, "body": body, "body_html": render_markdown(body), "client_id": client_id, "via": via,
-        "created_at": utcnow(), "edited_at": None, "deleted_at": None,
+        "created_at": utcnow(), "edited_at": None, "deleted_at": None, "facts": None,
     }
 
 

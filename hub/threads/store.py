@@ -30,13 +30,14 @@ _messages = Message.__table__
 
 #: A message row's values but `seq` and `id`, in the order the fast statements bind them.
 MESSAGE_COLUMNS = ("shipment_id", "author_id", "kind", "body", "body_html", "client_id", "via", "created_at",
-                   "edited_at", "deleted_at")
+                   "edited_at", "deleted_at", "facts")
 
 
 def write_message(values: dict[str, Any], author: Principal | None) -> Message:
     """Write a new message (`values`: MESSAGE_COLUMNS): the next `seq` from the shipment's
     counter, the row, the author's read mark. Answers the message, in the session."""
     connection = db.session.connection()
+    values.setdefault("facts", None)  # text messages say nothing as data
     counter = _NEXT_SEQ.rows(connection, {"b_shipment": values["shipment_id"], "b_now": values["created_at"]})
     if not counter:
         raise NotFound("Shipment not found.")
@@ -51,6 +52,7 @@ def write_message(values: dict[str, Any], author: Principal | None) -> Message:
 def write_message_once(values: dict[str, Any], author: Principal) -> tuple[Message, bool]:
     """PostgreSQL: `write_message` unless the author already sent this `client_id`, in one
     statement (one round trip instead of four). Answers (message, created)."""
+    values.setdefault("facts", None)
     parameters = {f"b_{name}": values[name] for name in _SEND_ONCE_COLUMNS}
     row = db.session.connection().execute(_SEND_ONCE, parameters).one()
     if row.existing_id is not None:

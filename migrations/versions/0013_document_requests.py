@@ -1,7 +1,7 @@
 """document requests addressed to one participant
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-06 04:10:00
 
 A document request may name the one participant who is asked (`assignee_id`); only they and
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0013'
-down_revision = '0011'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 

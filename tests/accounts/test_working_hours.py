@@ -77,8 +77,8 @@ def test_the_shipment_page_shows_each_persons_local_time_and_the_composer_note(c
     assert "03:10 in Shanghai, outside working hours" in html
     note = re.search(r'id="thread-away"[^>]*>([^<]*)<', html)
     assert note, "the composer says every agent is away"
-    assert note.group(1) == ("The agent is outside working hours. Li Wei starts again at 09:00 in Shanghai on Wed 09 Dec "
-                             "(Wed 01:00 in UTC, your time).")
+    assert note.group(1) == ("The agent is outside working hours. Li Wei starts again at 09:00 in Shanghai on 9 Dec 2026 "
+                             "(9 Dec 2026, 01:00 UTC, your time).")
     # In Shanghai's working hours there is no note.
     now_is("2026-12-09T02:00:00Z")
     assert 'id="thread-away"' not in client.get(f"/shipments/{world.shipment.id}").get_data(as_text=True)

@@ -59,7 +59,7 @@ def test_every_participant_sees_the_profile_and_the_holidays_ahead(client, world
     factories.session_for(client, world.agent)
     html = client.get(f"/shipments/{shipment.id}").get_data(as_text=True)
     # DE sea, 2 business days from Wed 23 Dec: Thu 24 (1), Christmas Fri 25 and Sat 26, Mon 28 (2).
-    assert '<time datetime="2026-12-28">' in html and "4 business days left" in html
-    assert "2026-12-25</time> Christmas Day" in html and "Second Day of Christmas" in html
+    assert '<time datetime="2026-12-28">' in html and "还剩 4 个工作日" in html  # Li Wei reads Chinese
+    assert "2026年12月25日</time> Christmas Day" in html and "Second Day of Christmas" in html  # Li Wei reads Chinese
     assert 'id="profile-notes"' in html and "Einfuhrumsatzsteuer" in html
     assert "Edit the profile" not in html  # only admins get the link

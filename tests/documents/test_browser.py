@@ -40,7 +40,7 @@ def test_dropping_several_files_uploads_each_and_refreshes_the_panel(live, brows
             return original.call(this, body);
         }; }""")
     drop_files(page, {"packing-1.pdf": PDF_TEXT + "1", "packing-2.pdf": PDF_TEXT + "2", "evil.pdf": "MZ\x00\x00PE"})
-    page.wait_for_selector("#documents-status:has-text('2 of 3 file(s) uploaded')")
+    page.wait_for_selector("#documents-status:has-text('已上传 2/3 个文件')")  # Li Wei reads Chinese
     assert "evil.pdf" in page.inner_text("[data-upload-progress]")
     # The refusal stands beside the file, in the upload form, not at the other end of the panel.
     refused = page.locator("[data-upload-progress] li:has-text('evil.pdf') .danger")

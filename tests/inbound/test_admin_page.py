@@ -36,7 +36,7 @@ def test_admins_see_refusals_with_sender_shipment_reason_and_time(inbound_app, c
     assert "jonas@brokers.example (answering the email to Li Wei)" in mismatch and "ACME-001" in mismatch
     assert "sent from an address other than the recipient's: from jonas@brokers.example" in mismatch
     assert "ACME-001" in posted and "posted" in posted
-    assert re.search(r'<time datetime="\d{4}-\d\d-\d\dT[\d:.]+Z">\d{4}-\d\d-\d\d \d\d:\d\d UTC</time>', rows[0][1])
+    assert re.search(r'<time datetime="\d{4}-\d\d-\d\dT[\d:.]+Z">\d{1,2} \w{3} \d{4}, \d\d:\d\d UTC</time>', rows[0][1])
 
     for who in (world.staff, world.agent):
         factories.session_for(client, who)

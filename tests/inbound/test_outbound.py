@@ -45,7 +45,7 @@ def test_every_shipment_email_can_be_answered_and_threads(sendgrid_app, world, f
         by_recipient.setdefault(body["personalizations"][0]["to"][0]["email"], []).append(body)
     agent_mails = by_recipient["li.wei@agency.example"]
     assert [m["subject"] for m in agent_mails] == [
-        "ACME-001: 已到达", "ACME-001: 需要文件：Packing list", "ACME-001: 文件已接受：PL-118.pdf",
+        "ACME-001: 已到达", "ACME-001: 需要文件：装箱单", "ACME-001: 文件已接受：PL-118.pdf",
         "ACME-001: Ana Coordinator 提到了您"]
     assert [m["subject"] for m in by_recipient["jonas@brokers.example"]] == [
         "ACME-001: Arrived", "ACME-001: Document requested: Packing list", "ACME-001: 1 message you missed"]

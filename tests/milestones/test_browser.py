@@ -88,14 +88,15 @@ def test_recording_from_the_page_updates_both_viewers_without_reload(live, brows
 
     item = agent.locator("#milestone-timeline li").first
     item.wait_for()
-    assert "On hold" in item.inner_text() and "Yantian <T2>" in item.inner_text()
-    assert item.locator("time").inner_text() == "2026-11-20 16:30 CST"
-    agent.wait_for_function("() => document.querySelector('#shipment-status').textContent.trim() === 'On hold'")
+    # Li Wei reads Chinese, in Shanghai's time named by its city ("CST" is Chicago's too).
+    assert "被扣留" in item.inner_text() and "Yantian <T2>" in item.inner_text()
+    assert item.locator("time").inner_text() == "2026年11月20日 16:30 上海时间"
+    agent.wait_for_function("() => document.querySelector('#shipment-status').textContent.trim() === '被扣留'")
 
     seen = observer.locator("#milestone-timeline li").first
     seen.wait_for()
     assert "On hold" in seen.inner_text() and "Held for the phytosanitary certificate" in seen.inner_text()
-    assert seen.locator("time").inner_text() == "2026-11-20 09:30 CET"  # the observer is in Berlin
+    assert seen.locator("time").inner_text() == "20 Nov 2026, 09:30 Berlin time"  # the observer is in Berlin
     observer.wait_for_function(
         "() => document.querySelector('[data-milestone-status]').textContent.trim() === 'On hold'")
     assert observer.locator("#milestone-empty").is_hidden()

@@ -43,14 +43,15 @@ def test_panel_shows_the_timeline_in_the_viewers_time_zone(post_milestone, clien
     page = page_of(client, world.shipment.id)
     panel = page[page.index('id="milestones"'):]
     listed = panel[panel.index('id="milestone-timeline"'):]
-    assert listed.index("Booked") < listed.index("Arrived")
-    assert "2026-11-03 07:30 CST" in panel and "2026-11-20 16:00 CST" in panel
+    # Li Wei reads Chinese: "Booked" before "Arrived", in Shanghai's time named by its city.
+    assert listed.index("已订舱") < listed.index("已到达")
+    assert "2026年11月3日 07:30 上海时间" in panel and "2026年11月20日 16:00 上海时间" in panel
     assert "Hamburg &lt;Port&gt;" in panel and "&lt;b&gt;early&lt;/b&gt;" in panel  # user input escaped
-    assert 'data-milestone-status' in panel and ">Arrived</span>" in panel
+    assert 'data-milestone-status' in panel and ">已到达</span>" in panel
     assert 'id="milestone-form"' in panel and 'name="code"' in panel and 'type="datetime-local"' in panel
     client.post("/logout", data={"csrf_token": token})
     sign_in(client, world.broker)  # Europe/Berlin
-    assert "2026-11-20 09:00 CET" in page_of(client, world.shipment.id)
+    assert "20 Nov 2026, 09:00 Berlin time" in page_of(client, world.shipment.id)
 
 
 def test_observer_sees_the_timeline_but_no_form(post_milestone, client, world):
@@ -78,7 +79,7 @@ def test_form_records_a_milestone_in_the_viewers_time_zone(client, world):
     assert stored.occurred_at.isoformat() == "2026-11-20T08:30:00+00:00"
     assert (stored.code, stored.location, stored.note, stored.recorded_by_id) == ("on_hold", "Yantian", None, world.agent.id)
     page = page_of(client, world.shipment.id)
-    assert "On hold recorded." in page and "2026-11-20 16:30 CST" in page
+    assert "已记录“被扣留”。" in page and "2026年11月20日 16:30 上海时间" in page  # "On hold recorded.", in Chinese
     assert db.session.get(Shipment, world.shipment.id).status == "on_hold"
 
 
@@ -89,7 +90,7 @@ def test_form_errors_are_shown_on_the_page_and_record_nothing(client, world):
         data={"code": "teleported", "occurred_at": "yesterday", "csrf_token": token}, follow_redirects=True,
     )
     page = response.get_data(as_text=True)
-    assert "The milestone was not recorded." in page
+    assert "节点未记录。" in page  # "The milestone was not recorded.", in Li Wei's Chinese
     assert "code: must be one of" in page and "occurred_at:" in page
     assert milestone_count() == 0
 

@@ -104,7 +104,7 @@ def test_the_unsubscribe_page_speaks_the_recipients_language(app, client, world)
     path = unsubscribe_url(world.agent.id, world.shipment.id).removeprefix("http://hub.test")
     assert "Dejar de recibir correos sobre este envío" in client.get(path).text
     done = client.post(path)
-    assert re.search(r"ahora está en «silenciado»", done.text)
+    assert re.search(r"ahora está en «Nada»", done.text)
 
 
 def test_a_forged_unsubscribe_token_is_404_and_changes_nothing(client, world):

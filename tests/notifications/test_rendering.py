@@ -72,6 +72,12 @@ def _render_all(world, locale: str):
     return rows
 
 
+# Words of page messages ("Coordinator", "e.g. Yantian, Shenzhen") that the test data uses as
+# names: "Ana Coordinator" and the "Yantian Terminal" stay as they are in every language.
+# "Clear" is in the brand's name and "time" in the HTML's <time> elements.
+TEST_DATA_WORDS = {"Coordinator", "Yantian", "Clear", "time"}
+
+
 def _untranslated_fragments(locale: str) -> list[str]:
     """English pieces of every catalogue message that its translation does not contain."""
     fragments = []
@@ -83,7 +89,7 @@ def _untranslated_fragments(locale: str) -> list[str]:
         for english in ids:
             for piece in re.split(r"%\(\w+\)s|[“”«»:.,()]", english):
                 piece = piece.strip()
-                if len(piece) >= 4 and not any(piece in s for s in strings):
+                if len(piece) >= 4 and not any(piece in s for s in strings) and piece not in TEST_DATA_WORDS:
                     fragments.append(piece)
     return fragments
 
@@ -105,13 +111,16 @@ def test_every_template_renders_both_parts_with_absolute_links(app, world, local
             assert row.headers["List-Unsubscribe"].startswith("<http://hub.test/unsubscribe/"), name
             assert row.headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
             assert row.headers["List-Unsubscribe"][1:-1] in row.html_body  # the footer link
-            assert "2026-11-18 17:00" in row.text_body, f"{name}: timeline in Asia/Shanghai"
+            assert "18 Nov 2026, 17:00" in row.text_body or "2026年11月18日 17:00" in row.text_body \
+                or "18 nov 2026, 17:00" in row.text_body, f"{name}: timeline in Asia/Shanghai"
         # User input never becomes markup; the text part keeps it readable.
         assert "<script>" not in row.html_body and "<b>Terminal" not in row.html_body, name
     assert "&lt;script&gt;" in rows["mention"].html_body
     assert EVIL in rows["mention"].text_body
     assert "Jonas &lt;Becker&gt;" in rows["document_requested"].html_body
-    assert "2026-11-20 16:00 CST" in rows["milestone"].text_body  # 08:00Z in the recipient's zone
+    # 08:00Z in the recipient's zone, named by its city ("CST" would also be Chicago's).
+    assert {"en": "20 Nov 2026, 16:00 Shanghai time", "es": "20 nov 2026, 16:00 hora de Shanghái",
+            "zh_Hans": "2026年11月20日 16:00 上海时间"}[locale] in rows["milestone"].text_body
 
 
 @SQLITE_ONLY
@@ -133,7 +142,7 @@ def test_the_locales_say_it_in_their_language(app, world):
         subjects[locale] = _render_all(world, locale)["milestone"].subject
         db.session.rollback()
     assert subjects == {"en": "ACME-001: Arrived · Yantian <b>Terminal</b>",
-                        "es": "ACME-001: Llegado · Yantian <b>Terminal</b>",
+                        "es": "ACME-001: Llegó a destino · Yantian <b>Terminal</b>",
                         "zh_Hans": "ACME-001: 已到达 · Yantian <b>Terminal</b>"}
 
 

@@ -51,7 +51,7 @@ def test_partners_see_only_their_shipments_and_an_unread_badge(client, world):
     factories.login(client, world.agent)
     page = client.get("/shipments").get_data(as_text=True)
     assert "ACME-001" in page and "ACME-HIDDEN" not in page
-    assert "2 unread" in page
+    assert "2 条未读" in page  # Li Wei reads Chinese
     assert "New shipment" not in page  # partners do not create shipments
 
 
@@ -140,11 +140,11 @@ def test_times_are_shown_in_the_viewers_time_zone(client, world):
     db.session.commit()
     factories.login(client, world.agent)  # Asia/Shanghai, UTC+8
     page = client.get(f"/shipments/{world.shipment.id}").get_data(as_text=True)
-    assert "21 Dec 2026, 07:30 CST" in page
+    assert "2026年12月21日 07:30 上海时间" in page  # Li Wei reads Chinese
     assert 'datetime="2026-12-20T23:30:00Z"' in page
     other = client.application.test_client()
     factories.login(other, world.broker)  # Europe/Berlin, UTC+1
-    assert "21 Dec 2026, 00:30 CET" in other.get(f"/shipments/{world.shipment.id}").get_data(as_text=True)
+    assert "21 Dec 2026, 00:30 Berlin time" in other.get(f"/shipments/{world.shipment.id}").get_data(as_text=True)
 
 
 def test_removing_a_participant_from_the_page(client, world):

@@ -28,7 +28,7 @@ def test_post_answers_the_message_object_and_a_repeat_answers_the_original(clien
     assert first.status_code == 201, first.json
     message = first.json
     assert set(message) == {"id", "shipment_id", "seq", "kind", "author", "body", "body_html", "client_id", "via",
-                            "created_at", "edited_at", "deleted_at"}
+                            "created_at", "edited_at", "deleted_at", "facts"}
     assert message["seq"] == 1 and message["kind"] == "text" and message["via"] == "api"
     assert message["author"] == {"id": world.agent.id, "name": "Li Wei", "organization": "Shenzhen Agency"}
     assert message["body_html"] == "<p>Container <strong>MSKU 123</strong> is at the gate, @ana</p>"

@@ -85,7 +85,7 @@ def test_two_users_chat_live_on_the_shipment_page(world, live_server, browser):
         ana.keyboard.type("the **B/L** is ready")
 
         # Li sees Ana typing, then the message, live.
-        li.wait_for_selector("#thread-typing:has-text('Ana Coordinator is typing')", timeout=10000)
+        li.wait_for_selector("#thread-typing:has-text('Ana Coordinator 正在输入')", timeout=10000)  # in Chinese
         ana.keyboard.press("Enter")
         li.wait_for_selector(".thread-message[data-seq='1'] strong:has-text('B/L')", timeout=10000)
         assert "@li.wei" in li.inner_text(".thread-message[data-seq='1'] .mention")
@@ -95,7 +95,7 @@ def test_two_users_chat_live_on_the_shipment_page(world, live_server, browser):
         li.fill("#thread-body", "Thanks, filing the *declaration* now")
         li.click("#thread-send")
         ana.wait_for_selector(".thread-message[data-seq='2'] em:has-text('declaration')", timeout=10000)
-        li.wait_for_selector(".thread-message[data-seq='2'] .seen:has-text('Seen by Ana Coordinator')", timeout=10000)
+        li.wait_for_selector(".thread-message[data-seq='2'] .seen:has-text('Ana Coordinator 已读')", timeout=10000)
         ana.fill("#thread-body", "Great")
         ana.click("#thread-send")
         ana.wait_for_selector(".thread-message[data-seq='3'] .seen:has-text('Seen by Li Wei')", timeout=10000)
@@ -199,7 +199,7 @@ def test_authors_edit_and_delete_their_own_messages_live(world, live_server, bro
         ana.press(editor, "Enter")
         for page in (ana, li):
             page.wait_for_selector(f"{mine} em:has-text('Wednesday')", timeout=10000)
-            page.wait_for_selector(f"{mine} .edited:has-text('(edited)')", timeout=10000)
+            page.wait_for_selector(f"{mine} .edited >> text=/\\(edited\\)|（已编辑）/", timeout=10000)  # Li Wei reads Chinese
             assert "B/L to follow" in page.inner_text(mine)
             assert "Tuesday" not in page.inner_text("#thread-messages")
             assert page.eval_on_selector_all(".thread-message", "els => els.map(e => e.dataset.seq)") == ["1", "2"]
@@ -218,7 +218,7 @@ def test_authors_edit_and_delete_their_own_messages_live(world, live_server, bro
         ana.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
         ana.click(f"{mine} button[data-action=delete]")
         for page in (ana, li):
-            page.wait_for_selector(f"{mine}.deleted .body:has-text('Message deleted')", timeout=10000)
+            page.wait_for_selector(f"{mine}.deleted .body >> text=/Message deleted|消息已删除/", timeout=10000)  # Li Wei reads Chinese
             text = page.inner_text("#thread-messages")
             assert "Wednesday" not in text and "Tuesday" not in text and "B/L to follow" not in text
             assert page.locator(f"{mine} button").count() == 0
