@@ -80,6 +80,10 @@ class Config:
         # connections open and close all the time, a new PostgreSQL backend each.
         self.DATABASE_POOL_SIZE: int = _int("DATABASE_POOL_SIZE", 40)
         self.DATABASE_MAX_OVERFLOW: int = _int("DATABASE_MAX_OVERFLOW", 10)
+        # `hub serve`: open connections (sockets, pages, API calls) its one gevent worker holds
+        # at once; one more is refused until one closes. Each open socket is a file descriptor
+        # too: `hub serve` raises its soft descriptor limit to fit (see the README).
+        self.SERVE_WORKER_CONNECTIONS: int = _int("SERVE_WORKER_CONNECTIONS", 10_000)
         # SQLite: how long a writer waits for another process's write lock before answering
         # 503 `unavailable` (having written nothing).
         self.SQLITE_BUSY_TIMEOUT_S: float = _float("SQLITE_BUSY_TIMEOUT_S", 5.0)
