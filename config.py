@@ -161,11 +161,11 @@ class Config:
             self.UPLOAD_DIR = str(instance_path / "uploads")
         self.SQLALCHEMY_DATABASE_URI = normalize_database_url(self.DATABASE_URL)
         if self.SQLALCHEMY_DATABASE_URI.startswith("postgresql"):
-            # pre-ping: a connection PostgreSQL closed (a restart) is replaced at checkout
-            # instead of failing the request that drew it.
+            # A connection PostgreSQL closed (a restart) is replaced at checkout instead of
+            # failing the request that drew it: `hub.database.install_liveness_check`, which
+            # pings only a suspect connection (SQLAlchemy's pool_pre_ping pings every checkout).
             self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_size": self.DATABASE_POOL_SIZE,
-                                              "max_overflow": self.DATABASE_MAX_OVERFLOW,
-                                              "pool_pre_ping": True}
+                                              "max_overflow": self.DATABASE_MAX_OVERFLOW}
         self.MAX_CONTENT_LENGTH = self.MAX_UPLOAD_MB * 1024 * 1024 + 64 * 1024
         if self.STORAGE_BACKEND not in ("local", "s3"):
             raise ConfigError(f"STORAGE_BACKEND must be 'local' or 's3', got {self.STORAGE_BACKEND!r}")
