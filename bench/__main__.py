@@ -82,7 +82,7 @@ SIZES = {
         history_total=100_000, history_thread=10_000, history_other_threads=90, history_requests=100,
         list_shipments=1000, list_small=10, list_messages_each=12, list_requests=60,
         outbox_emails=1000, outbox_timeout_s=60,
-        capacity_steps=(50, 100, 200, 400, 800), capacity_duration=5, idle_shipments=160,
+        capacity_steps=(100, 300, 600), capacity_duration=5, idle_shipments=160,
     ),
     "smoke": Sizes(
         fanout=FanoutSize(shipments=4, per_shipment=3, rate=2, duration=2, drain_s=8, clients=2, timeout_s=15),
@@ -686,8 +686,10 @@ def main(argv: list[str] | None = None) -> int:
         sizes = replace(sizes, repeat=args.repeat)
 
     install_signal_handlers()
-    # Thousands of sockets in the load clients (the `idle` scenario): descriptors to fit.
-    raise_open_files_limit(4 * (sizes.fanout.connections + sizes.idle_shipments * sizes.fanout.per_shipment) + 1024)
+    # Thousands of sockets in one process (the floors' and the load clients', children of this
+    # one, in the `idle` scenario): descriptors to fit, inherited.
+    raise_open_files_limit(sizes.fanout.connections + sizes.idle_shipments * sizes.fanout.per_shipment + 1024,
+                           "the benchmark's idle scenario")
     run = Run(mode, sizes, args.profile, args.out.parent, args.postgres_url, tuple(f"peer_{p}" for p in args.peer))
     started = time.monotonic()
     try:

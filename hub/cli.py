@@ -108,9 +108,10 @@ SERVE_ENVIRONMENT = {
 OPEN_FILES_MARGIN = 1024
 
 
-def raise_open_files_limit(wanted: int) -> int:
+def raise_open_files_limit(wanted: int, needed_by: str = "SERVE_WORKER_CONNECTIONS") -> int:
     """Raise this process's soft limit of open files (inherited by gunicorn) to `wanted`, as far
-    as the hard limit allows; warn on stderr when it cannot reach it. Answers the soft limit."""
+    as the hard limit allows; warn on stderr (naming `needed_by`) when it cannot reach it.
+    Answers the soft limit."""
     import resource
 
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -123,7 +124,7 @@ def raise_open_files_limit(wanted: int) -> int:
             pass
     if soft != resource.RLIM_INFINITY and soft < wanted:
         click.echo(f"warning: open files limited to {soft} (ulimit -n), fewer than the {wanted} that "
-                   f"SERVE_WORKER_CONNECTIONS needs: raise the hard limit (LimitNOFILE= in systemd)", err=True)
+                   f"{needed_by} needs: raise the hard limit (LimitNOFILE= in systemd)", err=True)
     return soft
 
 
