@@ -306,7 +306,8 @@ class Run:
 
     def hub(self) -> None:
         size = self.sizes.fanout
-        db = self.database("fanout")
+        # A fresh database for every repeat (the same users would be inserted again).
+        db = self.database(f"fanout{len(self.runs.get('hub', []))}")
         try:
             world = database.build_fanout_world(db, size.shipments, size.per_shipment)
             proc, port = servers.start_hub(self.sup, db, "hub")
