@@ -80,6 +80,10 @@ class Config:
         # connections open and close all the time, a new PostgreSQL backend each.
         self.DATABASE_POOL_SIZE: int = _int("DATABASE_POOL_SIZE", 40)
         self.DATABASE_MAX_OVERFLOW: int = _int("DATABASE_MAX_OVERFLOW", 10)
+        # `hub serve`: open connections (sockets, pages, API calls) its one gevent worker holds
+        # at once; one more is refused until one closes. Each open socket is a file descriptor
+        # too: `hub serve` raises its soft descriptor limit to fit (see the README).
+        self.SERVE_WORKER_CONNECTIONS: int = _int("SERVE_WORKER_CONNECTIONS", 10_000)
         # SQLite: how long a writer waits for another process's write lock before answering
         # 503 `unavailable` (having written nothing).
         self.SQLITE_BUSY_TIMEOUT_S: float = _float("SQLITE_BUSY_TIMEOUT_S", 5.0)
@@ -169,11 +173,11 @@ class Config:
             self.UPLOAD_DIR = str(instance_path / "uploads")
         self.SQLALCHEMY_DATABASE_URI = normalize_database_url(self.DATABASE_URL)
         if self.SQLALCHEMY_DATABASE_URI.startswith("postgresql"):
-            # pre-ping: a connection PostgreSQL closed (a restart) is replaced at checkout
-            # instead of failing the request that drew it.
+            # A connection PostgreSQL closed (a restart) is replaced at checkout instead of
+            # failing the request that drew it: `hub.database.install_liveness_check`, which
+            # pings only a suspect connection (SQLAlchemy's pool_pre_ping pings every checkout).
             self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_size": self.DATABASE_POOL_SIZE,
-                                              "max_overflow": self.DATABASE_MAX_OVERFLOW,
-                                              "pool_pre_ping": True}
+                                              "max_overflow": self.DATABASE_MAX_OVERFLOW}
         self.MAX_CONTENT_LENGTH = self.MAX_UPLOAD_MB * 1024 * 1024 + 64 * 1024
         if self.STORAGE_BACKEND not in ("local", "s3"):
             raise ConfigError(f"STORAGE_BACKEND must be 'local' or 's3', got {self.STORAGE_BACKEND!r}")

@@ -16,11 +16,13 @@ import json
 import os
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import traceback
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -31,9 +33,17 @@ from bench import database, fanout, history, listing, outbox, servers
 from bench.fanout import FanoutSize
 from bench.procs import PYTHON, BenchError, Supervisor, install_signal_handlers
 from bench.stats import machine
+from hub.cli import raise_open_files_limit
 
 OUT_DIR = Path(__file__).resolve().parent / "out"
-SCENARIOS = ("floor_python", "floor_node", "hub", "scaleout", "history", "list", "outbox")
+SCENARIOS = ("floor_python", "floor_durable", "floor_node", "hub", "hub_postgresql", "capacity", "idle", "scaleout",
+             "history", "list", "outbox")
+#: Fan-out scenarios repeated (interleaved, in this order) when `--repeat` is above 1.
+REPEATED = ("hub", "floor_durable", "floor_python")
+#: Peers a run may add with `--peer`.
+PEERS = ("synapse",)
+#: Servers whose capacity is stepped, in this order.
+CAPACITY_SERVERS = ("hub", "floor_durable", "floor_python")
 FANOUT_KEYS = ("p50_ms", "p95_ms", "p99_ms", "msgs_per_s", "lost", "duplicated", "out_of_order", "connections")
 
 
@@ -52,6 +62,12 @@ class Sizes:
     list_requests: int
     outbox_emails: int
     outbox_timeout_s: float
+    #: Offered sends per second (all connections together) tried in turn by `capacity`.
+    capacity_steps: tuple[int, ...] = (100, 200, 300, 400, 600, 800, 1000, 1200)
+    capacity_duration: float = 10
+    #: `idle`: shipments whose participants connect and stay silent, beside the fan-out's.
+    idle_shipments: int = 800
+    repeat: int = 1
 
 
 SIZES = {
@@ -59,19 +75,21 @@ SIZES = {
         fanout=FanoutSize(shipments=200, per_shipment=5, rate=0.2, duration=30, drain_s=20, clients=4),
         history_total=1_000_000, history_thread=100_000, history_other_threads=900, history_requests=500,
         list_shipments=1000, list_small=10, list_messages_each=12, list_requests=300,
-        outbox_emails=5000, outbox_timeout_s=180,
+        outbox_emails=5000, outbox_timeout_s=180, repeat=3,
     ),
     "quick": Sizes(
         fanout=FanoutSize(shipments=40, per_shipment=5, rate=0.5, duration=8, drain_s=10, clients=2),
         history_total=100_000, history_thread=10_000, history_other_threads=90, history_requests=100,
         list_shipments=1000, list_small=10, list_messages_each=12, list_requests=60,
         outbox_emails=1000, outbox_timeout_s=60,
+        capacity_steps=(100, 300, 600), capacity_duration=5, idle_shipments=160,
     ),
     "smoke": Sizes(
         fanout=FanoutSize(shipments=4, per_shipment=3, rate=2, duration=2, drain_s=8, clients=2, timeout_s=15),
         history_total=3000, history_thread=1000, history_other_threads=4, history_requests=20,
         list_shipments=60, list_small=5, list_messages_each=3, list_requests=10,
         outbox_emails=30, outbox_timeout_s=60,
+        capacity_steps=(6, 12), capacity_duration=2, idle_shipments=4,
     ),
 }
 
@@ -79,8 +97,13 @@ SIZES = {
 class Run:
     """One benchmark run: its processes, temporary folder, figures and details."""
 
-    def __init__(self, mode: str, sizes: Sizes, profile: bool, out: Path) -> None:
+    def __init__(self, mode: str, sizes: Sizes, profile: bool, out: Path, postgres_url: str | None = None,
+                 peers: tuple[str, ...] = ()) -> None:
         self.mode = mode
+        self.postgres_url = postgres_url
+        self.peers = peers
+        #: Every repeat of each fan-out scenario (the figures are their medians).
+        self.runs: dict[str, list[dict[str, Any]]] = {}
         self.sizes = sizes
         self.profile = profile
         self.out = out
@@ -93,8 +116,8 @@ class Run:
 
     # --- helpers ----------------------------------------------------------------------------
 
-    def database(self, label: str) -> database.BenchDatabase:
-        db = database.fresh_database(self.tmp / label, label)
+    def database(self, label: str, postgres: str | None = None) -> database.BenchDatabase:
+        db = database.fresh_database(self.tmp / label, label, postgres)
         try:
             db.migrate()
         except BaseException:
@@ -149,6 +172,127 @@ class Run:
         finally:
             self.sup.stop(proc)
 
+    def floor_durable(self) -> None:
+        (self.tmp / "durable").mkdir(parents=True, exist_ok=True)
+        proc, port = servers.start_floor_durable(self.sup, self.tmp / "durable" / f"floor-{len(self.runs.get('floor_durable', []))}.sqlite3")
+        try:
+            size = self.sizes.fanout
+            self._fanout("floor_durable", fanout.floor_connections(size, f"http://127.0.0.1:{port}"), [proc])
+        finally:
+            self.sup.stop(proc)
+
+    def hub_postgresql(self) -> None:
+        if not self.postgres_url:
+            self.results.setdefault("fanout", {})["hub_postgresql"] = {
+                **dict.fromkeys(FANOUT_KEYS), "skipped": "no PostgreSQL server: --postgres-url or HUB_BENCH_POSTGRES_URL"}
+            return
+        size = self.sizes.fanout
+        db = self.database("fanoutpg", self.postgres_url)
+        try:
+            world = database.build_fanout_world(db, size.shipments, size.per_shipment)
+            proc, port = servers.start_hub(self.sup, db, "hub-postgresql")
+            try:
+                with self.profiling("hub-fanout-postgresql", servers.worker_pid(proc)):
+                    self._fanout("hub_postgresql", fanout.hub_connections(world, [f"http://127.0.0.1:{port}"]), [proc],
+                                 extra_cpu=lambda: database.backend_cpu(db))
+            finally:
+                self.sup.stop(proc)
+        finally:
+            db.dispose()
+
+    def capacity(self) -> None:
+        """Step the offered rate up for each server until p99 reaches 100 ms or a message is lost."""
+        size = self.sizes.fanout
+        result: dict[str, Any] = {}
+        for name in CAPACITY_SERVERS:
+            steps: list[dict[str, Any]] = []
+            with self._server(name) as (connections, pids):
+                for rate in self.sizes.capacity_steps:
+                    step_size = replace(size, rate=rate / size.connections, duration=self.sizes.capacity_duration,
+                                        drain_s=min(size.drain_s, 10))
+                    merged = fanout.run_load(self.sup, f"capacity-{name}-{rate}", connections, step_size,
+                                             self.tmp / "load", pids)
+                    f, d = merged["figures"], merged["details"]
+                    steps.append({"offered_sends_per_s": rate, "p99_ms": f["p99_ms"], "lost": f["lost"],
+                                  "duplicated": f["duplicated"], "out_of_order": f["out_of_order"],
+                                  "acked_per_s": round(d["acked"] / step_size.duration, 1),
+                                  "server_cpu_ms_per_acked_send": d.get("server_cpu_ms_per_acked_send"),
+                                  "client_busiest_core_share": d["client_busiest_core_share"],
+                                  "client_bound": d["client_bound"], "send_errors": d["send_errors"]})
+                    print(f"bench: capacity {name} {rate}/s: {steps[-1]}", file=sys.stderr, flush=True)
+                    if not capacity_step_passes(steps[-1]):
+                        break
+            result[name] = capacity_of(steps)
+            self.details.setdefault("capacity", {})[name] = steps
+        self.results["capacity"] = result
+
+    def idle(self) -> None:
+        """Many connections held by one process: the fan-out's active sockets plus silent ones."""
+        size = self.sizes.fanout
+        idle_size = replace(size, shipments=size.shipments + self.sizes.idle_shipments)
+        result: dict[str, Any] = {}
+        for name in ("hub", "floor_python"):
+            with self._server(name, idle_size) as (connections, pids):
+                for conn in connections:
+                    conn["idle"] = int(conn["shipment_id"]) not in self._active_shipments(connections, size.shipments)
+                rss_before = servers.rss_bytes(pids)
+                merged = fanout.run_load(
+                    self.sup, f"idle-{name}", connections, replace(idle_size, clients=max(size.clients, 4)),
+                    self.tmp / "load", pids, on_ready=lambda pids=pids: {"rss_bytes": servers.rss_bytes(pids)},
+                )
+            f, d = merged["figures"], merged["details"]
+            rss_after = d["at_ready"]["rss_bytes"]
+            result[name] = {
+                "connections": f["connections"], "offered_connections": idle_size.connections,
+                "active_connections": size.connections, "errors": d["connect_errors"] + d["disconnects"] + d["send_errors"],
+                "kib_per_connection": round((rss_after - rss_before) / 1024 / max(1, idle_size.connections), 1),
+                "rss_mib": round(rss_after / 2**20, 1), "active_p50_ms": f["p50_ms"], "active_p99_ms": f["p99_ms"],
+                "lost": f["lost"], "duplicated": f["duplicated"], "out_of_order": f["out_of_order"],
+                "server_cpu_ms_per_acked_send": d.get("server_cpu_ms_per_acked_send"),
+            }
+            self.details.setdefault("idle", {})[name] = d
+        self.results["idle"] = result
+
+    @staticmethod
+    def _active_shipments(connections: list[dict[str, Any]], count: int) -> set[int]:
+        return set(sorted({int(c["shipment_id"]) for c in connections})[:count])
+
+    @contextmanager
+    def _server(self, name: str, size: FanoutSize | None = None) -> Iterator[tuple[list[dict[str, Any]], list[int]]]:
+        """Start `name` (hub, floor_durable or floor_python) for `size`'s connections; yield the
+        connections and the serving pids; stop it (and drop its database) afterwards."""
+        size = size or self.sizes.fanout
+        db = None
+        try:
+            if name == "hub":
+                db = self.database(f"{name}-{uuid.uuid4().hex[:6]}")
+                world = database.build_fanout_world(db, size.shipments, size.per_shipment)
+                proc, port = servers.start_hub(self.sup, db, f"{name}-server")
+                connections = fanout.hub_connections(world, [f"http://127.0.0.1:{port}"])
+            elif name == "floor_durable":
+                folder = self.tmp / f"durable-{uuid.uuid4().hex[:6]}"
+                folder.mkdir(parents=True)
+                proc, port = servers.start_floor_durable(self.sup, folder / "floor.sqlite3")
+                connections = fanout.floor_connections(size, f"http://127.0.0.1:{port}")
+            else:
+                proc, port = servers.start_floor_python(self.sup)
+                connections = fanout.floor_connections(size, f"http://127.0.0.1:{port}")
+            try:
+                yield connections, servers.serving_pids([proc])
+            finally:
+                self.sup.stop(proc)
+        finally:
+            if db is not None:
+                db.dispose()
+
+    def peer_synapse(self) -> None:
+        from bench import synapse
+
+        measured = synapse.run_peer(self.sup, self.sizes.fanout, self.tmp / "synapse", self.postgres_url)
+        for label, merged in measured.items():
+            self.results.setdefault("fanout", {})[label] = merged["figures"]
+            self.details.setdefault("fanout", {})[label] = merged["details"]
+
     def floor_node(self) -> None:
         node, reason = servers.node_setup(self.tmp / "logs")
         if node is None:
@@ -162,7 +306,8 @@ class Run:
 
     def hub(self) -> None:
         size = self.sizes.fanout
-        db = self.database("fanout")
+        # A fresh database for every repeat (the same users would be inserted again).
+        db = self.database(f"fanout{len(self.runs.get('hub', []))}")
         try:
             world = database.build_fanout_world(db, size.shipments, size.per_shipment)
             proc, port = servers.start_hub(self.sup, db, "hub")
@@ -262,19 +407,34 @@ class Run:
         if d["rows_by_status"].get("sent", 0) != d["queued"] or d["duplicated_ids"] or d["distinct_outbox_ids"] != d["queued"]:
             raise BenchError(f"outbox: not every email sent exactly once: {d}")
 
-    def _fanout(self, name: str, connections: list[dict[str, Any]], server: list[Any]) -> None:
+    def _fanout(self, name: str, connections: list[dict[str, Any]], server: list[Any], **load: Any) -> None:
+        runs = self.runs.setdefault(name, [])
         merged = fanout.run_load(
-            self.sup, name, connections, self.sizes.fanout, self.tmp / "load", servers.serving_pids(server),
+            self.sup, f"{name}-{len(runs)}", connections, self.sizes.fanout, self.tmp / "load",
+            servers.serving_pids(server), **load,
         )
-        self.results.setdefault("fanout", {})[name] = merged["figures"]
-        self.details.setdefault("fanout", {})[name] = merged["details"]
+        runs.append(merged)
+        self.results.setdefault("fanout", {})[name] = median_figures([r["figures"] for r in runs])
+        details = dict(merged["details"]) if len(runs) == 1 else median_details([r["details"] for r in runs])
+        if len(runs) > 1:
+            details["repeats"] = [{**r["figures"], "server_cpu_ms_per_acked_send": r["details"].get("server_cpu_ms_per_acked_send"),
+                                   "extra_cpu_ms_per_acked_send": r["details"].get("extra_cpu_ms_per_acked_send")}
+                                  for r in runs]
+        self.details.setdefault("fanout", {})[name] = details
 
     # --- the whole run ----------------------------------------------------------------------
 
     def run(self, only: list[str]) -> None:
-        for name in SCENARIOS:
-            if name not in only:
-                continue
+        order = [name for name in SCENARIOS if name in only]
+        repeated = [name for name in REPEATED if name in order]
+        if self.sizes.repeat > 1 and len(repeated) > 0:
+            # Interleaved: hub, durable floor, bare floor, hub, ... so a change in the machine's
+            # load touches every server alike; the figures are the medians.
+            first = order.index(repeated[0]) if repeated[0] in order else 0
+            rest = [name for name in order if name not in repeated]
+            order = rest[:first] + repeated * self.sizes.repeat + rest[first:]
+        order += list(self.peers)
+        for name in order:
             print(f"bench: {name} ...", file=sys.stderr, flush=True)
             started = time.monotonic()
             try:
@@ -290,21 +450,39 @@ class Run:
 
     def report(self, only: list[str], command: str, elapsed: float) -> dict[str, Any]:
         fan = self.results.get("fanout", {})
-        for name in ("hub", "floor_python", "floor_node"):
+        for name in ("hub", "floor_python", "floor_durable", "floor_node", "hub_postgresql"):
             fan.setdefault(name, {**dict.fromkeys(FANOUT_KEYS), **self._missing(name, only)})
+        for peer in self.peers:
+            if peer in self.errors:
+                fan.setdefault(peer, {**dict.fromkeys(FANOUT_KEYS), "error": self.errors[peer]})
+        self.results.setdefault("capacity", self._missing("capacity", only))
+        self.results.setdefault("idle", self._missing("idle", only))
         for name, keys in (("scaleout", ("p99_ms", "msgs_per_s", "lost")), ("history", ("p99_ms",)),
                            ("list", ("p99_ms", "queries")), ("outbox", ("emails_per_s",))):
             self.results.setdefault(name, {**dict.fromkeys(keys), **self._missing(name, only)})
+        order = ("hub", "floor_durable", "floor_python", "floor_node", "hub_postgresql")
+        fan = {name: fan[name] for name in (*order, *sorted(set(fan) - set(order)))}
         report = {
             "fanout": fan,
             "scaleout": self.results["scaleout"],
             "history": self.results["history"],
             "list": self.results["list"],
             "outbox": self.results["outbox"],
+            "capacity": self.results["capacity"],
+            "idle": self.results["idle"],
+            "cpu_ms_per_acked_send": self.cpu_per_send(),
             "machine": machine(database.database_kind()),
             "ratios": {
                 "hub_vs_floor_python": _ratios(fan["hub"], fan["floor_python"]),
+                "hub_vs_floor_durable": _ratios(fan["hub"], fan["floor_durable"]),
                 "hub_vs_floor_node": _ratios(fan["hub"], fan["floor_node"]),
+                "hub_postgresql_vs_hub": _ratios(fan["hub_postgresql"], fan["hub"]),
+                **{f"hub_vs_{label}": _ratios(fan["hub"], fan[label]) for label in fan if label.startswith("peer_")},
+                "cpu_per_send_hub_vs_floor_durable": _ratio(
+                    self.cpu_per_send().get("hub"), self.cpu_per_send().get("floor_durable")),
+                "capacity_hub_vs_floor_durable": _ratio(
+                    (self.results["capacity"].get("hub") or {}).get("sends_per_s"),
+                    (self.results["capacity"].get("floor_durable") or {}).get("sends_per_s")),
             },
             "run": {
                 "command": command, "mode": self.mode, "elapsed_s": round(elapsed, 1),
@@ -315,10 +493,22 @@ class Run:
                     "duration_s": self.sizes.fanout.duration,
                 },
                 "load_average_at_start": self.load_at_start,
+                "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
+                "repeats": self.sizes.repeat,
                 "errors": self.errors,
             },
         }
         return report
+
+    def cpu_per_send(self) -> dict[str, Any]:
+        """Server CPU per acknowledged send of each fan-out target (median of its repeats);
+        for PostgreSQL the backends' CPU too."""
+        out: dict[str, Any] = {}
+        for name, details in self.details.get("fanout", {}).items():
+            out[name] = details.get("server_cpu_ms_per_acked_send")
+            if details.get("extra_cpu_ms_per_acked_send") is not None:
+                out[f"{name}_database_backends"] = details["extra_cpu_ms_per_acked_send"]
+        return out
 
     def _missing(self, name: str, only: list[str]) -> dict[str, str]:
         key = "hub" if name == "fanout" else name
@@ -340,9 +530,71 @@ class Run:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
+def capacity_step_passes(step: dict[str, Any]) -> bool:
+    """A step holds when p99 stays under 100 ms with nothing lost (nor duplicated, reordered or
+    refused)."""
+    return (step["p99_ms"] is not None and step["p99_ms"] < CAPACITY_P99_MS and step["lost"] == 0
+            and step["duplicated"] == 0 and step["out_of_order"] == 0 and step["send_errors"] == 0)
+
+
+#: The capacity's latency bound.
+CAPACITY_P99_MS = 100.0
+
+
+def capacity_of(steps: list[dict[str, Any]]) -> dict[str, Any]:
+    """The highest offered rate that held, before the first that did not (None when even the
+    first failed); `client_bound` when the load clients were near a full core at that rate or
+    the next (the figure is then the clients' limit as much as the server's)."""
+    held = None
+    failed = None
+    for step in steps:
+        if not capacity_step_passes(step):
+            failed = step
+            break
+        held = step
+    last_tried = steps[-1]["offered_sends_per_s"] if steps else None
+    return {
+        "sends_per_s": held["offered_sends_per_s"] if held else None,
+        "p99_ms_at_capacity": held["p99_ms"] if held else None,
+        "server_cpu_ms_per_acked_send_at_capacity": held["server_cpu_ms_per_acked_send"] if held else None,
+        "client_bound": bool((held and held["client_bound"]) or (failed and failed["client_bound"])),
+        "reached_last_step": failed is None and held is not None,
+        "last_tried_sends_per_s": last_tried,
+    }
+
+
+def median_figures(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Each figure's median over the repeats (counts of lost/duplicated/out of order: the worst)."""
+    if len(runs) == 1:
+        return dict(runs[0])
+    out: dict[str, Any] = {}
+    for key in runs[0]:
+        values = [r.get(key) for r in runs if isinstance(r.get(key), int | float)]
+        if key in ("lost", "duplicated", "out_of_order"):
+            out[key] = max(values) if values else None
+        elif key == "connections":
+            out[key] = min(values) if values else None
+        else:
+            out[key] = round(statistics.median(values), 2) if values else runs[-1].get(key)
+    return out
+
+
+def median_details(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The details of the repeats: numbers by their median, the rest from the last repeat."""
+    out = dict(runs[-1])
+    for key, value in runs[-1].items():
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            values = [r[key] for r in runs if isinstance(r.get(key), int | float)]
+            out[key] = round(statistics.median(values), 2)
+    return out
+
+
+def _ratio(a: Any, b: Any) -> float | None:
+    return round(a / b, 2) if isinstance(a, int | float) and isinstance(b, int | float) and b else None
+
+
 def _ratios(hub: dict[str, Any], floor: dict[str, Any]) -> dict[str, float | None]:
-    def ratio(a: Any, b: Any) -> float | None:
-        return round(a / b, 2) if isinstance(a, int | float) and isinstance(b, int | float) and b else None
+    ratio = _ratio
 
     return {
         "p50": ratio(hub.get("p50_ms"), floor.get("p50_ms")),
@@ -362,13 +614,27 @@ def print_table(report: dict[str, Any], details: dict[str, Any]) -> None:
 
     print()
     print(f"{'fanout':<14}" + "".join(f"{k:>13}" for k in FANOUT_KEYS))
-    for name in ("hub", "floor_python", "floor_node"):
+    for name in report["fanout"]:
         row = report["fanout"][name]
         note = row.get("skipped") or row.get("error")
         print(f"{name:<14}" + "".join(f"{fmt(row.get(k)):>13}" for k in FANOUT_KEYS) + (f"  ({note[:80]})" if note else ""))
-    for floor in ("floor_python", "floor_node"):
-        r = report["ratios"][f"hub_vs_{floor}"]
-        print(f"hub / {floor}: p50 x{fmt(r['p50'])}, p99 x{fmt(r['p99'])}, msgs/s x{fmt(r['msgs_per_s'])}")
+    for key, r in report["ratios"].items():
+        if isinstance(r, dict):
+            print(f"{key}: p50 x{fmt(r['p50'])}, p99 x{fmt(r['p99'])}, msgs/s x{fmt(r['msgs_per_s'])}")
+        else:
+            print(f"{key}: x{fmt(r)}")
+    print("server CPU ms per acknowledged send: " + ", ".join(
+        f"{k} {fmt(v)}" for k, v in report["cpu_ms_per_acked_send"].items()))
+    cap = report.get("capacity") or {}
+    for name, c in cap.items():
+        if isinstance(c, dict):
+            print(f"capacity {name}: {fmt(c.get('sends_per_s'))} sends/s (p99 {fmt(c.get('p99_ms_at_capacity'))} ms"
+                  f"{', client-bound' if c.get('client_bound') else ''}"
+                  f"{', every step held' if c.get('reached_last_step') else ''})")
+    for name, i in (report.get("idle") or {}).items():
+        if isinstance(i, dict):
+            print(f"idle {name}: {i.get('connections')}/{i.get('offered_connections')} held, {fmt(i.get('kib_per_connection'))} KiB"
+                  f" per connection, active p99 {fmt(i.get('active_p99_ms'))} ms, errors {i.get('errors')}, lost {i.get('lost')}")
     print()
     for name in ("scaleout", "history", "list", "outbox"):
         row = report[name]
@@ -399,6 +665,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shipments", type=int, help="fan-out: shipments (x participants = connections)")
     parser.add_argument("--profile", action="store_true", help="record the hub (fan-out, history, list) and the email worker with py-spy into bench/out/profile-*.txt")
     parser.add_argument("--out", type=Path, default=OUT_DIR / "latest.json", help="where the JSON goes")
+    parser.add_argument("--repeat", type=int, help="repeats of hub, floor_durable and floor_python, interleaved "
+                        "(figures are medians; default 3 in the full run, 1 otherwise)")
+    parser.add_argument("--peer", action="append", default=[], choices=PEERS,
+                        help="also measure a real peer under the same fan-out (synapse: Matrix Synapse, set up in "
+                             "its own virtual environment under bench/build/)")
+    parser.add_argument("--postgres-url", default=os.environ.get("HUB_BENCH_POSTGRES_URL") or None,
+                        help="admin URL of the PostgreSQL server for hub_postgresql and the peer's PostgreSQL run "
+                             "(default HUB_BENCH_POSTGRES_URL)")
     args = parser.parse_args(argv)
     only = [name.strip() for name in args.only.split(",") if name.strip()]
     unknown = set(only) - set(SCENARIOS)
@@ -409,9 +683,15 @@ def main(argv: list[str] | None = None) -> int:
     overrides = {k: v for k, v in (("rate", args.rate), ("duration", args.duration), ("shipments", args.shipments)) if v}
     if overrides:
         sizes = replace(sizes, fanout=replace(sizes.fanout, **overrides))
+    if args.repeat:
+        sizes = replace(sizes, repeat=args.repeat)
 
     install_signal_handlers()
-    run = Run(mode, sizes, args.profile, args.out.parent)
+    # Thousands of sockets in one process (the floors' and the load clients', children of this
+    # one, in the `idle` scenario): descriptors to fit, inherited.
+    raise_open_files_limit(sizes.fanout.connections + sizes.idle_shipments * sizes.fanout.per_shipment + 1024,
+                           "the benchmark's idle scenario")
+    run = Run(mode, sizes, args.profile, args.out.parent, args.postgres_url, tuple(f"peer_{p}" for p in args.peer))
     started = time.monotonic()
     try:
         run.run(only)

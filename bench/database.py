@@ -47,6 +47,7 @@ class BenchDatabase:
     url: str
     tmp: Path
     pg_name: str | None = None
+    admin_url: str | None = None
     _engine: Engine | None = field(default=None, repr=False)
 
     @property
@@ -116,16 +117,17 @@ class BenchDatabase:
         if self.pg_name:
             import psycopg
 
-            admin = postgres_admin_url() or ""
+            admin = self.admin_url or postgres_admin_url() or ""
             with psycopg.connect(_plain_pg(admin), autocommit=True, connect_timeout=5) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{self.pg_name}" WITH (FORCE)')
             self.pg_name = None
 
 
-def fresh_database(tmp: Path, label: str) -> BenchDatabase:
-    """Create an empty database for one scenario (not yet migrated)."""
+def fresh_database(tmp: Path, label: str, postgres: str | None = None) -> BenchDatabase:
+    """Create an empty database for one scenario (not yet migrated): on the PostgreSQL server
+    `postgres` (an admin URL) when given, else as `HUB_BENCH_POSTGRES_URL` says."""
     tmp.mkdir(parents=True, exist_ok=True)
-    admin = postgres_admin_url()
+    admin = postgres or postgres_admin_url()
     if not admin:
         return BenchDatabase(url=f"sqlite:///{tmp / (label + '.sqlite3')}", tmp=tmp)
     import psycopg
@@ -134,7 +136,22 @@ def fresh_database(tmp: Path, label: str) -> BenchDatabase:
     with psycopg.connect(_plain_pg(admin), autocommit=True, connect_timeout=5) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     url = make_url(_plain_pg(admin)).set(database=name).render_as_string(hide_password=False)
-    return BenchDatabase(url=url, tmp=tmp, pg_name=name)
+    return BenchDatabase(url=url, tmp=tmp, pg_name=name, admin_url=admin)
+
+
+def backend_cpu(db: BenchDatabase) -> dict[int, float]:
+    """CPU seconds used so far by each PostgreSQL backend serving `db` (the server runs on this
+    machine: its processes' /proc counters), by pid."""
+    if not db.pg_name:
+        return {}
+    import psycopg
+
+    from bench.fanout import cpu_seconds
+
+    with psycopg.connect(_plain_pg(db.admin_url or ""), autocommit=True, connect_timeout=5) as conn:
+        pids = [row[0] for row in conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", (db.pg_name,))]
+    return {pid: cpu_seconds([pid]) for pid in pids}
 
 
 def tables() -> dict[str, Table]:

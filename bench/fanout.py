@@ -13,6 +13,7 @@ import queue
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -70,6 +71,10 @@ def _wait_for(lines: queue.Queue[tuple[int, str]], procs: list[Proc], word: str,
     return got
 
 
+#: A load client busier than this share of a core is taken to limit the load it offers.
+CLIENT_BOUND_SHARE = 0.85
+
+
 def cpu_seconds(pids: list[int]) -> float:
     """User + system CPU time the processes have used so far (Linux /proc)."""
     ticks = os.sysconf("SC_CLK_TCK")
@@ -85,12 +90,17 @@ def cpu_seconds(pids: list[int]) -> float:
 
 def run_load(
     sup: Supervisor, label: str, connections: list[dict[str, Any]], size: FanoutSize, tmp: Path,
-    server_pids: list[int] | None = None,
+    server_pids: list[int] | None = None, on_ready: Callable[[], dict[str, Any]] | None = None,
+    extra_cpu: Callable[[], dict[int, float]] | None = None,
 ) -> dict[str, Any]:
-    """Drive `connections` ({url, shipment_id, token}) with `size`'s load; merge the figures.
+    """Drive `connections` ({url, shipment_id, token, idle}) with `size`'s load; merge the figures.
 
     The CPU time `server_pids` use while the load runs is measured too: on a busy machine
-    it compares the servers' cost per message better than the clock does."""
+    it compares the servers' cost per message better than the clock does. So is the load
+    clients' own (a figure they were too busy to offer is marked client-bound). `on_ready` runs
+    once every connection is up, before the load (its answer goes into the details as
+    `at_ready`); `extra_cpu` answers more CPU counters by pid (a database's backends), read
+    before and after the load."""
     by_shipment: dict[int, list[dict[str, Any]]] = {}
     for conn in connections:
         by_shipment.setdefault(int(conn["shipment_id"]), []).append(conn)
@@ -122,14 +132,22 @@ def run_load(
         ready = _wait_for(lines, procs, "READY", timeout=60 + size.connections * 0.1)
         connect_s = time.monotonic() - connect_started
         refused = sum(int(line.split()[2]) for line in ready.values())
+        at_ready = on_ready() if on_ready is not None else None
         start_epoch = time.time() + 1.0
+        client_pids = [p.pid for p in procs]
+        extra_before = extra_cpu() if extra_cpu is not None else {}
+        clients_before = {pid: cpu_seconds([pid]) for pid in client_pids}
         cpu_before = cpu_seconds(server_pids or [])
+        wall_before = time.monotonic()
         for proc in procs:
             assert proc.popen.stdin is not None
             proc.popen.stdin.write(f"GO {start_epoch}\n".encode())
             proc.popen.stdin.flush()
         _wait_for(lines, procs, "DONE", timeout=size.duration + size.drain_s + 2 * size.timeout_s + 30)
         server_cpu = cpu_seconds(server_pids or []) - cpu_before
+        wall = max(time.monotonic() - wall_before, 1e-6)
+        clients_cpu = {pid: cpu_seconds([pid]) - before for pid, before in clients_before.items()}
+        extra_after = extra_cpu() if extra_cpu is not None else {}
         for proc in procs:
             proc.popen.wait(timeout=30)
         for i in range(len(groups)):
@@ -138,6 +156,20 @@ def run_load(
         for proc in procs:
             sup.stop(proc)
     merged = _merge(results, size, connect_s, refused)
+    d = merged["details"]
+    # Each load client is one asyncio thread: near a whole core it offers less than asked.
+    # (Shared over the sending window: after it the clients only wait for the last receipts.)
+    busiest = max(clients_cpu.values(), default=0.0) / min(wall, size.duration + 1.0)
+    d["client_cpu_s"] = round(sum(clients_cpu.values()), 2)
+    d["client_busiest_core_share"] = round(busiest, 2)
+    d["client_bound"] = busiest >= CLIENT_BOUND_SHARE
+    d["load_wall_s"] = round(wall, 2)
+    if at_ready is not None:
+        d["at_ready"] = at_ready
+    if extra_cpu is not None:
+        # Counters of processes that ended meanwhile are lost; those that began count whole.
+        d["extra_cpu_s"] = round(sum(after - extra_before.get(pid, 0.0) for pid, after in extra_after.items()), 2)
+        d["extra_cpu_ms_per_acked_send"] = round(d["extra_cpu_s"] * 1000 / d["acked"], 2) if d["acked"] else None
     if server_pids:
         acked = merged["details"]["acked"]
         merged["details"]["server_cpu_s"] = round(server_cpu, 2)

@@ -23,6 +23,8 @@ from typing import Any
 
 import socketio
 
+from bench import matrix_client as matrix
+
 
 @dataclass
 class Connection:
@@ -32,7 +34,12 @@ class Connection:
     url: str
     shipment_id: int
     token: str | None
+    idle: bool = False  # connected and joined, never sends (the many-connections scenario)
+    room_id: str | None = None  # a Matrix peer's room (protocol "matrix")
+    protocol: str = "socketio"
     sio: socketio.AsyncClient | None = None
+    matrix_since: str | None = None
+    matrix_connected: bool = False
     joined: bool = False
     error: str | None = None
     disconnects: int = 0
@@ -49,7 +56,8 @@ class Load:
     def __init__(self, spec: dict[str, Any]) -> None:
         self.spec = spec
         self.conns = [
-            Connection(i, c["url"], int(c["shipment_id"]), c.get("token"))
+            Connection(i, c["url"], int(c["shipment_id"]), c.get("token"), bool(c.get("idle")), c.get("room_id"),
+                       c.get("protocol", "socketio"))
             for i, c in enumerate(spec["connections"])
         ]
         self.sent: dict[str, tuple[float, int]] = {}  # client_id -> (perf time, sender index)
@@ -59,6 +67,8 @@ class Load:
         self.ack_ms: list[float] = []
         self.running = True
         self.disorder: list[dict[str, int]] = []  # samples of out-of-order receipts
+        self.http: Any = None  # the aiohttp session of Matrix connections
+        self.sync_tasks: list[asyncio.Task[None]] = []
 
     # --- connecting -----------------------------------------------------------------------
 
@@ -67,6 +77,9 @@ class Load:
         await asyncio.gather(*(self._connect(conn, gate) for conn in self.conns))
 
     async def _connect(self, conn: Connection, gate: asyncio.Semaphore) -> None:
+        if conn.protocol == "matrix":
+            await matrix.connect(self, conn, gate)
+            return
         timeout = float(self.spec.get("timeout_s", 30))
         sio = socketio.AsyncClient(reconnection=False, handle_sigint=False, request_timeout=timeout)
         conn.sio = sio
@@ -102,15 +115,17 @@ class Load:
         if int(message.get("shipment_id") or -1) != conn.shipment_id:
             return
         client_id = message.get("client_id") or ""
-        seq = int(message.get("seq") or 0)
         if client_id and client_id in conn.seen:
             conn.duplicated += 1
             return
-        if seq <= conn.last_seq:
-            conn.out_of_order += 1
-            if len(self.disorder) < 10:
-                self.disorder.append({"shipment_id": conn.shipment_id, "after_seq": conn.last_seq, "seq": seq})
-        conn.last_seq = max(conn.last_seq, seq)
+        # A server that numbers no messages (a peer without a per-room seq) is not judged on order.
+        if message.get("seq") is not None:
+            seq = int(message["seq"])
+            if seq <= conn.last_seq:
+                conn.out_of_order += 1
+                if len(self.disorder) < 10:
+                    self.disorder.append({"shipment_id": conn.shipment_id, "after_seq": conn.last_seq, "seq": seq})
+            conn.last_seq = max(conn.last_seq, seq)
         if client_id:
             conn.seen.add(client_id)
             conn.receipts.append((client_id, now))
@@ -119,7 +134,7 @@ class Load:
 
     async def run(self, start_epoch: float) -> None:
         start = time.perf_counter() + (start_epoch - time.time())
-        senders = [self._send_loop(conn, start) for conn in self.conns if conn.joined]
+        senders = [self._send_loop(conn, start) for conn in self.conns if conn.joined and not conn.idle]
         await asyncio.gather(*senders)
 
     async def _send_loop(self, conn: Connection, start: float) -> None:
@@ -137,14 +152,17 @@ class Load:
         await asyncio.gather(*tasks)
 
     async def _send(self, conn: Connection, body: str) -> None:
-        assert conn.sio is not None
         client_id = str(uuid.uuid4())
         sent_at = time.perf_counter()
         self.sent[client_id] = (sent_at, conn.index)
         self.sent_by_shipment.setdefault(conn.shipment_id, set()).add(client_id)
         payload = {"shipment_id": conn.shipment_id, "body": body, "client_id": client_id}
         try:
-            ack = await conn.sio.call("send", payload, timeout=float(self.spec.get("timeout_s", 30)))
+            if conn.protocol == "matrix":
+                ack = await matrix.send(self, conn, payload, float(self.spec.get("timeout_s", 30)))
+            else:
+                assert conn.sio is not None
+                ack = await conn.sio.call("send", payload, timeout=float(self.spec.get("timeout_s", 30)))
         except Exception as exc:  # noqa: BLE001
             self.send_errors.append(f"{type(exc).__name__}: {exc}"[:200])
             return
@@ -187,7 +205,8 @@ class Load:
             "connections": len(joined),
             "connect_errors": [c.error for c in self.conns if c.error][:10],
             "connect_error_count": sum(1 for c in self.conns if c.error),
-            "held": sum(1 for c in joined if c.sio is not None and c.sio.connected and not c.disconnects),
+            "held": sum(1 for c in joined if ((c.sio is not None and c.sio.connected) or c.matrix_connected)
+                        and not c.disconnects),
             "disconnects": sum(c.disconnects for c in self.conns),
             "sent": len(self.sent),
             "acked": self.acked,
@@ -205,6 +224,11 @@ class Load:
 
     async def close(self) -> None:
         self.running = False
+        for task in self.sync_tasks:
+            task.cancel()
+        await asyncio.gather(*self.sync_tasks, return_exceptions=True)
+        if self.http is not None:
+            await self.http.close()
         await asyncio.gather(
             *(asyncio.wait_for(c.sio.disconnect(), 5) for c in self.conns if c.sio is not None and c.sio.connected),
             return_exceptions=True,

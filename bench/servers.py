@@ -13,12 +13,15 @@ from typing import Any
 
 from bench.database import BenchDatabase
 from bench.procs import PYTHON, ROOT, Proc, Supervisor, free_port, wait_for_http, wait_for_port
+from config import Config
 from hub.cli import SERVE_ENVIRONMENT
 
 BENCH_DIR = Path(__file__).resolve().parent
 
-# The hub's own serving options (`hub serve`): one gevent worker, many connections.
-GUNICORN_GEVENT = ["--worker-class", "gevent", "--workers", "1", "--worker-connections", "4000"]
+# The hub's own serving options (`hub serve`): one gevent worker, as many connections as its
+# default SERVE_WORKER_CONNECTIONS.
+GUNICORN_GEVENT = ["--worker-class", "gevent", "--workers", "1",
+                   "--worker-connections", str(Config().SERVE_WORKER_CONNECTIONS)]
 
 
 def start_hub(
@@ -43,6 +46,31 @@ def start_floor_python(sup: Supervisor) -> tuple[Proc, int]:
     ], dict(SERVE_ENVIRONMENT))
     wait_for_http(port, proc, timeout=30)
     return proc, port
+
+
+def start_floor_durable(sup: Supervisor, database_path: Path) -> tuple[Proc, int]:
+    """The durable relay (`bench.floor_durable`): the python floor that commits every message
+    to SQLite before acknowledging it, served the same way."""
+    port = free_port()
+    proc = sup.start("floor_durable", [
+        PYTHON, "-m", "gunicorn", *GUNICORN_GEVENT, "--bind", f"127.0.0.1:{port}", "--chdir", str(ROOT),
+        "--access-logfile", "/dev/null", "--error-logfile", "-", "bench.floor_durable:app",
+    ], dict(SERVE_ENVIRONMENT) | {"BENCH_DURABLE_DB": str(database_path)})
+    wait_for_http(port, proc, timeout=30)
+    return proc, port
+
+
+def rss_bytes(pids: list[int]) -> int:
+    """Resident memory of the processes now (Linux /proc), in bytes."""
+    total = 0
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) * 1024
+        except OSError:
+            continue
+    return total
 
 
 def node_setup(log_dir: Path) -> tuple[str | None, str | None]:

@@ -104,13 +104,43 @@ SERVE_ENVIRONMENT = {
 }
 
 
+#: Descriptors besides the sockets: database connections, log files, the listening socket.
+OPEN_FILES_MARGIN = 1024
+
+
+def raise_open_files_limit(wanted: int, needed_by: str = "SERVE_WORKER_CONNECTIONS") -> int:
+    """Raise this process's soft limit of open files (inherited by gunicorn) to `wanted`, as far
+    as the hard limit allows; warn on stderr (naming `needed_by`) when it cannot reach it.
+    Answers the soft limit."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            soft = target
+        except (ValueError, OSError):
+            pass
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        click.echo(f"warning: open files limited to {soft} (ulimit -n), fewer than the {wanted} that "
+                   f"{needed_by} needs: raise the hard limit (LimitNOFILE= in systemd)", err=True)
+    return soft
+
+
 @hub_cli.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, type=int, show_default=True)
-@click.option("--worker-connections", default=4000, type=int, show_default=True)
-def serve(host: str, port: int, worker_connections: int) -> None:
+@click.option("--worker-connections", default=None, type=int,
+              help="connections held at once  [default: SERVE_WORKER_CONNECTIONS, 10000]")
+def serve(host: str, port: int, worker_connections: int | None) -> None:
     """Serve pages, API and websockets with gunicorn's gevent worker until SIGTERM."""
+    from flask import current_app
+
     require_matching_schema()
+    if worker_connections is None:
+        worker_connections = int(current_app.config["SERVE_WORKER_CONNECTIONS"])
+    raise_open_files_limit(worker_connections + OPEN_FILES_MARGIN)
     # A fresh process: gunicorn's gevent worker monkey-patches before it imports the app;
     # this CLI process has already imported it unpatched.
     args = [

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextvars
 import fcntl
 import os
+import select
 import sqlite3
 import threading
 import time
@@ -15,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Dialect, Engine
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError
 from sqlalchemy.sql import Executable
 
 from hub.errors import Unavailable
@@ -177,9 +178,52 @@ def _begin_reader(connection: Any) -> None:
     dbapi_connection.execute("BEGIN")
 
 
+#: A pooled PostgreSQL connection left unused longer than this is pinged before it is handed out.
+PING_AFTER_IDLE_S = 5.0
+
+
+def _has_input(dbapi_connection: Any) -> bool:
+    """Whether the server sent something to an idle connection (nothing is expected: a closed
+    socket or a backend's FATAL on shutdown or termination), or the connection is closed."""
+    try:
+        fd = dbapi_connection.fileno()
+        readable, _, _ = select.select([fd], [], [], 0)
+    except Exception:  # noqa: BLE001  (closed: psycopg raises its own error)
+        return True
+    return bool(readable)
+
+
+def install_liveness_check(engine: Engine) -> None:
+    """Hand out no PostgreSQL connection the server has closed (a restart, a terminated backend),
+    without the round trip SQLAlchemy's `pool_pre_ping` spends on every checkout (each socket
+    event is one): a connection is pinged only when its socket has something to read (a closed
+    connection's EOF or the server's goodbye) or it sat unused for PING_AFTER_IDLE_S (a peer gone
+    without a word). A failed ping replaces it with a fresh connection, as pre-ping does."""
+
+    @event.listens_for(engine, "checkin")
+    def _idle_from(_dbapi_connection: Any, record: Any) -> None:
+        record.info["hub_idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _alive(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.pop("hub_idle_since", None)
+        if idle_since is None:
+            return  # connected just now
+        if time.monotonic() - idle_since < PING_AFTER_IDLE_S and not _has_input(dbapi_connection):
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:  # noqa: BLE001  (any failure: the pool connects anew)
+            raise DisconnectionError(f"connection found closed at checkout: {exc}") from exc
+        if not alive:
+            raise DisconnectionError("connection found closed at checkout")
+
+
 def configure_engine(engine: Engine, busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S) -> None:
     """Install the per-dialect connection hooks; a SQLite writer waits at most `busy_timeout_s`
     for another process's lock, then fails with the database's own "locked" error."""
+    if engine.dialect.name == "postgresql":
+        install_liveness_check(engine)
     if engine.dialect.name != "sqlite":
         return
 

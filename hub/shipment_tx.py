@@ -5,9 +5,13 @@ Ordering: one shipment's writers are serialised, and each one's events leave bef
 writer may start, so every socket sees one shipment's events in `seq` order:
 - one process: a lock per shipment (SQLite: the process-wide SQLite transaction lock, which
   every transaction of the process already takes; PostgreSQL: a lock table of this app);
-- several processes on PostgreSQL: a session-level advisory lock on the transaction's own
-  connection, taken before the row lock and released only after the commit *and* the emit (the
-  row lock alone ends at COMMIT, before the emit, so two processes could emit out of order);
+- several processes on PostgreSQL (a message queue is configured): a session-level advisory
+  lock on the transaction's own connection, taken before the row lock and released only after
+  the commit *and* the emit (the row lock alone ends at COMMIT, before the emit, so two processes
+  could emit out of order). Without a message queue no other process's events reach this
+  process's sockets at all, so the process's own lock orders them and the advisory lock (two
+  round trips per write, and the autocommit switch for the unlock) is not taken; the `seq`
+  counter's row lock still numbers concurrent writers of every process one after the other;
 - several processes on SQLite (a message queue is configured): an exclusive `flock` on a file
   next to the database, taken just after BEGIN IMMEDIATE (always in the same order as the
   database's write lock: no deadlock) and released after the emit.
@@ -250,7 +254,8 @@ def _ordered_transaction(shipment_id: int, load: bool) -> Iterator[Shipment | No
     queue = bool(current_app.config.get("SOCKETIO_MESSAGE_QUEUE"))
     if db.session.get_bind().dialect.name == "postgresql":
         with hub_state().lock_for(shipment_id):
-            yield from _locked(shipment_id, load, _AdvisoryLock(shipment_id), queue)
+            # As SQLite's file lock: only processes sharing a message queue need each other's order.
+            yield from _locked(shipment_id, load, _AdvisoryLock(shipment_id) if queue else None, queue)
     else:
         # SQLite: every transaction of the process already queues on this (re-entrant) lock;
         # holding it through commit and emit keeps the next writer out until the event is sent.

@@ -188,3 +188,23 @@ def test_serve_answers_http_and_socketio_then_stops_on_sigterm(cli_env):
         if server.poll() is None:
             server.kill()
             server.wait()
+
+
+def test_serve_raises_the_open_files_limit_to_fit_its_connections(capsys) -> None:
+    """Each socket is a descriptor: `hub serve` raises a low soft limit to what
+    SERVE_WORKER_CONNECTIONS needs, and warns when the hard limit is too low."""
+    import resource
+
+    from hub.cli import raise_open_files_limit
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (256, hard))
+        assert raise_open_files_limit(1000) == 1000
+        assert resource.getrlimit(resource.RLIMIT_NOFILE)[0] == 1000
+        assert capsys.readouterr().err == ""
+        if hard != resource.RLIM_INFINITY:
+            assert raise_open_files_limit(hard + 1) == hard
+            assert "SERVE_WORKER_CONNECTIONS" in capsys.readouterr().err
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))

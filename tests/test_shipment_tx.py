@@ -76,3 +76,76 @@ def test_a_savepoint_rolled_back_drops_only_what_was_queued_inside_it(app, world
             raise RuntimeError("a duplicate webhook event")
         after_commit(Step.EMIT, lambda: ran.append("after the savepoint"))
     assert ran == ["outer", "after the savepoint"]
+
+
+def _statements_of(block) -> list[str]:
+    from sqlalchemy import event
+
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args) -> None:
+        seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        block()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    return seen
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_the_advisory_lock_is_taken_only_when_processes_share_a_message_queue(app, world):
+    """Without a message queue no other process's events reach this one's sockets: the process's
+    own lock orders them, and the two round trips of the advisory lock are saved."""
+
+    def write() -> None:
+        with shipment_transaction(world.shipment.id) as shipment:
+            shipment.goods_description = "Pumps"
+
+    app.config["SOCKETIO_MESSAGE_QUEUE"] = None
+    assert not any("pg_advisory_lock" in s for s in _statements_of(write))
+    # With a queue (several servers) it is taken, and released after the commit's events.
+    app.config["SOCKETIO_MESSAGE_QUEUE"] = "redis://127.0.0.1:9/0"  # never reached: no event queued
+    try:
+        assert any("pg_advisory_lock" in s for s in _statements_of(write))
+    finally:
+        app.config["SOCKETIO_MESSAGE_QUEUE"] = None
+    held = db.session.execute(text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")).scalar()
+    assert held == 0
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_a_pooled_connection_the_server_closed_is_replaced_at_checkout_without_a_ping_per_checkout(app, world):
+    """The checkout check pings only a suspect connection (closed by the server, or long idle)."""
+    pings: list[str] = []
+    db.session.remove()
+    db.engine.dispose()
+    with db.engine.connect() as conn:
+        backend = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+    original = db.engine.dialect.do_ping
+
+    def counting_ping(dbapi_connection) -> bool:
+        pings.append("ping")
+        return original(dbapi_connection)
+
+    db.engine.dialect.do_ping = counting_ping  # type: ignore[method-assign]
+    try:
+        for _ in range(3):  # a connection back from the pool at once, alive: no ping
+            with db.engine.connect() as conn:
+                assert conn.exec_driver_sql("SELECT pg_backend_pid()").scalar() == backend
+        assert pings == []
+        import psycopg
+
+        from tests.services import postgres_admin_url
+
+        with psycopg.connect(postgres_admin_url(), autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (backend,))
+        import time
+
+        time.sleep(0.3)  # the server's goodbye reaches the idle connection's socket
+        with db.engine.connect() as conn:  # the dead one is pinged, found closed, replaced
+            assert conn.exec_driver_sql("SELECT pg_backend_pid()").scalar() != backend
+        assert pings == ["ping"]
+    finally:
+        db.engine.dialect.do_ping = original  # type: ignore[method-assign]

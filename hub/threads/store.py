@@ -134,8 +134,11 @@ _SEND_ONCE_COLUMNS = ("shipment_id", "author_id", "kind", "body", "body_html", "
 
 def _send_once_statement() -> Any:
     """The one statement of `write_message_once`. Its data-modifying CTEs all run, in one
-    snapshot, under the shipment's advisory lock: no other send of this shipment is between
-    the repeat check and the insert; a repeat writes nothing (the counter is not advanced)."""
+    snapshot, under the shipment's locks (the process's, and the advisory lock when processes
+    share a message queue): no other send of this shipment from them is between the repeat
+    check and the insert; a repeat writes nothing (the counter is not advanced). A repeat racing
+    in from another process is refused by the unique (author, client_id) index instead, and
+    answered the original by the caller."""
     existing = (
         select(_messages.c.id)
         .where(_messages.c.author_id == bindparam("b_author_id"), _messages.c.client_id == bindparam("b_client_id"))
