@@ -29,9 +29,15 @@ JS_MESSAGES: tuple[str, ...] = (
     # documents.js
     N_("The file is too large."), N_("The upload failed (HTTP {status})."), N_("{file}: larger than the upload limit."),
     N_("{file}: uploaded"), N_("{file}: the connection failed."),
-    N_("{ok} of {count} file(s) uploaded; {failed} failed (see above)."), N_("{ok} of {count} file(s) uploaded."),
+    N_("{ok} of {count} file(s) uploaded; {failed} failed (see below)."), N_("{ok} of {count} file(s) uploaded."),
     N_("Choose at least one file."), N_("Uploading {count} file(s)…"), N_("“Documents complete” recorded."),
     N_("Could not reach the hub; try again."),
+    # message-facts.js
+    N_("someone"), N_("Turned into a risk flag by {name}"), N_("Recorded as a milestone by {name}"), N_("Milestone"),
+    N_("When it happened (your time)"), N_("Record"), N_("Refused."), N_("Make it a risk flag"),
+    N_("Record as a milestone"),
+    # risks.js
+    N_("Could not resolve the flag; try again."),
     # profile.js
     N_("Your browser's time zone is {zone}."),
 )

@@ -23,11 +23,12 @@ def shipment_risks(user: User, shipment: Shipment) -> dict[str, Any]:
 def thread_facts_context(shipment: Shipment) -> dict[str, Any]:
     """What the thread's "turn into a fact" actions need: the facts already made and the
     milestone codes."""
+    from hub.i18n import milestone_label
     from hub.milestones_catalogue import CATALOGUE
     from hub.risks.services import shipment_message_facts
 
     return {"shipment_id": shipment.id, "facts": {str(k): v for k, v in shipment_message_facts(shipment.id).items()},
-            "milestones": [{"code": m.code, "label": m.label} for m in CATALOGUE]}
+            "milestones": [{"code": m.code, "label": milestone_label(m.code)} for m in CATALOGUE]}
 
 
 def register(app: Flask) -> None:

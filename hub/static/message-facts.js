@@ -21,19 +21,19 @@
   }
 
   function factText(fact) {
-    var who = fact.created_by ? fact.created_by.name : "someone";
-    return (fact.kind === "risk" ? "Turned into a risk flag by " : "Recorded as a milestone by ") + who;
+    var who = fact.created_by ? fact.created_by.name : window.hubT("someone");
+    return window.hubT(fact.kind === "risk" ? "Turned into a risk flag by {name}" : "Recorded as a milestone by {name}", { name: who });
   }
 
   function milestoneForm(li, id, box) {
     var form = document.createElement("form"); form.className = "fact-milestone";
-    var select = document.createElement("select"); select.name = "code"; select.setAttribute("aria-label", "Milestone");
+    var select = document.createElement("select"); select.name = "code"; select.setAttribute("aria-label", window.hubT("Milestone"));
     data.milestones.forEach(function (m) {
       var o = document.createElement("option"); o.value = m.code; o.textContent = m.label; select.appendChild(o);
     });
     var when = document.createElement("input"); when.type = "datetime-local"; when.required = true;
-    when.setAttribute("aria-label", "When it happened (your time)");
-    var ok = document.createElement("button"); ok.type = "submit"; ok.textContent = "Record";
+    when.setAttribute("aria-label", window.hubT("When it happened (your time)"));
+    var ok = document.createElement("button"); ok.type = "submit"; ok.textContent = window.hubT("Record");
     var error = document.createElement("span"); error.className = "form-error"; error.setAttribute("role", "alert");
     form.append(select, " ", when, " ", ok, " ", error);
     form.addEventListener("submit", function (e) {
@@ -41,7 +41,7 @@
       if (!when.value) return;
       post("/api/v1/messages/" + id + "/milestone", { code: select.value, occurred_at: new Date(when.value).toISOString() })
         .then(function (a) {
-          if (!a.ok) { error.textContent = (a.body.error || {}).message || "Refused."; return; }
+          if (!a.ok) { error.textContent = (a.body.error || {}).message || window.hubT("Refused."); return; }
           form.remove();
         });
     });
@@ -60,7 +60,7 @@
     if (canManage && li.classList.contains("kind-text") && !li.classList.contains("deleted")) {
       if (kinds.indexOf("risk") === -1) {
         var risk = document.createElement("button"); risk.type = "button"; risk.className = "link";
-        risk.textContent = "Make it a risk flag";
+        risk.textContent = window.hubT("Make it a risk flag");
         risk.addEventListener("click", function () {
           risk.disabled = true;
           post("/api/v1/messages/" + id + "/risk", {}).then(function (a) { if (!a.ok) risk.disabled = false; });
@@ -69,7 +69,7 @@
       }
       if (kinds.indexOf("milestone") === -1) {
         var milestone = document.createElement("button"); milestone.type = "button"; milestone.className = "link";
-        milestone.textContent = "Record as a milestone";
+        milestone.textContent = window.hubT("Record as a milestone");
         milestone.addEventListener("click", function () {
           if (!li.querySelector(".fact-milestone")) milestoneForm(li, id, box);
         });

@@ -1,60 +1,29 @@
-// The shipment page's risk panel: re-reads the open flags whenever a `risk` event arrives (the
-// thread's socket client re-dispatches server events as `hub:socket-event`), and lets staff
-// resolve a flag with a note.
+// The shipment page's risk panel: on each `risk` event (the thread's socket client re-dispatches
+// server events as `hub:socket-event`) the panel is fetched again as the server renders it, in
+// the viewer's language and time zone; staff resolve a flag with a note.
 (function () {
   "use strict";
-  var panel = document.getElementById("risks");
-  if (!panel) return;
-  var shipmentId = panel.getAttribute("data-shipment-id");
-  var list = document.getElementById("risk-list");
-  var none = document.getElementById("risks-none");
-  var count = document.getElementById("risks-count");
-  var form = document.getElementById("risk-resolve");
-  var select = document.getElementById("risk-resolve-id");
+  var shipmentId = (document.getElementById("risks") || {}).getAttribute
+    ? document.getElementById("risks").getAttribute("data-shipment-id") : null;
+  if (!shipmentId) return;
   var csrf = document.querySelector('meta[name="csrf-token"]');
 
-  function render(flags) {
-    var open = flags.filter(function (f) { return f.open; });
-    list.textContent = "";
-    open.forEach(function (flag) {
-      var li = document.createElement("li");
-      li.className = "risk severity-" + flag.severity;
-      li.setAttribute("data-risk-id", flag.id);
-      var icon = document.createElement("span");
-      icon.className = "risk-icon"; icon.setAttribute("aria-hidden", "true"); icon.textContent = "\u26a0";
-      var name = document.createElement("strong"); name.textContent = flag.label;
-      var severity = document.createElement("span"); severity.className = "risk-severity"; severity.textContent = " " + flag.severity + " ";
-      var detail = document.createElement("span"); detail.className = "risk-detail"; detail.textContent = flag.detail || "";
-      var meta = document.createElement("small"); meta.className = "muted";
-      meta.textContent = " " + (flag.owner ? flag.owner.name : "\u2014") + " \u00b7 " + flag.opened_at;
-      li.append(icon, " ", name, severity, detail, meta);
-      list.appendChild(li);
+  function panel() { return document.getElementById("risks"); }
+
+  // The resolve form lists the open flags the panel shows.
+  function wire() {
+    var form = document.getElementById("risk-resolve");
+    var select = document.getElementById("risk-resolve-id");
+    if (!form || !select) return;
+    var flags = panel().querySelectorAll("#risk-list li.risk");
+    select.textContent = "";
+    Array.prototype.forEach.call(flags, function (li) {
+      var option = document.createElement("option");
+      option.value = li.getAttribute("data-risk-id");
+      option.textContent = li.querySelector("strong").textContent;
+      select.appendChild(option);
     });
-    count.textContent = String(open.length);
-    none.hidden = open.length > 0;
-    if (form && select) {
-      select.textContent = "";
-      open.forEach(function (flag) {
-        var option = document.createElement("option");
-        option.value = flag.id; option.textContent = flag.label + " (" + flag.severity + ")";
-        select.appendChild(option);
-      });
-      form.hidden = open.length === 0;
-    }
-  }
-
-  function reload() {
-    fetch("/api/v1/shipments/" + shipmentId + "/risks", { credentials: "same-origin" })
-      .then(function (r) { return r.ok ? r.json() : null; })
-      .then(function (data) { if (data) render(data.items); });
-  }
-
-  document.addEventListener("hub:socket-event", function (e) {
-    var detail = e.detail || {};
-    if (detail.event === "risk" && detail.data && String(detail.data.shipment_id) === String(shipmentId)) reload();
-  });
-
-  if (form) {
+    form.hidden = flags.length === 0;
     form.addEventListener("submit", function (e) {
       e.preventDefault();
       var error = document.getElementById("risk-resolve-error");
@@ -65,11 +34,30 @@
         body: JSON.stringify({ resolved: true, resolution_note: document.getElementById("risk-resolve-note").value })
       }).then(function (r) { return r.json().then(function (body) { return { ok: r.ok, body: body }; }); })
         .then(function (answer) {
-          if (!answer.ok) { error.textContent = (answer.body.error || {}).message || "Could not resolve."; return; }
-          document.getElementById("risk-resolve-note").value = "";
-          reload();
+          if (!answer.ok) {
+            error.textContent = (answer.body.error || {}).message || window.hubT("Could not resolve the flag; try again.");
+            return;
+          }
+          refresh();
         });
     });
   }
-  reload();
+
+  function refresh() {
+    fetch(window.location.pathname, { credentials: "same-origin", headers: { "Accept": "text/html" } })
+      .then(function (r) { return r.ok ? r.text() : null; })
+      .then(function (html) {
+        if (!html) return;
+        var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("risks");
+        if (!fresh) return;
+        panel().replaceWith(document.importNode(fresh, true));
+        wire();
+      });
+  }
+
+  document.addEventListener("hub:socket-event", function (e) {
+    var detail = e.detail || {};
+    if (detail.event === "risk" && detail.data && String(detail.data.shipment_id) === String(shipmentId)) refresh();
+  });
+  wire();
 })();
