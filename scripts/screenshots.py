@@ -1,4 +1,4 @@
-"""Screenshots of the main pages (list, shipment, mailbox) at desktop and phone sizes, in English
+"""Screenshots of the main pages (list, shipment, profile, dashboard, mailbox) at desktop and phone sizes, in English
 (a coordinator) and for a Chinese-speaking partner, from the demo:
 
     DATABASE_URL=sqlite:////tmp/demo.db UPLOAD_DIR=/tmp/demo-uploads python -m flask --app wsgi db upgrade
@@ -54,7 +54,11 @@ def main(out: str) -> None:
                         page.click(f"#shipment-tabs a:nth-child({number})")
                         page.wait_for_timeout(300)
                         page.screenshot(path=f"{out}/shipment{who}-{size}-{tab}.png")
+                page.goto(server.url + "/me")
+                page.screenshot(path=f"{out}/profile{who}-{size}.png")
                 if not who:
+                    page.goto(server.url + "/dashboard")
+                    page.screenshot(path=f"{out}/dashboard-{size}.png", full_page=True)
                     page.goto(server.url + "/dev/mailbox")
                     page.screenshot(path=f"{out}/mailbox-{size}.png")
                     page.click(".mailbox-table tbody tr:first-child a")

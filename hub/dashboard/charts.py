@@ -25,6 +25,11 @@ class Bar:
     text: str = ""
 
 
+def _short(label: str, most: int = 26) -> str:
+    """A label that fits left of the bars (the table under the chart has it whole)."""
+    return label if len(label) <= most else label[: most - 1] + "…"
+
+
 def bar_chart(title: str, bars: Sequence[Bar], kind: str = "plain") -> Markup:
     """An accessible SVG bar chart (`role="img"` with a title; the table under it has the numbers)."""
     width = _LABEL_W + _BAR_W + _VALUE_W
@@ -39,7 +44,7 @@ def bar_chart(title: str, bars: Sequence[Bar], kind: str = "plain") -> Markup:
     for index, bar in enumerate(bars):
         y = index * _ROW + 4
         parts.append(f'<text class="chart-label" x="{_LABEL_W - 8}" y="{y + 15}" text-anchor="end">'
-                     f"{escape(bar.label[:32])}</text>")
+                     f"{escape(_short(bar.label))}</text>")
         if bar.behind is not None:
             parts.append(f'<rect class="chart-bar-behind" x="{_LABEL_W}" y="{y + 2}" '
                          f'width="{bar.behind * scale:.1f}" height="{_ROW - 8}" rx="3"/>')

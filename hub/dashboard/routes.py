@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import replace
 from typing import Any
 
 from flask import Blueprint, Response, render_template, request
@@ -13,6 +14,7 @@ from flask_login import current_user, login_required
 from hub.dashboard.charts import Bar, bar_chart
 from hub.dashboard.services import FIGURES, Dashboard, Spread, check_period, csv_cell, dashboard, figure_rows
 from hub.errors import ValidationFailed
+from hub.i18n import country_name, milestone_label, mode_label
 from hub.milestones_catalogue import STATUS_CODES
 from hub.permissions import require_staff
 
@@ -24,17 +26,30 @@ def _spread_chart(title: str, spreads: list[Spread], unit: str) -> Any:
     return bar_chart(title, bars, "spread")
 
 
-def _charts(board: Dashboard) -> dict[str, Any]:
+def _tables(board: Dashboard) -> dict[str, list[Spread]]:
+    """The spreads as the page shows them: transport modes by their name in the viewer's
+    language (the CSV keeps the codes)."""
+    return {
+        "clearance_by_country": board.clearance_by_country,
+        "clearance_by_agent": board.clearance_by_agent,
+        "clearance_by_mode": [replace(s, label=mode_label(s.label)) for s in board.clearance_by_mode],
+    }
+
+
+def _charts(board: Dashboard, tables: dict[str, list[Spread]]) -> dict[str, Any]:
     days, hours = gettext("business days"), gettext("h")
     statuses = sorted(board.by_status.items(), key=lambda item: STATUS_CODES.index(item[0])
                       if item[0] in STATUS_CODES else len(STATUS_CODES))
     return {
-        "status": bar_chart(gettext("Shipments by status"), [Bar(s, n, text=str(n)) for s, n in statuses]),
-        "clearance_by_country": _spread_chart(gettext("Clearance time by destination"), board.clearance_by_country, days),
-        "clearance_by_agent": _spread_chart(gettext("Clearance time by agent"), board.clearance_by_agent, days),
-        "clearance_by_mode": _spread_chart(gettext("Clearance time by transport mode"), board.clearance_by_mode, days),
+        "status": bar_chart(gettext("Shipments by status"),
+                            [Bar(milestone_label(s), n, text=str(n)) for s, n in statuses]),
+        "clearance_by_country": _spread_chart(gettext("Clearance time by destination"),
+                                              tables["clearance_by_country"], days),
+        "clearance_by_agent": _spread_chart(gettext("Clearance time by agent"), tables["clearance_by_agent"], days),
+        "clearance_by_mode": _spread_chart(gettext("Clearance time by transport mode"),
+                                           tables["clearance_by_mode"], days),
         "on_time": bar_chart(gettext("On-time rate by destination"), [
-            Bar(country, 100 * on_time / released, text=f"{100 * on_time / released:.0f} %")
+            Bar(country_name(country), 100 * on_time / released, text=f"{100 * on_time / released:.0f} %")
             for country, on_time, released in board.on_time], "rate"),
         "response": _spread_chart(gettext("Partners' response time"), board.response_by_organization, hours),
     }
@@ -52,8 +67,9 @@ def index() -> Any:
         error, status = exc, 422
         period = check_period(None, None)
     board = dashboard(current_user, period)
-    return render_template("dashboard/index.html", board=board, charts=_charts(board), error=error,
-                           statuses=STATUS_CODES), status
+    tables = _tables(board)
+    return render_template("dashboard/index.html", board=board, tables=tables, charts=_charts(board, tables),
+                           error=error, statuses=STATUS_CODES), status
 
 
 @bp.get("/dashboard/export.csv")
