@@ -558,7 +558,7 @@ def _record_timeline(shipment: Shipment, when: dict[str, datetime], coordinator:
     milestone service, so its status and clock come from the rules (the dashboard's history)."""
     from hub.milestones.services import record_milestone
 
-    for code, moment in when.items():
+    for code, moment in sorted(when.items(), key=lambda item: item[1]):
         values: dict[str, str] = {"code": code, "occurred_at": moment.isoformat()}
         if code in ("booked", "departed"):
             values["location"] = country_name(shipment.origin_country)
@@ -567,6 +567,12 @@ def _record_timeline(shipment: Shipment, when: dict[str, datetime], coordinator:
         if code in _NOTES:
             values["note"] = _NOTES[code]
         record_milestone(_reporter(code, coordinator, partners), shipment.id, values, via="web")
+    # Each milestone's thread message is dated when it was reported (seeded now).
+    messages = db.session.scalars(select(Message).where(Message.shipment_id == shipment.id).order_by(Message.seq)).all()
+    if len(messages) == len(when):
+        for message, moment in zip(messages, sorted(when.values()), strict=True):
+            message.created_at = moment + timedelta(minutes=20)
+        db.session.commit()
 
 
 def _reporter(code: str, coordinator: User, partners: list[tuple[User, str]]) -> User:
@@ -698,8 +704,9 @@ def _seed_history(owner: Organization, users: list[User], now: datetime) -> None
         departed = arrival - timedelta(days=_TRANSIT_DAYS[mode])
         span = released - arrival
         when = {
-            "booked": departed - timedelta(days=5), "documents_requested": departed - timedelta(days=4),
-            "documents_complete": departed - timedelta(days=2), "declaration_filed": arrival - timedelta(days=1),
+            # No paperwork milestones: the history seeds no documents, and "Documents complete" without
+            # them would not hold together.
+            "booked": departed - timedelta(days=5), "declaration_filed": arrival - timedelta(days=1),
             "departed": departed, "arrived": arrival, "duties_assessed": arrival + span / 3,
             "duties_paid": arrival + 2 * span / 3, "released": released,
         }

@@ -45,7 +45,8 @@ def test_dropping_several_files_uploads_each_and_refreshes_the_panel(live, brows
     # The refusal stands beside the file, in the upload form, not at the other end of the panel.
     refused = page.locator("[data-upload-progress] li:has-text('evil.pdf') .danger")
     assert refused.is_visible() and "evil.pdf" in refused.inner_text()
-    assert "1 failed" in page.inner_text("[data-upload-form] [data-upload-status]")
+    # The agent reads Chinese: the summary says 2 of 3 uploaded and 1 failed, in their words.
+    assert page.inner_text("[data-upload-form] [data-upload-status]") == "已上传 2/3 个文件；1 个失败（见下方）。"
     # A refresh of the panel (the two good files shown) keeps the refusal beside its file.
     page.wait_for_selector("#documents .doc-list:has-text('packing-2.pdf')", timeout=15_000)
     assert "evil.pdf" in page.inner_text("[data-upload-form] [data-upload-progress]")

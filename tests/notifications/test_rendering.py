@@ -131,6 +131,7 @@ def test_no_untranslated_strings(app, world, locale):
     assert fragments  # the check has something to look for
     for name, row in rows.items():
         for part in (row.subject, row.text_body, row.html_body):
+            part = re.sub(r"https?://[^\s\"'<>]+", "", part)  # links are not words (/shipments/1)
             leftovers = [f for f in fragments if f in part]
             assert not leftovers, f"{name} ({locale}) has English: {leftovers}"
 
