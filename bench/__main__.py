@@ -139,7 +139,7 @@ class Run:
             return
         self.out.mkdir(parents=True, exist_ok=True)
         proc = self.sup.start(f"py-spy-{label}", [
-            spy, "record", "--pid", str(pid), "--rate", "97", "--format", "raw", "--nonblocking",
+            spy, "record", "--pid", str(pid), "--rate", os.environ.get("HUB_BENCH_SPY_RATE", "97"), "--format", "raw", "--nonblocking",
             "--output", str(self.out / f"profile-{label}.txt"),
         ])
         try:

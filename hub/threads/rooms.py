@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterable
 from typing import Any
 
 from flask import Flask
@@ -146,26 +147,55 @@ class RedisPresence:
 PRESENCE_COALESCE_S = 0.5
 
 
+#: When a process re-reads socket credentials, it reads those of every socket heard from within
+#: this many seconds in the same two statements (at most this many of them).
+CREDENTIALS_RECENT_S = 60.0
+CREDENTIALS_PER_READ = 1000
+
+
 class CheckedCredentials:
     """Socket credentials this process read and found valid, each until a deadline: a socket
-    event within SOCKET_AUTH_RECHECK_S of the last read of its credential reads nothing. The
-    close of an access room (the broadcast of an ended session, revoked token or deactivation)
-    forgets the affected entries at once; a process that missed the broadcast (the queue away)
-    reads the credential again once its deadline passes, and refuses it then."""
+    event within SOCKET_AUTH_RECHECK_S of the last read of its credential reads nothing. When
+    one has run out, the credentials of every socket heard from recently are read again
+    together (one read a period for the whole process, not one per event). The close of an
+    access room (the broadcast of an ended session, revoked token or deactivation) forgets the
+    affected entries at once; a process that missed the broadcast (the queue away) reads the
+    credential again once its deadline passes, and refuses it then."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        #: One re-read at a time: the events that find their credential stale meanwhile wait
+        #: for it instead of each reading the same credentials again.
+        self.reading = threading.Lock()
         self._until: dict[tuple[int, str, int], float] = {}
+        self._heard: dict[tuple[int, str, int], float] = {}
 
     def fresh(self, key: tuple[int, str, int], now: float) -> bool:
         """Whether `key` (user id, "session" or "token", generation or token id) was found
-        valid recently enough."""
+        valid recently enough; notes that its socket was heard from."""
+        self._heard[key] = now
         return self._until.get(key, 0.0) > now
 
-    def remember(self, key: tuple[int, str, int], until: float) -> None:
-        """`key` was just found valid; trust it until `until` (monotonic seconds)."""
+    def to_read(self, key: tuple[int, str, int], now: float) -> list[tuple[int, str, int]]:
+        """`key` and the other credentials heard from within CREDENTIALS_RECENT_S (the most
+        recent first, CREDENTIALS_PER_READ in all); forgets the ones not heard from since."""
         with self._lock:
-            self._until[key] = until
+            for stale in [k for k, heard in self._heard.items() if now - heard > CREDENTIALS_RECENT_S]:
+                del self._heard[stale]
+                self._until.pop(stale, None)
+            others = sorted((k for k in self._heard if k != key), key=self._heard.__getitem__, reverse=True)
+        return [key, *others[:CREDENTIALS_PER_READ - 1]]
+
+    def remember(self, keys: Iterable[tuple[int, str, int]], valid: set[tuple[int, str, int]],
+                 until: float) -> None:
+        """`keys` were just read: trust the `valid` ones until `until` (monotonic seconds) and
+        forget the others (their next event reads them again, and is refused)."""
+        with self._lock:
+            for key in keys:
+                if key in valid:
+                    self._until[key] = until
+                else:
+                    self._until.pop(key, None)
 
     def forget_room(self, room: str) -> None:
         """An access room closes: forget what it ended (a user's everything, their browser

@@ -23,7 +23,7 @@ from flask_socketio import ConnectionRefusedError
 from sqlalchemy.exc import OperationalError
 
 from hub.accounts.models import SignedInUser, User, signed_in_user
-from hub.accounts.security import socket_credential_valid, touch_token, user_for_token
+from hub.accounts.security import touch_token, user_for_token, valid_socket_credentials
 from hub.database import reads_only
 from hub.errors import Forbidden, HubError, MalformedRequest, RateLimited, Unauthorized, ValidationFailed
 from hub.extensions import db, socketio
@@ -112,20 +112,28 @@ def _still_signed_in() -> None:
     """Every event re-checks the credential the socket connected with (the session's generation,
     the token, the user being active), not only the disconnect an ended session broadcasts: a
     socket that missed that broadcast (the queue was away) can do nothing. A credential found
-    valid is trusted for SOCKET_AUTH_RECHECK_S in this process (the send path stays one read
-    shorter); the broadcast forgets it at once. An ended credential closes the socket."""
+    valid is trusted for SOCKET_AUTH_RECHECK_S in this process; when it runs out, the
+    credentials of every socket recently heard from are read again at once, so the send path
+    stays one read shorter. The broadcast forgets a credential at once. An ended credential
+    closes the socket."""
     user_id, credential = session.get(_SESSION_USER), session.get(_SESSION_CREDENTIAL)
     if user_id is None or not credential:
         raise Unauthorized("Sign in again.")
     key = (user_id, credential[0], credential[1])
     checked = rooms.checked_credentials()
-    now = time.monotonic()
-    if checked.fresh(key, now):
+    if checked.fresh(key, time.monotonic()):
         return
-    if not socket_credential_valid(*key):
+    recheck_s = current_app.config["SOCKET_AUTH_RECHECK_S"]
+    with checked.reading:
+        now = time.monotonic()
+        if checked.fresh(key, now):  # read by another event while this one waited
+            return
+        keys = checked.to_read(key, now) if recheck_s > 0 else [key]
+        valid = valid_socket_credentials(keys)
+        checked.remember(keys, valid, now + recheck_s)
+    if key not in valid:
         socketio.server.disconnect(request.sid, namespace=rooms.NAMESPACE)
         raise Unauthorized("Your session has ended; sign in again.")
-    checked.remember(key, now + current_app.config["SOCKET_AUTH_RECHECK_S"])
 
 
 def _flood_guard() -> None:

@@ -111,10 +111,40 @@ def test_a_valid_credential_is_read_once_per_period_not_per_event(app, world, mo
     from hub.threads import sockets
 
     reads = []
-    real = sockets.socket_credential_valid
-    monkeypatch.setattr(sockets, "socket_credential_valid", lambda *key: reads.append(key) or real(*key))
+    real = sockets.valid_socket_credentials
+    monkeypatch.setattr(sockets, "valid_socket_credentials", lambda keys: reads.append(keys) or real(keys))
     app.config["SOCKET_AUTH_RECHECK_S"] = 3600.0
     live = _token_socket(app, world)
     for _ in range(5):
         assert live.emit("send", _payload("send", world.shipment.id), callback=True)["ok"]
     assert len(reads) == 1
+
+
+def test_one_read_re_checks_every_socket_recently_heard_from(app, world, monkeypatch):
+    # Many sockets, one read a period: when one credential runs out, the others heard from are
+    # read with it; an ended one among them is refused at its next event all the same.
+    from hub.threads import sockets
+
+    reads = []
+    real = sockets.valid_socket_credentials
+    monkeypatch.setattr(sockets, "valid_socket_credentials", lambda keys: reads.append(keys) or real(keys))
+    app.config["SOCKET_AUTH_RECHECK_S"] = RECHECK_S
+    sid = world.shipment.id
+    people = ("staff", "agent", "broker")
+    sockets_by_person = {who: socketio.test_client(app, auth={"token": world.tokens[who]}) for who in people}
+    browser = _browser_socket(app, world)
+    for live in [*sockets_by_person.values(), browser]:
+        assert live.emit("join", {"shipment_id": sid}, callback=True)["ok"]
+    time.sleep(RECHECK_S + 0.05)
+    reads.clear()
+    _revoke_silently(world)  # the staff's token ends, no broadcast
+    assert sockets_by_person["agent"].emit("typing", {"shipment_id": sid}, callback=True)["ok"]
+    assert len(reads) == 1 and len(reads[0]) == 4, reads  # the agent's, and the three others
+    for who in ("broker",):
+        assert sockets_by_person[who].emit("typing", {"shipment_id": sid}, callback=True)["ok"]
+    assert browser.emit("typing", {"shipment_id": sid}, callback=True)["ok"]
+    assert len(reads) == 1  # read together: no more reads this period
+    answer = sockets_by_person["staff"].emit("typing", {"shipment_id": sid}, callback=True)
+    assert answer["ok"] is False and answer["error"]["code"] == "unauthorized", answer
+    assert not sockets_by_person["staff"].is_connected()
+    assert browser.is_connected()  # the staff's browser session is another credential
