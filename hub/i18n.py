@@ -18,6 +18,7 @@ from flask import g, has_request_context, request
 from flask_babel import get_locale, gettext
 from flask_login import current_user
 
+from hub.errors import N_, translate
 from hub.timestamps import to_iso
 
 SUPPORTED_LOCALES = ("en", "es", "zh_Hans")
@@ -47,11 +48,6 @@ def compile_catalogues(directory: Path) -> None:
                 write_mo(handle, catalogue)
         except OSError:
             continue
-
-
-def N_(message: str) -> str:
-    """Mark a string for the message catalogue; it is translated where it is shown."""
-    return message
 
 
 def _forced_or_users(name: str) -> str | None:
@@ -370,8 +366,9 @@ def format_money(amount: Any, currency: str | None) -> str:
 def tr(text: Any) -> str:
     """Template helper: a message that is not a literal (a label, a validation error) in the
     current locale, as plain text. Jinja's `_()` marks what it answers safe, so `_(value)`
-    would let markup in `value` through; `tr(value)` is escaped like any other value."""
-    return gettext(str(text)) if text else ""
+    would let markup in `value` through; `tr(value)` is escaped like any other value. A `Text`
+    (a validation reason with values) is said from its template."""
+    return translate(text)
 
 
 def install_template_helpers(app: Any) -> None:

@@ -84,5 +84,4 @@ def _back_to_index(message: str, category: str) -> Any:
 
 
 def _describe(exc: HubError) -> str:
-    detail = "; ".join(f"{field}: {why}" for field, why in (exc.fields or {}).items())
-    return f"{_(exc.message)} {detail}".strip()
+    return exc.localized()

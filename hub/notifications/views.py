@@ -99,8 +99,7 @@ def settings_page() -> Any:
             else:
                 prefs.set_preference(current_user, prefs.check_preference(current_user, body))
         except HubError as exc:
-            detail = "; ".join(f"{k}: {v}" for k, v in (exc.fields or {}).items())
-            flash(f"{_(exc.message)} {detail}".strip(), "error")
+            flash(exc.localized(), "error")
             return redirect(url_for("notifications.settings_page"))
         flash(_("Notification settings saved."), "success")
         return redirect(url_for("notifications.settings_page"))
