@@ -11,6 +11,8 @@ from typing import Any
 
 import holidays
 
+from hub.errors import N_, Text
+
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 #: A clock never looks further than this for the next business day (a year has at most ~130
 #: non-working days, so this only stops a profile with no working weekday at all).
@@ -20,12 +22,12 @@ _MAX_SCAN_DAYS = 800
 def check_working_days(value: Any) -> list[str]:
     """Weekday names (`mon` ... `sun`), at least one, each once; answered in week order."""
     if not isinstance(value, list) or not value or not all(isinstance(day, str) for day in value):
-        raise ValueError("must be a non-empty list of weekdays such as [\"mon\", \"tue\"]")
+        raise ValueError(N_("must be a non-empty list of weekdays such as [\"mon\", \"tue\"]"))
     unknown = [day for day in value if day not in WEEKDAYS]
     if unknown:
-        raise ValueError(f"unknown weekdays {unknown}; use {', '.join(WEEKDAYS)}")
+        raise ValueError(Text(N_("unknown weekdays %(days)s; use %(choices)s"), days=str(unknown), choices=", ".join(WEEKDAYS)))
     if len(set(value)) != len(value):
-        raise ValueError("each weekday at most once")
+        raise ValueError(N_("each weekday at most once"))
     return [day for day in WEEKDAYS if day in value]
 
 

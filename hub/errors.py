@@ -65,6 +65,11 @@ def translate(text: Any) -> str:
     return gettext(str(text))
 
 
+def one_of_reason(choices: Any) -> Text:
+    """"must be one of: a, b, c" (the choices are codes: they stay as they are)."""
+    return Text(N_("must be one of: %(choices)s"), choices=", ".join(choices))
+
+
 def reason(exc: BaseException) -> str:
     """The reason a parser's ValueError gives, keeping a `Text` a `Text` (str() would not)."""
     first = exc.args[0] if exc.args else ""

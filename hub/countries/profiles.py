@@ -16,7 +16,7 @@ from sqlalchemy import select
 from hub.business_days import BusinessCalendar, check_working_days, default_working_days
 from hub.countries.models import CountryProfile
 from hub.documents.rules import CountryRule, RulesFileError, parse_country_rules
-from hub.errors import ValidationFailed
+from hub.errors import N_, Text, ValidationFailed, reason
 from hub.extensions import db
 from hub.payload import Parser, check_fields, text
 from hub.reference_data import country_code, time_zone
@@ -34,13 +34,15 @@ class SeedFileError(ValueError):
 def check_clearance_days(value: Any) -> dict[str, int]:
     """`{mode: business days}` for some of the transport modes, each 0 to 90."""
     if not isinstance(value, dict):
-        raise ValueError("must be an object of transport mode to business days")
+        raise ValueError(N_("must be an object of transport mode to business days"))
     unknown = sorted(set(value) - set(TRANSPORT_MODES))
     if unknown:
-        raise ValueError(f"unknown transport modes {unknown}; modes are {', '.join(TRANSPORT_MODES)}")
+        raise ValueError(Text(N_("unknown transport modes %(modes)s; modes are %(choices)s"), modes=str(unknown),
+                              choices=", ".join(TRANSPORT_MODES)))
     for mode, days in value.items():
         if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= MAX_CLEARANCE_DAYS:
-            raise ValueError(f"{mode}: must be a whole number of business days from 0 to {MAX_CLEARANCE_DAYS}")
+            raise ValueError(Text(N_("%(mode)s: must be a whole number of business days from 0 to %(maximum)s"),
+                                  mode=mode, maximum=MAX_CLEARANCE_DAYS))
     return {mode: value[mode] for mode in TRANSPORT_MODES if mode in value}
 
 
@@ -49,7 +51,7 @@ def check_documents(value: Any) -> list[dict[str, Any]]:
     try:
         parse_country_rules(value, "documents")
     except RulesFileError as exc:
-        raise ValueError(str(exc)) from None
+        raise ValueError(reason(exc)) from None
     return [dict(entry) for entry in value]
 
 
@@ -69,8 +71,8 @@ def check_profile_fields(body: Mapping[str, Any], creating: bool) -> dict[str, A
     values = check_fields(body, PROFILE_PARSERS, {"clearance_days"} if creating else frozenset())
     if creating and set(values["clearance_days"]) != set(TRANSPORT_MODES):
         raise ValidationFailed(
-            "Some fields are invalid.",
-            fields={"clearance_days": "a new profile needs every mode: " + ", ".join(TRANSPORT_MODES)},
+            N_("Some fields are invalid."),
+            fields={"clearance_days": Text(N_("a new profile needs every mode: %(modes)s"), modes=", ".join(TRANSPORT_MODES))},
         )
     return values
 
