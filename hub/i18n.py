@@ -183,6 +183,8 @@ def js_catalogue(locale: str) -> dict[str, Any]:
         "milestones": {code: gettext(text) for code, text in _MILESTONE_LABELS.items()},
         "docTypes": {code: gettext(text) for code, text in _DOC_TYPE_LABELS.items()},
         "facts": {key: _braced(text) for key, text in _FACTS.items()},
+        # Risk rules' labels and severities, by their English words (a risk message's facts name them).
+        "riskWords": {text: gettext(text) for text in (*_RISK_LABELS, *_SEVERITIES)},
     }
 
 
@@ -200,8 +202,17 @@ _FACTS = {
     "accepted": N_("Accepted %(document)s: %(file)s (version %(version)s)"),
     "rejected": N_("Rejected %(document)s: %(file)s (version %(version)s)"),
     "with_note": N_("%(text)s (%(note)s)"),
+    # Risk flags (hub/risks/services.py): opened, resolved, and a message turned into a fact.
+    "risk_opened": N_("Risk opened (%(severity)s): %(rule)s"),
+    "risk_owner": N_("%(text)s. Owner: %(name)s"),
+    "risk_raised_by": N_("%(text)s. Raised by %(name)s"),
+    "risk_resolved_by": N_("Risk resolved: %(rule)s (by %(name)s)"),
+    "risk_resolved_auto": N_("Risk resolved: %(rule)s (automatically, its cause has gone)"),
+    "turned_risk": N_("%(name)s turned message #%(seq)s into a risk flag"),
+    "turned_milestone": N_("%(name)s turned message #%(seq)s into the milestone %(milestone)s"),
 }
-_FACT_FIELDS = ("milestone", "time", "text", "location", "note", "document", "file", "version", "date")
+_FACT_FIELDS = ("milestone", "time", "text", "location", "note", "document", "file", "version", "date",
+                "severity", "rule", "name", "seq")
 
 
 def _braced(msgid: str) -> str:
@@ -229,6 +240,8 @@ def facts_text(facts: dict[str, Any] | None, time_zone: str | None = None, local
         if facts.get("note"):
             text = _fact("note", text=text, note=facts["note"])
         return text
+    if kind == "risk":
+        return _risk_text(facts)
     if kind != "document" or action not in _FACTS:
         return ""
     values = {"document": doc_type_label(facts.get("doc_type", "")), "file": facts.get("file_name") or "",
@@ -241,6 +254,32 @@ def facts_text(facts: dict[str, Any] | None, time_zone: str | None = None, local
     if action == "rejected" and facts.get("reason"):
         text = _fact("note", text=text, note=facts["reason"])
     return text
+
+
+def _risk_text(facts: dict[str, Any]) -> str:
+    """A risk flag's thread message from its facts ("Risk opened (high): Clearance overdue...")."""
+    action, rule = facts.get("action"), translate(facts.get("label") or facts.get("rule"))
+    if action == "opened":
+        text = _fact("risk_opened", severity=translate(facts.get("severity")), rule=rule)
+        if facts.get("detail"):
+            text = _fact("note", text=text, note=facts["detail"])
+        if facts.get("owner"):
+            text = _fact("risk_owner", text=text, name=facts["owner"])
+        if facts.get("actor"):
+            text = _fact("risk_raised_by", text=text, name=facts["actor"])
+        return text
+    if action == "resolved":
+        text = (_fact("risk_resolved_by", rule=rule, name=facts["actor"]) if facts.get("actor")
+                else _fact("risk_resolved_auto", rule=rule))
+        if facts.get("note"):
+            text = _fact("note", text=text, note=facts["note"])
+        return text
+    if action == "turned" and facts.get("into") == "risk":
+        return _fact("turned_risk", name=facts.get("actor") or "", seq=facts.get("seq") or "")
+    if action == "turned" and facts.get("into") == "milestone":
+        return _fact("turned_milestone", name=facts.get("actor") or "", seq=facts.get("seq") or "",
+                     milestone=milestone_label(facts.get("code") or ""))
+    return ""
 
 
 def iso(value: datetime | None) -> str | None:
@@ -291,12 +330,19 @@ _OTHER = (
     N_("Admin"), N_("Inbound email"), N_("Notifications"), N_("Mailbox"), N_("Email suppressions"),
     N_("Countries"), N_("Document rules"), N_("Overdue"), N_("Arriving this week"),
     N_("require"), N_("waive"), N_("required"),
-    # Risk flags (hub/risks/rules.py) and the list's filters (registered by each area).
-    N_("On hold"), N_("Under inspection"), N_("Documents missing before arrival"), N_("Clearance overdue"),
-    N_("Partner's email bounced"), N_("No agent or broker"), N_("Policy or tariff change"),
-    N_("Reported in the thread"), N_("high"), N_("medium"), N_("low"), N_("Needs me"), N_("Waiting on me"),
+    # The list's filters (registered by each area).
+    N_("Needs me"), N_("Waiting on me"),
     N_("Waiting on partners"), N_("No response from a partner"),
 )
+
+
+# Risk flags' rule labels (hub/risks/rules.py) and severities, translated where shown.
+_RISK_LABELS = (
+    N_("On hold"), N_("Under inspection"), N_("Documents missing before arrival"), N_("Clearance overdue"),
+    N_("Partner's email bounced"), N_("No agent or broker"), N_("Policy or tariff change"),
+    N_("Reported in the thread"),
+)
+_SEVERITIES = (N_("high"), N_("medium"), N_("low"))
 
 
 def _label(table: dict[str, str], code: str | None) -> str:

@@ -57,8 +57,14 @@ def default_owner(shipment: Shipment) -> User | None:
 def _announce(flag: RiskFlag, shipment: Shipment, change: str, actor: User | None) -> None:
     """The thread message, the live event and the escalation signal of an opened or resolved flag."""
     label = label_of(flag.rule)
+    # The facts let each reader's page and email say the message in their language
+    # (`hub.i18n.facts_text`); the body is the English fallback.
+    facts: dict[str, Any] = {"kind": "risk", "action": change, "rule": flag.rule, "label": label,
+                             "actor": actor.name if actor is not None else None}
     if change == "opened":
         body = f"Risk opened ({flag.severity}): {label}"
+        facts.update(severity=flag.severity, detail=flag.detail or None,
+                     owner=flag.owner.name if flag.owner is not None else None)
         if flag.detail:
             body += f": {flag.detail}"
         if flag.owner is not None:
@@ -68,9 +74,10 @@ def _announce(flag: RiskFlag, shipment: Shipment, change: str, actor: User | Non
     else:
         how = f"by {actor.name}" if actor is not None else "automatically, its cause has gone"
         body = f"Risk resolved: {label} ({how})"
+        facts["note"] = flag.resolution_note or None
         if flag.resolution_note:
             body += f": {flag.resolution_note}"
-    add_message(shipment, None, body[:4000], kind="system", via="web")
+    add_message(shipment, None, body[:4000], kind="system", via="web", facts=facts)
     _emit(flag, shipment, change)
     risk_flag_changed.send(flag, change=change, label=label, actor=actor)
 
@@ -497,6 +504,11 @@ def _fact_note(actor: User, message: Message, what: str) -> str:
     return f"{actor.name} turned message #{message.seq} into {what}"
 
 
+def _fact_note_facts(actor: User, message: Message, into: str, code: str | None = None) -> dict[str, Any]:
+    """The facts of a "turned message #N into ..." note, said in each reader's language."""
+    return {"kind": "risk", "action": "turned", "into": into, "actor": actor.name, "seq": message.seq, "code": code}
+
+
 def do_message_to_risk(checked: MessageToFact) -> RiskFlag:
     """Raise the flag with the message as evidence, and say so in the thread."""
     with shipment_transaction(checked.shipment_id) as shipment:
@@ -510,7 +522,8 @@ def do_message_to_risk(checked: MessageToFact) -> RiskFlag:
                          evidence_message_id=message.id, owner=owner)
         db.session.add(MessageFact(message_id=message.id, shipment_id=shipment.id, kind="risk", risk_flag_id=flag.id,
                                    created_by=checked.actor))
-        add_message(shipment, None, _fact_note(checked.actor, message, "a risk flag"), kind="system")
+        add_message(shipment, None, _fact_note(checked.actor, message, "a risk flag"), kind="system",
+                    facts=_fact_note_facts(checked.actor, message, "risk"))
         _emit_fact(shipment.id, message.id)
     return flag
 
@@ -534,7 +547,7 @@ def do_message_to_milestone(checked: MessageToFact, report: Any) -> Any:
         db.session.add(MessageFact(message_id=message.id, shipment_id=shipment.id, kind="milestone",
                                    milestone_id=milestone.id, created_by=checked.actor))
         add_message(shipment, None, _fact_note(checked.actor, message, f"the milestone {milestone.label}"),
-                    kind="system")
+                    kind="system", facts=_fact_note_facts(checked.actor, message, "milestone", milestone.code))
         record_audit(checked.actor, "message.to_milestone", "milestone", milestone.id,
                      {"message_id": message.id}, shipment.id)
         _emit_fact(shipment.id, message.id)
