@@ -51,6 +51,35 @@ def supported_subdivisions(country: str) -> tuple[str, ...]:
     return tuple(holidays.list_supported_countries().get(country, ()))
 
 
+#: The `holidays` package's language of each hub locale, best first.
+_HOLIDAY_LANGUAGES = {"en": ("en_US", "en_GB", "en"), "es": ("es",), "zh_Hans": ("zh_CN", "zh_Hans", "zh")}
+
+
+@lru_cache(maxsize=256)
+def _holidays_in(country: str, subdivision: str | None, language: str) -> holidays.HolidayBase | None:
+    try:
+        return holidays.country_holidays(country, subdiv=subdivision, language=language)
+    except (NotImplementedError, ValueError):
+        return None
+
+
+def holiday_name_in(country: str, subdivision: str | None, day: date, locale: str) -> str | None:
+    """The public holiday on `day` named in `locale` ("en", "es", "zh_Hans") when the `holidays`
+    package has the country in that language; None when it does not (the caller keeps the
+    country's own name)."""
+    try:
+        supported = holidays.country_holidays(country).supported_languages
+    except NotImplementedError:
+        return None
+    language = next((name for name in _HOLIDAY_LANGUAGES.get(locale, ()) if name in supported), None)
+    if language is None:
+        return None
+    if subdivision not in supported_subdivisions(country):
+        subdivision = None
+    table = _holidays_in(country, subdivision, language)
+    return None if table is None else table.get(day)
+
+
 @lru_cache(maxsize=256)
 def _public_holidays(country: str, subdivision: str | None) -> holidays.HolidayBase | None:
     # One object per (country, subdivision); years are computed on first use and kept.

@@ -322,6 +322,18 @@ _LEVEL_HINTS = {
     "milestones": N_("the same without the digest of messages"),
     "mute": N_("no email about your shipments"),
 }
+# The dev mailbox's email kinds, outbox statuses and delivery statuses (SendGrid's events).
+_EMAIL_WORDS = {
+    "milestone": N_("Milestone"), "mention": N_("Mention"), "document_requested": N_("Document requested"),
+    "document_uploaded": N_("Document uploaded"), "document_reviewed": N_("Document reviewed"),
+    "digest": N_("Digest"), "invitation": N_("Invitation"), "shipment_invitation": N_("Shipment invitation"),
+    "password_reset": N_("Password reset"), "inbound_refused": N_("Reply refused"),
+    "risk_opened": N_("Risk opened"), "risk_resolved": N_("Risk resolved"),
+    "pending": N_("Pending"), "sent": N_("Sent"), "failed": N_("Failed"), "suppressed": N_("Suppressed"),
+    "processed": N_("Processed"), "delivered": N_("Delivered"), "deferred": N_("Deferred"),
+    "bounce": N_("Bounced"), "dropped": N_("Dropped"), "spamreport": N_("Reported as spam"),
+    "open": N_("Opened"), "click": N_("Clicked"), "blocked": N_("Blocked"),
+}
 _WEEKDAYS = {"mon": N_("Mon"), "tue": N_("Tue"), "wed": N_("Wed"), "thu": N_("Thu"), "fri": N_("Fri"),
              "sat": N_("Sat"), "sun": N_("Sun")}
 _OTHER = (
@@ -391,6 +403,21 @@ def weekday_names(codes: list[str] | tuple[str, ...] | None) -> list[str]:
     return [_label(_WEEKDAYS, code) for code in codes or ()]
 
 
+def email_label(code: str | None) -> str:
+    """An outbox email's kind or (delivery) status code as a word in the current locale."""
+    return _label(_EMAIL_WORDS, code)
+
+
+def holiday_label(country: str, subdivision: str | None, day: date | str, name: str) -> str:
+    """A public holiday's name in the current locale when the `holidays` package knows it in
+    that language; else `name` (the country's own)."""
+    from hub.business_days import holiday_name_in
+
+    if isinstance(day, str):
+        day = date.fromisoformat(day)
+    return holiday_name_in(country, subdivision, day, current_locale()) or name
+
+
 def language_name(code: str) -> str:
     """A supported language named in itself."""
     return LANGUAGE_NAMES.get(code, code)
@@ -419,7 +446,7 @@ def tr(text: Any) -> str:
 
 def install_template_helpers(app: Any) -> None:
     """Give templates the labels, the formatter and the JavaScript catalogue's route."""
-    for function in (tr, facts_text, milestone_label, doc_type_label, role_label, kind_label, mode_label, level_word, level_hint,
+    for function in (tr, facts_text, email_label, holiday_label, milestone_label, doc_type_label, role_label, kind_label, mode_label, level_word, level_hint,
                      weekday_names, language_name, format_money, zone_label, current_locale, format_date):
         app.add_template_global(function, function.__name__)
     app.add_template_filter(format_time, "format_time")
