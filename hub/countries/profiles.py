@@ -23,6 +23,30 @@ from hub.reference_data import country_code, time_zone
 from hub.shipments.models import TRANSPORT_MODES
 
 SEED_FILE = Path(__file__).resolve().parent / "seed.yaml"
+#: The seed profiles' reasons for their extra documents (seed.yaml's `why`), marked for the
+#: catalogue: the checklist says them in the reader's language (a test keeps the two in step).
+SEED_REASONS = (
+    N_("GACC admits meat, fish and dairy only with the exporting country's official health certificate."),
+    N_("GACC requires a phytosanitary certificate for fruit, vegetables, cereals and seeds."),
+    N_("Electrical and electronic goods on the CCC catalogue need China Compulsory Certification."),
+    N_("Preferential duty under RCEP and ASEAN-China needs a certificate of origin (Form RCEP / Form E)."),
+    N_("USMCA preferential duty needs a certification of origin."),
+    N_("USDA APHIS requires a phytosanitary certificate for plants, fruit and vegetables."),
+    N_("Firearms and ammunition need an ATF import permit (Form 6)."),
+    N_("EU plant health rules (Regulation (EU) 2016/2031) require a phytosanitary certificate for live plants, fresh fruit, vegetables, cereals and seeds."),
+    N_("Products of animal origin enter the EU only with an official health certificate, checked at a border control post."),
+    N_("Preferential duty under the EU's trade agreements (Korea, Japan, Viet Nam, the UK) needs proof of origin."),
+    N_("Firearms and ammunition need an import permit under the German Weapons Act."),
+    N_("Preferential duty under the UK-EU Trade and Cooperation Agreement needs a statement or proof of origin."),
+    N_("Regulated plants and plant products need a phytosanitary certificate for import into Great Britain."),
+    N_("Medicines and medical products need a non-automatic import licence (LI) with ANVISA consent."),
+    N_("Mercosur preferential duty needs a certificate of origin."),
+    N_("Saudi customs requires a certificate of origin for every commercial shipment."),
+    N_("Regulated products need a SABER shipment certificate of conformity."),
+    N_("Australian biosecurity (BICON) requires a phytosanitary certificate for plant products."),
+    N_("Animal products need a biosecurity import permit from the Department of Agriculture."),
+)
+
 NOTES_MAX_CHARS = 20_000
 MAX_CLEARANCE_DAYS = 90
 

@@ -174,3 +174,20 @@ def test_holidays_and_checklist_reasons_in_the_viewers_language(app):
             assert holiday_label("CN", None, "2026-10-01", "National Day") == "National Day"
         with force_locale("en"):
             assert holiday_label("DE", None, "2026-12-25", "Erster Weihnachtstag") == "Christmas Day"
+
+
+def test_every_seed_reason_is_in_the_catalogue():
+    import yaml
+
+    from hub.countries.profiles import SEED_FILE, SEED_REASONS
+
+    seed = yaml.safe_load(SEED_FILE.read_text(encoding="utf-8"))
+    reasons = {doc["why"] for profile in seed.values() for doc in profile.get("documents") or ()}
+    assert reasons == set(SEED_REASONS)
+
+
+@SQLITE_ONLY
+def test_a_seed_reason_reads_in_the_viewers_language(app):
+    with app.test_request_context(), force_locale("zh_Hans"):
+        assert translate("USMCA preferential duty needs a certification of origin.") == "享受美墨加协定的优惠关税需要原产地证明。"
+        assert translate("Transport document for sea.") == "海运的运输单据。"
