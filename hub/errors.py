@@ -41,6 +41,8 @@ class Text(str):
     params: dict[str, Any]
 
     def __new__(cls, template: str, **params: Any) -> Text:
+        if isinstance(template, Text) and not params:
+            return template  # already a message with its template and values
         text = super().__new__(cls, template % params if params else template)
         text.template = template
         text.params = params

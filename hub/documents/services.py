@@ -76,7 +76,8 @@ def stage_file(stream: BinaryIO, raw_filename: str | None) -> StagedFile:
         clean_text(raw_filename or "")
     except ValueError as exc:
         # A name with a line break reaches download headers and emails: refused, not guessed at.
-        raise ValidationFailed(N_("The file name is invalid."), fields={"file": Text(N_("name %(reason)s"), reason=Text(reason(exc)))}) from None
+        raise ValidationFailed(N_("The file name is invalid."),
+                               fields={"file": Text(N_("name %(reason)s"), reason=Text(reason(exc)))}) from None
     limit = max_upload_bytes()
     digest = hashlib.sha256()
     size = 0

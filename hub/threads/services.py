@@ -115,7 +115,8 @@ def check_message_body(body: object) -> str:
     try:
         clean_text(body, multiline=True)
     except ValueError as exc:
-        raise ValidationFailed(N_("The message holds characters that cannot be shown."), fields={"body": reason(exc)}) from None
+        raise ValidationFailed(N_("The message holds characters that cannot be shown."),
+                               fields={"body": reason(exc)}) from None
     limit = current_app.config["MESSAGE_MAX_CHARS"]
     if len(body) > limit:
         raise ValidationFailed(
