@@ -56,6 +56,14 @@ _HOLIDAY_LANGUAGES = {"en": ("en_US", "en_GB", "en"), "es": ("es",), "zh_Hans": 
 
 
 @lru_cache(maxsize=256)
+def _holiday_languages(country: str) -> tuple[str, ...]:
+    try:
+        return tuple(holidays.country_holidays(country).supported_languages)
+    except NotImplementedError:
+        return ()
+
+
+@lru_cache(maxsize=256)
 def _holidays_in(country: str, subdivision: str | None, language: str) -> holidays.HolidayBase | None:
     try:
         return holidays.country_holidays(country, subdiv=subdivision, language=language)
@@ -67,10 +75,7 @@ def holiday_name_in(country: str, subdivision: str | None, day: date, locale: st
     """The public holiday on `day` named in `locale` ("en", "es", "zh_Hans") when the `holidays`
     package has the country in that language; None when it does not (the caller keeps the
     country's own name)."""
-    try:
-        supported = holidays.country_holidays(country).supported_languages
-    except NotImplementedError:
-        return None
+    supported = _holiday_languages(country)
     language = next((name for name in _HOLIDAY_LANGUAGES.get(locale, ()) if name in supported), None)
     if language is None:
         return None
