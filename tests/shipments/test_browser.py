@@ -128,11 +128,15 @@ def test_the_shipment_page_is_light_on_a_cold_cache_and_a_second_visit_fetches_n
     page.goto(live.url + path)
     page.wait_for_selector('#thread-status[data-state="live"]')
     page.wait_for_load_state("networkidle")
-    total = sum(received.values())
+    # The page, its static files and catalogue; not the live transport, whose volume is what
+    # happens in the room meanwhile (before the websocket upgrade, each event and each
+    # acknowledgement of the client's packets is a polling response of its own).
+    weighed = {rid: n for rid, n in received.items() if "/socket.io/" not in urls.get(rid, "")}
+    total = sum(weighed.values())
     statics = [url for rid, url in urls.items() if "/static/" in url]
     assert statics, "no static file was loaded"
-    print(f"cold-cache transfer of the shipment page: {total} bytes in {len(received)} responses")
-    assert total <= 60_000, f"{total} bytes: " + ", ".join(f"{urls.get(r)}={n}" for r, n in received.items())
+    print(f"cold-cache transfer of the shipment page: {total} bytes in {len(weighed)} responses")
+    assert total <= 60_000, f"{total} bytes: " + ", ".join(f"{urls.get(r)}={n}" for r, n in weighed.items())
 
     before = _static_requests(live)
     page.goto(live.url + path)
