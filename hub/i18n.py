@@ -210,9 +210,19 @@ _FACTS = {
     "risk_resolved_auto": N_("Risk resolved: %(rule)s (automatically, its cause has gone)"),
     "turned_risk": N_("%(name)s turned message #%(seq)s into a risk flag"),
     "turned_milestone": N_("%(name)s turned message #%(seq)s into the milestone %(milestone)s"),
+    # What an automatic risk rule found (the flag's detail).
+    "since": N_("%(milestone)s since %(time)s"),
+    "at_place": N_("%(text)s at %(location)s"),
+    "docs_due": N_("Due %(date)s: %(documents)s"),
+    "doc_missing": N_("%(document)s (missing)"),
+    "doc_rejected": N_("%(document)s (rejected)"),
+    "overdue_one": N_("Expected release %(date)s: 1 business day overdue"),
+    "overdue": N_("Expected release %(date)s: %(days)s business days overdue"),
+    "bounced": N_("No email reaches %(emails)s (bounced or reported as spam)"),
+    "no_agent": N_("Arrived, and no customs agent or broker is on the shipment"),
 }
 _FACT_FIELDS = ("milestone", "time", "text", "location", "note", "document", "file", "version", "date",
-                "severity", "rule", "name", "seq")
+                "severity", "rule", "name", "seq", "documents", "days", "emails")
 
 
 def _braced(msgid: str) -> str:
@@ -241,7 +251,7 @@ def facts_text(facts: dict[str, Any] | None, time_zone: str | None = None, local
             text = _fact("note", text=text, note=facts["note"])
         return text
     if kind == "risk":
-        return _risk_text(facts)
+        return _risk_text(facts, time_zone, locale)
     if kind != "document" or action not in _FACTS:
         return ""
     values = {"document": doc_type_label(facts.get("doc_type", "")), "file": facts.get("file_name") or "",
@@ -256,13 +266,39 @@ def facts_text(facts: dict[str, Any] | None, time_zone: str | None = None, local
     return text
 
 
-def _risk_text(facts: dict[str, Any]) -> str:
+def _risk_detail(facts: dict[str, Any] | None, time_zone: str | None, locale: str | None) -> str:
+    """What an automatic rule found, from its facts ("" when there are none: the stored detail)."""
+    what = (facts or {}).get("what")
+    if what == "standing":
+        text = _fact("since", milestone=milestone_label(facts.get("code", "")),
+                     time=format_time(facts.get("time"), time_zone, locale))
+        if facts.get("location"):
+            text = _fact("at_place", text=text, location=facts["location"])
+        return _fact("note", text=text, note=facts["note"]) if facts.get("note") else text
+    if what == "documents":
+        documents = ", ".join(_fact("doc_rejected" if state == "rejected" else "doc_missing",
+                                    document=doc_type_label(doc_type)) for doc_type, state in facts.get("documents", ()))
+        return _fact("docs_due", date=format_date(facts.get("date"), time_zone, locale), documents=documents)
+    if what == "overdue":
+        date_text = format_date(facts.get("date"), time_zone, locale)
+        if facts.get("days") == 1:
+            return _fact("overdue_one", date=date_text)
+        return _fact("overdue", date=date_text, days=facts.get("days"))
+    if what == "bounced":
+        return _fact("bounced", emails=facts.get("emails", ""))
+    if what == "no_agent":
+        return _fact("no_agent")
+    return ""
+
+
+def _risk_text(facts: dict[str, Any], time_zone: str | None = None, locale: str | None = None) -> str:
     """A risk flag's thread message from its facts ("Risk opened (high): Clearance overdue...")."""
     action, rule = facts.get("action"), translate(facts.get("label") or facts.get("rule"))
     if action == "opened":
         text = _fact("risk_opened", severity=translate(facts.get("severity")), rule=rule)
-        if facts.get("detail"):
-            text = _fact("note", text=text, note=facts["detail"])
+        detail = _risk_detail(facts.get("detail_facts"), time_zone, locale) or facts.get("detail")
+        if detail:
+            text = _fact("note", text=text, note=detail)
         if facts.get("owner"):
             text = _fact("risk_owner", text=text, name=facts["owner"])
         if facts.get("actor"):

@@ -54,7 +54,8 @@ def default_owner(shipment: Shipment) -> User | None:
 # --- opening and resolving (inside the shipment's transaction) --------------------------------
 
 
-def _announce(flag: RiskFlag, shipment: Shipment, change: str, actor: User | None) -> None:
+def _announce(flag: RiskFlag, shipment: Shipment, change: str, actor: User | None,
+              detail_facts: dict[str, Any] | None = None) -> None:
     """The thread message, the live event and the escalation signal of an opened or resolved flag."""
     label = label_of(flag.rule)
     # The facts let each reader's page and email say the message in their language
@@ -63,7 +64,7 @@ def _announce(flag: RiskFlag, shipment: Shipment, change: str, actor: User | Non
                              "actor": actor.name if actor is not None else None}
     if change == "opened":
         body = f"Risk opened ({flag.severity}): {label}"
-        facts.update(severity=flag.severity, detail=flag.detail or None,
+        facts.update(severity=flag.severity, detail=flag.detail or None, detail_facts=detail_facts,
                      owner=flag.owner.name if flag.owner is not None else None)
         if flag.detail:
             body += f": {flag.detail}"
@@ -92,8 +93,9 @@ def _emit(flag: RiskFlag, shipment: Shipment, change: str) -> None:
 def open_flag(shipment: Shipment, rule: str, severity: str, *, detail: str = "", note: str | None = None,
               actor: User | None = None, cause_key: str | None = None, automatic: bool = False,
               hs_codes: Iterable[str] = (), evidence_message_id: int | None = None,
-              owner: User | None = None) -> RiskFlag:
-    """Add an open flag to a shipment locked by the caller's `shipment_transaction`."""
+              owner: User | None = None, detail_facts: dict[str, Any] | None = None) -> RiskFlag:
+    """Add an open flag to a shipment locked by the caller's `shipment_transaction`
+    (`detail_facts`: what an automatic rule's detail says, as data for the thread message)."""
     flag = RiskFlag(
         shipment_id=shipment.id, rule=rule, severity=severity, detail=detail[:DETAIL_MAX_CHARS], note=note,
         hs_codes=list(hs_codes), open_key=rule if automatic else None, cause_key=cause_key,
@@ -104,7 +106,7 @@ def open_flag(shipment: Shipment, rule: str, severity: str, *, detail: str = "",
     # A concurrent check of the same rule that won the race makes this flush fail (unique open_key).
     db.session.flush()
     record_audit(actor, "risk.open", "risk_flag", flag.id, {"rule": rule, "severity": severity}, shipment.id)
-    _announce(flag, shipment, "opened", actor)
+    _announce(flag, shipment, "opened", actor, detail_facts)
     return flag
 
 
@@ -155,7 +157,7 @@ def evaluate(shipment: Shipment, now: datetime | None = None, rules: Iterable[st
             if last is not None and last.resolution == "manual" and last.cause_key == cause.key:
                 continue  # resolved by hand: stays resolved until the cause comes back anew
             changed.append(open_flag(shipment, name, rule.severity, detail=cause.detail, cause_key=cause.key,
-                                     automatic=True))
+                                     automatic=True, detail_facts=cause.facts))
     return changed
 
 

@@ -80,12 +80,35 @@
 
   function word(text) { return (cat.riskWords || {})[text] || text || ""; }
 
+  // What an automatic risk rule found, as hub.i18n._risk_detail says it ("" without facts).
+  function riskDetail(d) {
+    var what = (d || {}).what, out;
+    if (what === "standing") {
+      out = fill("since", { milestone: (cat.milestones || {})[d.code] || d.code, time: hubFormatTime(d.time) });
+      if (d.location) out = fill("at_place", { text: out, location: d.location });
+      return d.note ? fill("note", { text: out, note: d.note }) : out;
+    }
+    if (what === "documents") {
+      var docs = (d.documents || []).map(function (p) {
+        return fill(p[1] === "rejected" ? "doc_rejected" : "doc_missing", { document: (cat.docTypes || {})[p[0]] || p[0] });
+      });
+      return fill("docs_due", { date: formatDate(d.date), documents: docs.join(", ") });
+    }
+    if (what === "overdue") {
+      return d.days === 1 ? fill("overdue_one", { date: formatDate(d.date) }) : fill("overdue", { date: formatDate(d.date), days: d.days });
+    }
+    if (what === "bounced") return fill("bounced", { emails: d.emails || "" });
+    if (what === "no_agent") return fill("no_agent", {});
+    return "";
+  }
+
   // A risk flag's message from its facts, as hub.i18n._risk_text says it.
   function riskText(facts) {
     var rule = word(facts.label || facts.rule), out = "";
     if (facts.action === "opened") {
       out = fill("risk_opened", { severity: word(facts.severity), rule: rule });
-      if (facts.detail) out = fill("note", { text: out, note: facts.detail });
+      var detail = riskDetail(facts.detail_facts) || facts.detail;
+      if (detail) out = fill("note", { text: out, note: detail });
       if (facts.owner) out = fill("risk_owner", { text: out, name: facts.owner });
       if (facts.actor) out = fill("risk_raised_by", { text: out, name: facts.actor });
       return out;

@@ -191,3 +191,38 @@ def test_a_seed_reason_reads_in_the_viewers_language(app):
     with app.test_request_context(), force_locale("zh_Hans"):
         assert translate("USMCA preferential duty needs a certification of origin.") == "享受美墨加协定的优惠关税需要原产地证明。"
         assert translate("Transport document for sea.") == "海运的运输单据。"
+
+
+@SQLITE_ONLY
+def test_an_automatic_flags_detail_reads_in_each_readers_language_and_zone(app, client, world):
+    from hub.threads.models import Message
+
+    for code, at in (("arrived", "2026-11-02T08:00:00Z"), ("on_hold", "2026-11-03T09:00:00Z")):
+        answer = client.post(f"/api/v1/shipments/{world.shipment.id}/milestones", headers=world.headers("agent"),
+                             json={"code": code, "occurred_at": at, "location": "Yantian"})
+        assert answer.status_code == 201, answer.json
+    [message] = [m for m in db.session.query(Message).filter(Message.kind == "system")
+                 if (m.facts or {}).get("rule") == "on_hold"]
+    assert message.body.startswith("Risk opened (high): On hold: On hold since 2026-11-03 09:00 UTC at Yantian")
+    assert message.facts["detail_facts"]["what"] == "standing"
+    with app.test_request_context():
+        with force_locale("en"):
+            assert "On hold since 3 Nov 2026, 03:00 Chicago time at Yantian" in facts_text(message.facts, "America/Chicago")
+        with force_locale("es"):
+            assert "Retenido desde el 3 nov 2026, 10:00 hora de Madrid en Yantian" in facts_text(message.facts,
+                                                                                                 "Europe/Madrid")
+        with force_locale("zh_Hans"):
+            assert "自 2026年11月3日 17:00 上海时间 起被扣留，地点：Yantian" in facts_text(message.facts, "Asia/Shanghai")
+
+
+@SQLITE_ONLY
+def test_missing_documents_and_overdue_details_in_chinese(app):
+    from hub.i18n import _risk_detail
+
+    with app.test_request_context(), force_locale("zh_Hans"):
+        documents = {"what": "documents", "date": "2026-12-20",
+                     "documents": [["commercial_invoice", "missing"], ["packing_list", "rejected"]]}
+        assert _risk_detail(documents, "UTC", None).startswith("截止日期 2026年12月20日：")
+        assert "（缺失）" in _risk_detail(documents, "UTC", None) and "（已拒绝）" in _risk_detail(documents, "UTC", None)
+        assert _risk_detail({"what": "overdue", "date": "2026-12-01", "days": 3}, "UTC", None) == \
+            "预计放行日期 2026年12月1日：已逾期 3 个工作日"
