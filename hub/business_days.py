@@ -11,6 +11,8 @@ from typing import Any
 
 import holidays
 
+from hub.errors import N_, Text
+
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 #: A clock never looks further than this for the next business day (a year has at most ~130
 #: non-working days, so this only stops a profile with no working weekday at all).
@@ -20,12 +22,12 @@ _MAX_SCAN_DAYS = 800
 def check_working_days(value: Any) -> list[str]:
     """Weekday names (`mon` ... `sun`), at least one, each once; answered in week order."""
     if not isinstance(value, list) or not value or not all(isinstance(day, str) for day in value):
-        raise ValueError("must be a non-empty list of weekdays such as [\"mon\", \"tue\"]")
+        raise ValueError(N_("must be a non-empty list of weekdays such as [\"mon\", \"tue\"]"))
     unknown = [day for day in value if day not in WEEKDAYS]
     if unknown:
-        raise ValueError(f"unknown weekdays {unknown}; use {', '.join(WEEKDAYS)}")
+        raise ValueError(Text(N_("unknown weekdays %(days)s; use %(choices)s"), days=str(unknown), choices=", ".join(WEEKDAYS)))
     if len(set(value)) != len(value):
-        raise ValueError("each weekday at most once")
+        raise ValueError(N_("each weekday at most once"))
     return [day for day in WEEKDAYS if day in value]
 
 
@@ -47,6 +49,40 @@ def default_working_days(country: str) -> list[str]:
 def supported_subdivisions(country: str) -> tuple[str, ...]:
     """The subdivision codes the `holidays` package knows for the country (`()` if none)."""
     return tuple(holidays.list_supported_countries().get(country, ()))
+
+
+#: The `holidays` package's language of each hub locale, best first.
+_HOLIDAY_LANGUAGES = {"en": ("en_US", "en_GB", "en"), "es": ("es",), "zh_Hans": ("zh_CN", "zh_Hans", "zh")}
+
+
+@lru_cache(maxsize=256)
+def _holiday_languages(country: str) -> tuple[str, ...]:
+    try:
+        return tuple(holidays.country_holidays(country).supported_languages)
+    except NotImplementedError:
+        return ()
+
+
+@lru_cache(maxsize=256)
+def _holidays_in(country: str, subdivision: str | None, language: str) -> holidays.HolidayBase | None:
+    try:
+        return holidays.country_holidays(country, subdiv=subdivision, language=language)
+    except (NotImplementedError, ValueError):
+        return None
+
+
+def holiday_name_in(country: str, subdivision: str | None, day: date, locale: str) -> str | None:
+    """The public holiday on `day` named in `locale` ("en", "es", "zh_Hans") when the `holidays`
+    package has the country in that language; None when it does not (the caller keeps the
+    country's own name)."""
+    supported = _holiday_languages(country)
+    language = next((name for name in _HOLIDAY_LANGUAGES.get(locale, ()) if name in supported), None)
+    if language is None:
+        return None
+    if subdivision not in supported_subdivisions(country):
+        subdivision = None
+    table = _holidays_in(country, subdivision, language)
+    return None if table is None else table.get(day)
 
 
 @lru_cache(maxsize=256)

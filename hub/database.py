@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError
 from sqlalchemy.sql import Executable
 
-from hub.errors import Unavailable
+from hub.errors import N_, Unavailable
 from hub.extensions import db
 
 # One SQLite write transaction at a time in this process: under gevent, a greenlet waiting in
@@ -117,7 +117,7 @@ class DatabaseFileLock:
                 return False
 
         if not _in_short_sleeps(attempt, timeout_s):
-            raise Unavailable(f"The database stayed locked for {timeout_s:g} s; try again.")
+            raise Unavailable(N_("The database stayed locked for %(seconds)s s; try again."), params={"seconds": f"{timeout_s:g}"})
 
     def release(self) -> None:
         """Let the next process in."""
@@ -253,7 +253,8 @@ def configure_engine(engine: Engine, busy_timeout_s: float = DEFAULT_BUSY_TIMEOU
         # The whole wait, behind this process's other writers and then another process's lock,
         # is bounded: a queue of writers must not wait one timeout each.
         if not _sqlite_process_lock.acquire(timeout=busy_timeout_s):
-            raise Unavailable(f"The database stayed locked for {busy_timeout_s:g} s; try again.")
+            raise Unavailable(N_("The database stayed locked for %(seconds)s s; try again."),
+                              params={"seconds": f"{busy_timeout_s:g}"})
         connection.info["hub_sqlite_locked"] = True
         try:
             # Writers queue on the database lock at BEGIN instead of failing at their first write.

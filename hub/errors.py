@@ -26,16 +26,78 @@ ERROR_CODES: dict[int, str] = {
 }
 
 
+def N_(message: str) -> str:
+    """Mark a string for the message catalogue (pybabel extracts `N_`); it is translated where
+    it is shown (pages), and stays English where it is an API's answer."""
+    return message
+
+
+class Text(str):
+    """An English sentence made of a catalogue template and its values: it reads (and goes into
+    JSON) as the English text, `Text(N_("must be at most %(n)s characters"), n=64)` is "must be
+    at most 64 characters"; `translate` says it in the page's language."""
+
+    template: str
+    params: dict[str, Any]
+
+    def __new__(cls, template: str, **params: Any) -> Text:
+        if isinstance(template, Text) and not params:
+            return template  # already a message with its template and values
+        text = super().__new__(cls, template % params if params else template)
+        text.template = template
+        text.params = params
+        return text
+
+    def __reduce__(self) -> Any:
+        return (_text, (self.template, self.params))
+
+
+def _text(template: str, params: dict[str, Any]) -> Text:
+    return Text(template, **params)
+
+
+def translate(text: Any) -> str:
+    """A message (a marked literal or a `Text`) in the current locale; "" for nothing. A message
+    the catalogue does not hold stays as it is."""
+    if not text:
+        return ""
+    if isinstance(text, Text):
+        values = {name: translate(value) if isinstance(value, Text) else value for name, value in text.params.items()}
+        return gettext(text.template, **values) if values else gettext(text.template)
+    return gettext(str(text))
+
+
+def one_of_reason(choices: Any) -> Text:
+    """"must be one of: a, b, c" (the choices are codes: they stay as they are)."""
+    return Text(N_("must be one of: %(choices)s"), choices=", ".join(choices))
+
+
+def reason(exc: BaseException) -> str:
+    """The reason a parser's ValueError gives, keeping a `Text` a `Text` (str() would not)."""
+    first = exc.args[0] if exc.args else ""
+    return first if isinstance(first, str) else str(exc)
+
+
 class HubError(Exception):
-    """An expected failure with an HTTP status and a stable error code."""
+    """An expected failure with an HTTP status and a stable error code. `message` (and each of
+    `fields`) is English, as the API answers it; with `params` the message is a template
+    (`N_("Unknown milestone codes: %(codes)s")`) filled in: pages say it translated."""
 
     status = 400
     code = ERROR_CODES[status]
 
-    def __init__(self, message: str, fields: dict[str, str] | None = None) -> None:
+    def __init__(self, message: str, fields: dict[str, str] | None = None,
+                 params: dict[str, Any] | None = None) -> None:
+        if params:
+            message = Text(message, **params)
         super().__init__(message)
         self.message = message
         self.fields = fields
+
+    def localized(self, separator: str = ": ") -> str:
+        """The message and each field's reason in the page's language, as a flash says them."""
+        detail = "; ".join(f"{name}{separator}{translate(why)}" for name, why in (self.fields or {}).items())
+        return f"{translate(self.message)} {detail}".strip()
 
     def to_dict(self) -> dict[str, Any]:
         """The error object, as in `{"error": {...}}` and socket acknowledgements."""
@@ -103,13 +165,13 @@ def register_error_handlers(app: Flask) -> None:
         if wants_json():
             return error_response(error.status, error.code, error.message, error.fields)
         if error.status in (400, 403, 409, 413, 415, 422):
-            flash(gettext(error.message), "error")
+            flash(translate(error.message), "error")
             return redirect(request.referrer or "/")
-        return render_template("error.html", status=error.status, message=error.message), error.status
+        return render_template("error.html", status=error.status, message=translate(error.message)), error.status
 
     @app.errorhandler(CSRFError)
     def handle_csrf(error: CSRFError) -> Any:
-        message = "The form expired or its security token is missing; reload the page and try again."
+        message = gettext("The form expired or its security token is missing; reload the page and try again.")
         if wants_json():
             return error_response(400, "malformed_request", "CSRF token missing or invalid.")
         return render_template("error.html", status=400, message=message), 400
@@ -132,13 +194,13 @@ def register_error_handlers(app: Flask) -> None:
     def handle_unexpected(error: Exception) -> Any:
         from sqlalchemy.exc import OperationalError
 
-        status, code, message = 500, "internal_error", "Something went wrong on our side."
+        status, code, message = 500, "internal_error", N_("Something went wrong on our side.")
         if isinstance(error, OperationalError):
-            status, code, message = 503, "unavailable", "The database is unavailable for the moment; try again."
+            status, code, message = 503, "unavailable", N_("The database is unavailable for the moment; try again.")
             # A line per request, no traceback: an outage fails every request the same way.
             app.logger.warning("database unavailable: %s", str(error).splitlines()[0][:200])
         else:
             app.logger.exception("unhandled error")
         if wants_json():
             return error_response(status, code, message)
-        return render_template("error.html", status=status, message=message), status
+        return render_template("error.html", status=status, message=translate(message)), status

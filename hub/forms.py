@@ -7,7 +7,6 @@ from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 
 from flask import flash, request
-from flask_babel import gettext
 
 from hub.errors import HubError
 from hub.extensions import db
@@ -30,5 +29,4 @@ def flashed_errors() -> Iterator[None]:
         yield
     except HubError as exc:
         db.session.rollback()
-        detail = "; ".join(f"{k} {v}" for k, v in (exc.fields or {}).items())
-        flash(f"{gettext(exc.message)} {detail}".strip(), "error")
+        flash(exc.localized(" "), "error")

@@ -18,6 +18,7 @@ from flask import g, has_request_context, request
 from flask_babel import get_locale, gettext
 from flask_login import current_user
 
+from hub.errors import N_, translate
 from hub.timestamps import to_iso
 
 SUPPORTED_LOCALES = ("en", "es", "zh_Hans")
@@ -47,11 +48,6 @@ def compile_catalogues(directory: Path) -> None:
                 write_mo(handle, catalogue)
         except OSError:
             continue
-
-
-def N_(message: str) -> str:
-    """Mark a string for the message catalogue; it is translated where it is shown."""
-    return message
 
 
 def _forced_or_users(name: str) -> str | None:
@@ -187,6 +183,8 @@ def js_catalogue(locale: str) -> dict[str, Any]:
         "milestones": {code: gettext(text) for code, text in _MILESTONE_LABELS.items()},
         "docTypes": {code: gettext(text) for code, text in _DOC_TYPE_LABELS.items()},
         "facts": {key: _braced(text) for key, text in _FACTS.items()},
+        # Risk rules' labels and severities, by their English words (a risk message's facts name them).
+        "riskWords": {text: gettext(text) for text in (*_RISK_LABELS, *_SEVERITIES)},
     }
 
 
@@ -204,8 +202,27 @@ _FACTS = {
     "accepted": N_("Accepted %(document)s: %(file)s (version %(version)s)"),
     "rejected": N_("Rejected %(document)s: %(file)s (version %(version)s)"),
     "with_note": N_("%(text)s (%(note)s)"),
+    # Risk flags (hub/risks/services.py): opened, resolved, and a message turned into a fact.
+    "risk_opened": N_("Risk opened (%(severity)s): %(rule)s"),
+    "risk_owner": N_("%(text)s. Owner: %(name)s"),
+    "risk_raised_by": N_("%(text)s. Raised by %(name)s"),
+    "risk_resolved_by": N_("Risk resolved: %(rule)s (by %(name)s)"),
+    "risk_resolved_auto": N_("Risk resolved: %(rule)s (automatically, its cause has gone)"),
+    "turned_risk": N_("%(name)s turned message #%(seq)s into a risk flag"),
+    "turned_milestone": N_("%(name)s turned message #%(seq)s into the milestone %(milestone)s"),
+    # What an automatic risk rule found (the flag's detail).
+    "since": N_("%(milestone)s since %(time)s"),
+    "at_place": N_("%(text)s at %(location)s"),
+    "docs_due": N_("Due %(date)s: %(documents)s"),
+    "doc_missing": N_("%(document)s (missing)"),
+    "doc_rejected": N_("%(document)s (rejected)"),
+    "overdue_one": N_("Expected release %(date)s: 1 business day overdue"),
+    "overdue": N_("Expected release %(date)s: %(days)s business days overdue"),
+    "bounced": N_("No email reaches %(emails)s (bounced or reported as spam)"),
+    "no_agent": N_("Arrived, and no customs agent or broker is on the shipment"),
 }
-_FACT_FIELDS = ("milestone", "time", "text", "location", "note", "document", "file", "version", "date")
+_FACT_FIELDS = ("milestone", "time", "text", "location", "note", "document", "file", "version", "date",
+                "severity", "rule", "name", "seq", "documents", "days", "emails")
 
 
 def _braced(msgid: str) -> str:
@@ -233,6 +250,8 @@ def facts_text(facts: dict[str, Any] | None, time_zone: str | None = None, local
         if facts.get("note"):
             text = _fact("note", text=text, note=facts["note"])
         return text
+    if kind == "risk":
+        return _risk_text(facts, time_zone, locale)
     if kind != "document" or action not in _FACTS:
         return ""
     values = {"document": doc_type_label(facts.get("doc_type", "")), "file": facts.get("file_name") or "",
@@ -245,6 +264,58 @@ def facts_text(facts: dict[str, Any] | None, time_zone: str | None = None, local
     if action == "rejected" and facts.get("reason"):
         text = _fact("note", text=text, note=facts["reason"])
     return text
+
+
+def _risk_detail(facts: dict[str, Any] | None, time_zone: str | None, locale: str | None) -> str:
+    """What an automatic rule found, from its facts ("" when there are none: the stored detail)."""
+    what = (facts or {}).get("what")
+    if what == "standing":
+        text = _fact("since", milestone=milestone_label(facts.get("code", "")),
+                     time=format_time(facts.get("time"), time_zone, locale))
+        if facts.get("location"):
+            text = _fact("at_place", text=text, location=facts["location"])
+        return _fact("note", text=text, note=facts["note"]) if facts.get("note") else text
+    if what == "documents":
+        documents = ", ".join(_fact("doc_rejected" if state == "rejected" else "doc_missing",
+                                    document=doc_type_label(doc_type)) for doc_type, state in facts.get("documents", ()))
+        return _fact("docs_due", date=format_date(facts.get("date"), time_zone, locale), documents=documents)
+    if what == "overdue":
+        date_text = format_date(facts.get("date"), time_zone, locale)
+        if facts.get("days") == 1:
+            return _fact("overdue_one", date=date_text)
+        return _fact("overdue", date=date_text, days=facts.get("days"))
+    if what == "bounced":
+        return _fact("bounced", emails=facts.get("emails", ""))
+    if what == "no_agent":
+        return _fact("no_agent")
+    return ""
+
+
+def _risk_text(facts: dict[str, Any], time_zone: str | None = None, locale: str | None = None) -> str:
+    """A risk flag's thread message from its facts ("Risk opened (high): Clearance overdue...")."""
+    action, rule = facts.get("action"), translate(facts.get("label") or facts.get("rule"))
+    if action == "opened":
+        text = _fact("risk_opened", severity=translate(facts.get("severity")), rule=rule)
+        detail = _risk_detail(facts.get("detail_facts"), time_zone, locale) or facts.get("detail")
+        if detail:
+            text = _fact("note", text=text, note=detail)
+        if facts.get("owner"):
+            text = _fact("risk_owner", text=text, name=facts["owner"])
+        if facts.get("actor"):
+            text = _fact("risk_raised_by", text=text, name=facts["actor"])
+        return text
+    if action == "resolved":
+        text = (_fact("risk_resolved_by", rule=rule, name=facts["actor"]) if facts.get("actor")
+                else _fact("risk_resolved_auto", rule=rule))
+        if facts.get("note"):
+            text = _fact("note", text=text, note=facts["note"])
+        return text
+    if action == "turned" and facts.get("into") == "risk":
+        return _fact("turned_risk", name=facts.get("actor") or "", seq=facts.get("seq") or "")
+    if action == "turned" and facts.get("into") == "milestone":
+        return _fact("turned_milestone", name=facts.get("actor") or "", seq=facts.get("seq") or "",
+                     milestone=milestone_label(facts.get("code") or ""))
+    return ""
 
 
 def iso(value: datetime | None) -> str | None:
@@ -287,6 +358,18 @@ _LEVEL_HINTS = {
     "milestones": N_("the same without the digest of messages"),
     "mute": N_("no email about your shipments"),
 }
+# The dev mailbox's email kinds, outbox statuses and delivery statuses (SendGrid's events).
+_EMAIL_WORDS = {
+    "milestone": N_("Milestone"), "mention": N_("Mention"), "document_requested": N_("Document requested"),
+    "document_uploaded": N_("Document uploaded"), "document_reviewed": N_("Document reviewed"),
+    "digest": N_("Digest"), "invitation": N_("Invitation"), "shipment_invitation": N_("Shipment invitation"),
+    "password_reset": N_("Password reset"), "inbound_refused": N_("Reply refused"),
+    "risk_opened": N_("Risk opened"), "risk_resolved": N_("Risk resolved"),
+    "pending": N_("Pending"), "sent": N_("Sent"), "failed": N_("Failed"), "suppressed": N_("Suppressed"),
+    "processed": N_("Processed"), "delivered": N_("Delivered"), "deferred": N_("Deferred"),
+    "bounce": N_("Bounced"), "dropped": N_("Dropped"), "spamreport": N_("Reported as spam"),
+    "open": N_("Opened"), "click": N_("Clicked"), "blocked": N_("Blocked"),
+}
 _WEEKDAYS = {"mon": N_("Mon"), "tue": N_("Tue"), "wed": N_("Wed"), "thu": N_("Thu"), "fri": N_("Fri"),
              "sat": N_("Sat"), "sun": N_("Sun")}
 _OTHER = (
@@ -295,12 +378,19 @@ _OTHER = (
     N_("Admin"), N_("Inbound email"), N_("Notifications"), N_("Mailbox"), N_("Email suppressions"),
     N_("Countries"), N_("Document rules"), N_("Overdue"), N_("Arriving this week"),
     N_("require"), N_("waive"), N_("required"),
-    # Risk flags (hub/risks/rules.py) and the list's filters (registered by each area).
-    N_("On hold"), N_("Under inspection"), N_("Documents missing before arrival"), N_("Clearance overdue"),
-    N_("Partner's email bounced"), N_("No agent or broker"), N_("Policy or tariff change"),
-    N_("Reported in the thread"), N_("high"), N_("medium"), N_("low"), N_("Needs me"), N_("Waiting on me"),
+    # The list's filters (registered by each area).
+    N_("Needs me"), N_("Waiting on me"),
     N_("Waiting on partners"), N_("No response from a partner"),
 )
+
+
+# Risk flags' rule labels (hub/risks/rules.py) and severities, translated where shown.
+_RISK_LABELS = (
+    N_("On hold"), N_("Under inspection"), N_("Documents missing before arrival"), N_("Clearance overdue"),
+    N_("Partner's email bounced"), N_("No agent or broker"), N_("Policy or tariff change"),
+    N_("Reported in the thread"),
+)
+_SEVERITIES = (N_("high"), N_("medium"), N_("low"))
 
 
 def _label(table: dict[str, str], code: str | None) -> str:
@@ -349,6 +439,21 @@ def weekday_names(codes: list[str] | tuple[str, ...] | None) -> list[str]:
     return [_label(_WEEKDAYS, code) for code in codes or ()]
 
 
+def email_label(code: str | None) -> str:
+    """An outbox email's kind or (delivery) status code as a word in the current locale."""
+    return _label(_EMAIL_WORDS, code)
+
+
+def holiday_label(country: str, subdivision: str | None, day: date | str, name: str) -> str:
+    """A public holiday's name in the current locale when the `holidays` package knows it in
+    that language; else `name` (the country's own)."""
+    from hub.business_days import holiday_name_in
+
+    if isinstance(day, str):
+        day = date.fromisoformat(day)
+    return holiday_name_in(country, subdivision, day, current_locale()) or name
+
+
 def language_name(code: str) -> str:
     """A supported language named in itself."""
     return LANGUAGE_NAMES.get(code, code)
@@ -370,13 +475,14 @@ def format_money(amount: Any, currency: str | None) -> str:
 def tr(text: Any) -> str:
     """Template helper: a message that is not a literal (a label, a validation error) in the
     current locale, as plain text. Jinja's `_()` marks what it answers safe, so `_(value)`
-    would let markup in `value` through; `tr(value)` is escaped like any other value."""
-    return gettext(str(text)) if text else ""
+    would let markup in `value` through; `tr(value)` is escaped like any other value. A `Text`
+    (a validation reason with values) is said from its template."""
+    return translate(text)
 
 
 def install_template_helpers(app: Any) -> None:
     """Give templates the labels, the formatter and the JavaScript catalogue's route."""
-    for function in (tr, facts_text, milestone_label, doc_type_label, role_label, kind_label, mode_label, level_word, level_hint,
+    for function in (tr, facts_text, email_label, holiday_label, milestone_label, doc_type_label, role_label, kind_label, mode_label, level_word, level_hint,
                      weekday_names, language_name, format_money, zone_label, current_locale, format_date):
         app.add_template_global(function, function.__name__)
     app.add_template_filter(format_time, "format_time")

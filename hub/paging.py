@@ -8,7 +8,7 @@ from typing import Protocol
 
 from flask import Response, jsonify, request
 
-from hub.errors import ValidationFailed
+from hub.errors import N_, Text, ValidationFailed
 from hub.payload import MAX_ID
 
 DEFAULT_PER_PAGE = 50
@@ -38,12 +38,12 @@ def page_args() -> tuple[int, int]:
         try:
             values[name] = int(raw)
         except ValueError:
-            errors[name] = "must be an integer"
+            errors[name] = N_("must be an integer")
             continue
         if values[name] < 1:
-            errors[name] = "must be at least 1"
+            errors[name] = N_("must be at least 1")
         elif name == "page" and values[name] > MAX_ID:
-            errors[name] = f"must be at most {MAX_ID}"
+            errors[name] = Text(N_("must be at most %(maximum)s"), maximum=MAX_ID)
     if errors:
-        raise ValidationFailed("Bad paging parameters.", fields=errors)
+        raise ValidationFailed(N_("Bad paging parameters."), fields=errors)
     return values["page"], min(values["per_page"], MAX_PER_PAGE)

@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import request
 
-from hub.errors import MalformedRequest, ValidationFailed
+from hub.errors import N_, MalformedRequest, Text, ValidationFailed, one_of_reason, reason
 
 Parser = Callable[[Any], Any]
 
@@ -48,18 +48,18 @@ def check_fields(
     values: dict[str, Any] = {}
     for name in body:
         if name not in parsers:
-            errors[name] = "unknown field"
+            errors[name] = N_("unknown field")
     for name in required:
         if name not in body or body[name] is None:
-            errors[name] = "is required"
+            errors[name] = N_("is required")
     for name, parser in parsers.items():
         if name in body and name not in errors:
             try:
                 values[name] = parser(body[name])
             except (ValueError, TypeError) as exc:
-                errors[name] = str(exc) or "is invalid"
+                errors[name] = reason(exc) or N_("is invalid")
     if errors:
-        raise ValidationFailed("Some fields are invalid.", fields=errors)
+        raise ValidationFailed(N_("Some fields are invalid."), fields=errors)
     return values
 
 
@@ -88,8 +88,8 @@ def clean_text(value: str, multiline: bool = False) -> str:
             continue
         if unicodedata.category(ch) in _REFUSED_CATEGORIES:
             if multiline:
-                raise ValueError("must not contain control characters")
-            raise ValueError("must be a single line without control characters")
+                raise ValueError(N_("must not contain control characters"))
+            raise ValueError(N_("must be a single line without control characters"))
     return value
 
 
@@ -99,12 +99,13 @@ def text(max_length: int, min_length: int = 0, multiline: bool = False) -> Parse
 
     def parse(value: Any) -> str:
         if not isinstance(value, str):
-            raise ValueError("must be a string")
+            raise ValueError(N_("must be a string"))
         value = clean_text(value.strip(), multiline)
         if len(value) < min_length:
-            raise ValueError("must not be empty" if min_length == 1 else f"must be at least {min_length} characters")
+            raise ValueError(N_("must not be empty") if min_length == 1
+                             else Text(N_("must be at least %(minimum)s characters"), minimum=min_length))
         if len(value) > max_length:
-            raise ValueError(f"must be at most {max_length} characters")
+            raise ValueError(Text(N_("must be at most %(maximum)s characters"), maximum=max_length))
         return value
 
     return parse
@@ -115,7 +116,7 @@ def one_of(choices: tuple[str, ...] | list[str] | frozenset[str]) -> Parser:
 
     def parse(value: Any) -> str:
         if not isinstance(value, str) or value not in choices:
-            raise ValueError("must be one of: " + ", ".join(sorted(choices)))
+            raise ValueError(one_of_reason(sorted(choices)))
         return value
 
     return parse
@@ -124,7 +125,7 @@ def one_of(choices: tuple[str, ...] | list[str] | frozenset[str]) -> Parser:
 def integer_id(value: Any) -> int:
     """A positive integer id (booleans are not integers here)."""
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError("must be a positive integer id")
+        raise ValueError(N_("must be a positive integer id"))
     if value > MAX_ID:
-        raise ValueError(f"must be at most {MAX_ID}")
+        raise ValueError(Text(N_("must be at most %(maximum)s"), maximum=MAX_ID))
     return value

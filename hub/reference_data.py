@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo, available_timezones
 
 import pycountry
 
+from hub.errors import N_, Text
+
 _HS_CODE = re.compile(r"^\d{4}(?:\.?\d{2}){0,3}$")
 _CONTAINER = re.compile(r"^[A-Z]{3}[UJZ]\d{7}$")
 _DOCUMENT_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ./-]*$")
@@ -21,12 +23,12 @@ _TIME_ZONES = frozenset(available_timezones())
 
 def _listed_code(value: Any, length: int, lookup: Callable[[str], object], shape: str, unlisted: str) -> str:
     """`value` upper-cased when it is a code of `length` letters that `lookup` finds; else
-    ValueError: `must be <shape>`, or `<value> is not <unlisted>`."""
+    ValueError: `shape` ("must be ..."), or `unlisted` ("%(value)s is not ...") (marked templates)."""
     if not isinstance(value, str) or len(value.strip()) != length:
-        raise ValueError(f"must be {shape}")
+        raise ValueError(Text(shape))
     code = value.strip().upper()
     if lookup(code) is None:
-        raise ValueError(f"{value!r} is not {unlisted}")
+        raise ValueError(Text(unlisted, value=repr(value)))
     return code
 
 
@@ -34,7 +36,8 @@ def country_code(value: Any) -> str:
     """An ISO 3166-1 alpha-2 country code (upper-cased)."""
     return _listed_code(
         value, 2, lambda code: pycountry.countries.get(alpha_2=code),
-        shape="an ISO 3166-1 alpha-2 country code such as DE", unlisted="an ISO 3166-1 country code",
+        shape=N_("must be an ISO 3166-1 alpha-2 country code such as DE"),
+        unlisted=N_("%(value)s is not an ISO 3166-1 country code"),
     )
 
 
@@ -50,23 +53,24 @@ def currency_code(value: Any) -> str:
     """An ISO 4217 currency code (upper-cased)."""
     return _listed_code(
         value, 3, lambda code: pycountry.currencies.get(alpha_3=code),
-        shape="an ISO 4217 currency code such as EUR", unlisted="an ISO 4217 currency code",
+        shape=N_("must be an ISO 4217 currency code such as EUR"),
+        unlisted=N_("%(value)s is not an ISO 4217 currency code"),
     )
 
 
 def hs_code(value: Any) -> str:
     """An HS code: 4 digits then up to three pairs, each optionally after a dot."""
     if not isinstance(value, str) or not _HS_CODE.match(value.strip()):
-        raise ValueError("HS codes are 4 digits followed by up to three pairs of digits (8413.70.10)")
+        raise ValueError(N_("HS codes are 4 digits followed by up to three pairs of digits (8413.70.10)"))
     return value.strip()
 
 
 def hs_codes(value: Any) -> list[str]:
     """A list of HS codes."""
     if not isinstance(value, list):
-        raise ValueError("must be a list of HS code strings")
+        raise ValueError(N_("must be a list of HS code strings"))
     if len(value) > 50:
-        raise ValueError("at most 50 HS codes")
+        raise ValueError(N_("at most 50 HS codes"))
     return [hs_code(item) for item in value]
 
 
@@ -85,24 +89,26 @@ def container_number(value: Any) -> str:
     """An ISO 6346 container number with a correct check digit, upper-cased, spaces and
     dashes removed (`CSQU 305438 3` -> `CSQU3054383`)."""
     if not isinstance(value, str):
-        raise ValueError("must be a container number string such as CSQU3054383")
+        raise ValueError(N_("must be a container number string such as CSQU3054383"))
     number = re.sub(r"[\s-]", "", value).upper()
     if not _CONTAINER.match(number):
         raise ValueError(
-            f"{value!r} is not an ISO 6346 container number: owner code (3 letters), U, J or Z, 6 digits, check digit"
+            Text(N_("%(value)s is not an ISO 6346 container number: owner code (3 letters), U, J or Z, 6 digits, "
+                    "check digit"), value=repr(value))
         )
     expected = container_check_digit(number[:10])
     if int(number[10]) != expected:
-        raise ValueError(f"{value!r} has check digit {number[10]}, ISO 6346 gives {expected}: a typing error?")
+        raise ValueError(Text(N_("%(value)s has check digit %(digit)s, ISO 6346 gives %(expected)s: a typing error?"),
+                              value=repr(value), digit=number[10], expected=expected))
     return number
 
 
 def container_numbers(value: Any) -> list[str]:
     """A list of ISO 6346 container numbers, each once."""
     if not isinstance(value, list):
-        raise ValueError("must be a list of container numbers")
+        raise ValueError(N_("must be a list of container numbers"))
     if len(value) > 200:
-        raise ValueError("at most 200 container numbers")
+        raise ValueError(N_("at most 200 container numbers"))
     numbers: list[str] = []
     for item in value:
         number = container_number(item)
@@ -115,36 +121,36 @@ def document_number(value: Any) -> str:
     """A B/L, air waybill, CMR, purchase order or customs entry number: letters, digits,
     spaces, dots, slashes and dashes, at most 64 characters."""
     if not isinstance(value, str) or not value.strip():
-        raise ValueError("must be a non-empty string")
+        raise ValueError(N_("must be a non-empty string"))
     number = value.strip()
     if len(number) > 64:
-        raise ValueError("must be at most 64 characters")
+        raise ValueError(N_("must be at most 64 characters"))
     if not _DOCUMENT_NUMBER.match(number):
-        raise ValueError("only letters, digits, spaces, '.', '/' and '-'")
+        raise ValueError(N_("only letters, digits, spaces, '.', '/' and '-'"))
     return number
 
 
 def money(value: Any) -> Decimal:
     """A non-negative amount with at most two decimals, given as a string or a number."""
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        raise ValueError("must be a decimal string such as \"125000.00\"")
+        raise ValueError(N_("must be a decimal string such as \"125000.00\""))
     try:
         amount = Decimal(str(value).strip())
     except InvalidOperation:
-        raise ValueError("must be a decimal string such as \"125000.00\"") from None
+        raise ValueError(N_("must be a decimal string such as \"125000.00\"")) from None
     if not amount.is_finite() or amount < 0:
-        raise ValueError("must be a non-negative amount")
+        raise ValueError(N_("must be a non-negative amount"))
     if amount.as_tuple().exponent < -2:  # type: ignore[operator]
-        raise ValueError("at most two decimal places")
+        raise ValueError(N_("at most two decimal places"))
     if amount >= Decimal("1e14"):
-        raise ValueError("is too large")
+        raise ValueError(N_("is too large"))
     return amount.quantize(Decimal("0.01"))
 
 
 def time_zone(value: Any) -> str:
     """An IANA time zone name such as Asia/Shanghai."""
     if not isinstance(value, str) or value not in _TIME_ZONES:
-        raise ValueError("must be an IANA time zone such as Europe/Berlin")
+        raise ValueError(N_("must be an IANA time zone such as Europe/Berlin"))
     ZoneInfo(value)
     return value
 

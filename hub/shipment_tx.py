@@ -39,7 +39,7 @@ from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 
 from hub.database import DatabaseFileLock, database_file_lock, sqlite_transactions_held
-from hub.errors import NotFound
+from hub.errors import N_, NotFound
 from hub.extensions import db
 from hub.shipments.models import Shipment
 
@@ -318,5 +318,5 @@ def _locked_row(shipment_id: int) -> Shipment:
         .execution_options(populate_existing=True)
     ).scalar_one_or_none()
     if shipment is None:
-        raise NotFound("Shipment not found.")
+        raise NotFound(N_("Shipment not found."))
     return shipment

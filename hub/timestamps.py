@@ -10,6 +10,8 @@ from sqlalchemy import DateTime
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
+from hub.errors import N_
+
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DATE_TIME = re.compile(
     r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|z|[+-]\d{2}:?\d{2})$"
@@ -38,32 +40,32 @@ def parse_timestamp(value: Any) -> datetime:
     Raises ValueError with a readable reason for anything else.
     """
     if not isinstance(value, str):
-        raise ValueError("must be an ISO 8601 date-time string")
+        raise ValueError(N_("must be an ISO 8601 date-time string"))
     text = value.strip()
     if _DATE_ONLY.match(text):
         try:
             return datetime.combine(date.fromisoformat(text), datetime.min.time(), UTC)
         except ValueError:
-            raise ValueError("is not a valid date") from None
+            raise ValueError(N_("is not a valid date")) from None
     if not _DATE_TIME.match(text):
-        raise ValueError("must be an ISO 8601 date-time with an offset (e.g. 2026-11-20T08:00:00Z) or a date")
+        raise ValueError(N_("must be an ISO 8601 date-time with an offset (e.g. 2026-11-20T08:00:00Z) or a date"))
     # Python parses at most microseconds; cut longer fractions instead of refusing them.
     text = re.sub(r"(\.\d{6})\d+", r"\1", text)
     try:
         parsed = datetime.fromisoformat(text.replace("z", "Z"))
     except ValueError:
-        raise ValueError("is not a valid date-time") from None
+        raise ValueError(N_("is not a valid date-time")) from None
     return parsed.astimezone(UTC)
 
 
 def parse_date(value: Any) -> date:
     """Parse a plain ISO 8601 date (`2026-12-20`)."""
     if not isinstance(value, str) or not _DATE_ONLY.match(value.strip()):
-        raise ValueError("must be a date such as 2026-12-20")
+        raise ValueError(N_("must be a date such as 2026-12-20"))
     try:
         return date.fromisoformat(value.strip())
     except ValueError:
-        raise ValueError("is not a valid date") from None
+        raise ValueError(N_("is not a valid date")) from None
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from hub.accounts import services
 from hub.accounts.models import LOCALES, USER_ROLES, User
-from hub.errors import HubError, NotFound
+from hub.errors import N_, HubError, NotFound
 from hub.extensions import db
 from hub.permissions import require_admin, visible_organizations
 
@@ -66,7 +66,7 @@ def set_active(user_id: int) -> Any:
     """Deactivate (they can no longer sign in, their tokens stop working) or reactivate a user."""
     user = db.session.get(User, user_id)
     if user is None or user.organization_id != current_user.organization_id:
-        raise NotFound("User not found.")
+        raise NotFound(N_("User not found."))
     active = request.form.get("active") == "1"
     try:
         services.set_user_active(current_user, user, active)
@@ -84,5 +84,4 @@ def _back_to_index(message: str, category: str) -> Any:
 
 
 def _describe(exc: HubError) -> str:
-    detail = "; ".join(f"{field}: {why}" for field, why in (exc.fields or {}).items())
-    return f"{_(exc.message)} {detail}".strip()
+    return exc.localized()

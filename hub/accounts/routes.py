@@ -17,7 +17,7 @@ from hub.accounts.admin import bp as admin_bp
 from hub.accounts.models import LOCALES, TOKEN_SCOPES, ApiToken
 from hub.accounts.services import check_name, check_profile
 from hub.business_days import WEEKDAYS
-from hub.errors import ValidationFailed
+from hub.errors import ValidationFailed, reason, translate
 from hub.extensions import db, limiter
 from hub.i18n import browser_locale
 from hub.limits import account_key, setting, user_key
@@ -47,7 +47,8 @@ def _save_new_password(template: str, save: Callable[[str], object], **context: 
         save(password)
     except ValueError as exc:
         # The reason names the field: a name refused (a line break in it) says so itself.
-        flash(_(str(exc)) if str(exc).startswith("Name ") else _("Password %(why)s.", why=_(str(exc))), "error")
+        flash(translate(reason(exc)) if str(exc).startswith("Name ") else _("Password %(why)s.", why=translate(reason(exc))),
+              "error")
         return render_template(template, **context), 422
     return None
 
@@ -164,7 +165,7 @@ def change_password_page() -> Any:
     try:
         services.change_password(user, request.form.get("current", ""), request.form.get("password", ""))
     except ValueError as exc:
-        flash(_("Password %(why)s.", why=_(str(exc))), "error")
+        flash(_("Password %(why)s.", why=translate(reason(exc))), "error")
         return _profile_page(422)
     # This browser stays signed in: its session now carries the new generation.
     login_user(user, remember=bool(request.cookies.get(current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token"))))

@@ -22,7 +22,7 @@ from hub.accounts.models import (
 )
 from hub.audit import record_audit
 from hub.database import flush_new
-from hub.errors import Conflict, NotFound, ValidationFailed
+from hub.errors import N_, Conflict, NotFound, Text, ValidationFailed, one_of_reason, reason
 from hub.extensions import db
 from hub.payload import clean_text
 from hub.reference_data import country_code, time_zone
@@ -35,9 +35,9 @@ MIN_PASSWORD_LENGTH = 10
 def check_password_strength(password: str) -> str:
     """At least MIN_PASSWORD_LENGTH characters."""
     if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH:
-        raise ValueError(f"must be at least {MIN_PASSWORD_LENGTH} characters")
+        raise ValueError(Text(N_("must be at least %(minimum)s characters"), minimum=MIN_PASSWORD_LENGTH))
     if len(password) > 200:
-        raise ValueError("must be at most 200 characters")
+        raise ValueError(N_("must be at most 200 characters"))
     return password
 
 
@@ -46,11 +46,11 @@ def check_email(value: Any) -> str:
     from email_validator import EmailNotValidError, validate_email
 
     if not isinstance(value, str):
-        raise ValueError("must be an email address")
+        raise ValueError(N_("must be an email address"))
     try:
         result = validate_email(value.strip(), check_deliverability=False, test_environment=True)
     except EmailNotValidError as exc:
-        raise ValueError(str(exc)) from None
+        raise ValueError(reason(exc)) from None
     return result.normalized.lower()
 
 
@@ -58,11 +58,11 @@ def check_name(name: Any) -> str | None:
     """Why a person's or organization's name is refused (None when it is fine): 1 to 200
     characters on a single line (names reach email subjects and headers)."""
     if not isinstance(name, str) or not name or len(name) > 200:
-        return "must be 1 to 200 characters"
+        return N_("must be 1 to 200 characters")
     try:
         clean_text(name)
     except ValueError as exc:
-        return str(exc)
+        return reason(exc)
     return None
 
 
@@ -72,17 +72,17 @@ def create_organization(actor: User | None, name: str, kind: str, country: str, 
     if (why := check_name(name)) is not None:
         errors["name"] = why
     if kind not in ORGANIZATION_KINDS:
-        errors["kind"] = "must be one of: " + ", ".join(ORGANIZATION_KINDS)
+        errors["kind"] = one_of_reason(ORGANIZATION_KINDS)
     try:
         country = country_code(country)
     except ValueError as exc:
-        errors["country"] = str(exc)
+        errors["country"] = reason(exc)
     try:
         tz = time_zone(tz)
     except ValueError as exc:
-        errors["time_zone"] = str(exc)
+        errors["time_zone"] = reason(exc)
     if errors:
-        raise ValidationFailed("The organization is invalid.", fields=errors)
+        raise ValidationFailed(N_("The organization is invalid."), fields=errors)
     org = Organization(name=name, kind=kind, country=country, time_zone=tz)
     db.session.add(org)
     db.session.flush()
@@ -107,32 +107,32 @@ def create_user(
     try:
         email = check_email(email)
     except ValueError as exc:
-        errors["email"] = str(exc)
+        errors["email"] = reason(exc)
     if (why := check_name(name)) is not None:
         errors["name"] = why
     if role not in USER_ROLES:
-        errors["role"] = "must be one of: " + ", ".join(USER_ROLES)
+        errors["role"] = one_of_reason(USER_ROLES)
     if locale not in LOCALES:
-        errors["locale"] = "must be one of: " + ", ".join(LOCALES)
+        errors["locale"] = one_of_reason(LOCALES)
     org = db.session.get(Organization, organization_id)
     if org is None:
-        errors["organization_id"] = "no such organization"
+        errors["organization_id"] = N_("no such organization")
     elif role in ("admin", "coordinator") and org.kind != "shipper":
-        errors["role"] = "only a shipper's users can be admins or coordinators"
+        errors["role"] = N_("only a shipper's users can be admins or coordinators")
     if password is not None:
         try:
             check_password_strength(password)
         except ValueError as exc:
-            errors["password"] = str(exc)
+            errors["password"] = reason(exc)
     if tz is not None:
         try:
             time_zone(tz)
         except ValueError as exc:
-            errors["time_zone"] = str(exc)
+            errors["time_zone"] = reason(exc)
     if errors:
-        raise ValidationFailed("The user is invalid.", fields=errors)
+        raise ValidationFailed(N_("The user is invalid."), fields=errors)
     if find_user_by_email(email) is not None:
-        raise Conflict("A user with this email already exists.", fields={"email": "already taken"})
+        raise Conflict(N_("A user with this email already exists."), fields={"email": N_("already taken")})
     assert org is not None
     user = User(
         email=email,
@@ -145,7 +145,7 @@ def create_user(
     )
     if password is not None:
         user.set_password(password)
-    flush_new(user, Conflict("A user with this email already exists.", fields={"email": "already taken"}))
+    flush_new(user, Conflict("A user with this email already exists.", fields={"email": N_("already taken")}))
     record_audit(actor, "user.create", "user", user.id, {"email": email, "role": role})
     return user
 
@@ -194,7 +194,7 @@ def revoke_token(user: User, token_id: int) -> None:
     """Delete one of the user's tokens and commit."""
     token = db.session.get(ApiToken, token_id)
     if token is None or token.user_id != user.id:
-        raise NotFound("Token not found.")
+        raise NotFound(N_("Token not found."))
     db.session.delete(token)
     record_audit(user, "token.revoke", "api_token", token_id)
     access_ended.send(user, token_id=token_id, sessions=False, everything=False)
@@ -300,7 +300,7 @@ def change_password(user: User, current: str, password: str) -> None:
     reason otherwise). Every session and browser socket of theirs ends, on every server; the
     caller signs the current browser in again (commits)."""
     if not isinstance(current, str) or not user.check_password(current):
-        raise ValueError("current password does not match")
+        raise ValueError(N_("current password does not match"))
     check_password_strength(password)
     user.set_password(password)
     user.end_sessions()
@@ -358,7 +358,7 @@ def accept_invitation(user: User, name: str, password: str, settings: dict[str, 
     check_password_strength(password)
     if name:
         if (why := check_name(name)) is not None:
-            raise ValueError(f"Name {why}.")
+            raise ValueError(Text(N_("Name %(why)s."), why=Text(why)))
         user.name = name
     user.set_password(password)
     for key, value in (settings or {}).items():
@@ -380,10 +380,10 @@ def set_user_active(actor: User, user: User, active: bool) -> None:
     from hub.errors import Forbidden
 
     if user.id == actor.id and not active:
-        raise Forbidden("You cannot deactivate your own account.")
+        raise Forbidden(N_("You cannot deactivate your own account."))
     if user.password_hash is None and active:
-        raise ValidationFailed("This person has not accepted their invitation yet.",
-                               fields={"active": "invitation not accepted"})
+        raise ValidationFailed(N_("This person has not accepted their invitation yet."),
+                               fields={"active": N_("invitation not accepted")})
     user.active = active
     if not active:
         user.end_sessions()

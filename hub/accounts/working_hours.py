@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from flask_babel import gettext
 
 from hub.business_days import WEEKDAYS, BusinessCalendar, check_working_days, default_working_days
+from hub.errors import N_, Text
 from hub.i18n import format_date, format_time
 from hub.timestamps import utcnow
 
@@ -35,17 +36,17 @@ def check_working_hours(value: Any, user: User) -> dict[str, Any]:
     """`{"start": "09:00", "end": "18:00", "days": ["mon", ...] | null}`, any of them; the
     hours that result for `user` start before they end."""
     if not isinstance(value, dict) or set(value) - {"start", "end", "days"}:
-        raise ValueError('must be an object with start, end and days, e.g. {"start": "09:00", "end": "18:00"}')
+        raise ValueError(N_('must be an object with start, end and days, e.g. {"start": "09:00", "end": "18:00"}'))
     checked: dict[str, Any] = {}
     for name in ("start", "end"):
         if name in value:
             if not isinstance(value[name], str) or not _HH_MM.match(value[name]):
-                raise ValueError(f"{name} must be a time such as 09:00")
+                raise ValueError(Text(N_("%(name)s must be a time such as 09:00"), name=name))
             checked[name] = value[name]
     if "days" in value:
         checked["days"] = None if value["days"] is None else check_working_days(value["days"])
     if checked.get("start", user.work_start) >= checked.get("end", user.work_end):
-        raise ValueError("start must be before end")
+        raise ValueError(N_("start must be before end"))
     return checked
 
 

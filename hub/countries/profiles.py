@@ -16,13 +16,37 @@ from sqlalchemy import select
 from hub.business_days import BusinessCalendar, check_working_days, default_working_days
 from hub.countries.models import CountryProfile
 from hub.documents.rules import CountryRule, RulesFileError, parse_country_rules
-from hub.errors import ValidationFailed
+from hub.errors import N_, Text, ValidationFailed, reason
 from hub.extensions import db
 from hub.payload import Parser, check_fields, text
 from hub.reference_data import country_code, time_zone
 from hub.shipments.models import TRANSPORT_MODES
 
 SEED_FILE = Path(__file__).resolve().parent / "seed.yaml"
+#: The seed profiles' reasons for their extra documents (seed.yaml's `why`), marked for the
+#: catalogue: the checklist says them in the reader's language (a test keeps the two in step).
+SEED_REASONS = (
+    N_("GACC admits meat, fish and dairy only with the exporting country's official health certificate."),
+    N_("GACC requires a phytosanitary certificate for fruit, vegetables, cereals and seeds."),
+    N_("Electrical and electronic goods on the CCC catalogue need China Compulsory Certification."),
+    N_("Preferential duty under RCEP and ASEAN-China needs a certificate of origin (Form RCEP / Form E)."),
+    N_("USMCA preferential duty needs a certification of origin."),
+    N_("USDA APHIS requires a phytosanitary certificate for plants, fruit and vegetables."),
+    N_("Firearms and ammunition need an ATF import permit (Form 6)."),
+    N_("EU plant health rules (Regulation (EU) 2016/2031) require a phytosanitary certificate for live plants, fresh fruit, vegetables, cereals and seeds."),
+    N_("Products of animal origin enter the EU only with an official health certificate, checked at a border control post."),
+    N_("Preferential duty under the EU's trade agreements (Korea, Japan, Viet Nam, the UK) needs proof of origin."),
+    N_("Firearms and ammunition need an import permit under the German Weapons Act."),
+    N_("Preferential duty under the UK-EU Trade and Cooperation Agreement needs a statement or proof of origin."),
+    N_("Regulated plants and plant products need a phytosanitary certificate for import into Great Britain."),
+    N_("Medicines and medical products need a non-automatic import licence (LI) with ANVISA consent."),
+    N_("Mercosur preferential duty needs a certificate of origin."),
+    N_("Saudi customs requires a certificate of origin for every commercial shipment."),
+    N_("Regulated products need a SABER shipment certificate of conformity."),
+    N_("Australian biosecurity (BICON) requires a phytosanitary certificate for plant products."),
+    N_("Animal products need a biosecurity import permit from the Department of Agriculture."),
+)
+
 NOTES_MAX_CHARS = 20_000
 MAX_CLEARANCE_DAYS = 90
 
@@ -34,13 +58,15 @@ class SeedFileError(ValueError):
 def check_clearance_days(value: Any) -> dict[str, int]:
     """`{mode: business days}` for some of the transport modes, each 0 to 90."""
     if not isinstance(value, dict):
-        raise ValueError("must be an object of transport mode to business days")
+        raise ValueError(N_("must be an object of transport mode to business days"))
     unknown = sorted(set(value) - set(TRANSPORT_MODES))
     if unknown:
-        raise ValueError(f"unknown transport modes {unknown}; modes are {', '.join(TRANSPORT_MODES)}")
+        raise ValueError(Text(N_("unknown transport modes %(modes)s; modes are %(choices)s"), modes=str(unknown),
+                              choices=", ".join(TRANSPORT_MODES)))
     for mode, days in value.items():
         if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= MAX_CLEARANCE_DAYS:
-            raise ValueError(f"{mode}: must be a whole number of business days from 0 to {MAX_CLEARANCE_DAYS}")
+            raise ValueError(Text(N_("%(mode)s: must be a whole number of business days from 0 to %(maximum)s"),
+                                  mode=mode, maximum=MAX_CLEARANCE_DAYS))
     return {mode: value[mode] for mode in TRANSPORT_MODES if mode in value}
 
 
@@ -49,7 +75,7 @@ def check_documents(value: Any) -> list[dict[str, Any]]:
     try:
         parse_country_rules(value, "documents")
     except RulesFileError as exc:
-        raise ValueError(str(exc)) from None
+        raise ValueError(reason(exc)) from None
     return [dict(entry) for entry in value]
 
 
@@ -69,8 +95,8 @@ def check_profile_fields(body: Mapping[str, Any], creating: bool) -> dict[str, A
     values = check_fields(body, PROFILE_PARSERS, {"clearance_days"} if creating else frozenset())
     if creating and set(values["clearance_days"]) != set(TRANSPORT_MODES):
         raise ValidationFailed(
-            "Some fields are invalid.",
-            fields={"clearance_days": "a new profile needs every mode: " + ", ".join(TRANSPORT_MODES)},
+            N_("Some fields are invalid."),
+            fields={"clearance_days": Text(N_("a new profile needs every mode: %(modes)s"), modes=", ".join(TRANSPORT_MODES))},
         )
     return values
 

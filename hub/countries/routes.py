@@ -12,7 +12,7 @@ from flask_login import current_user, login_required
 from hub.business_days import WEEKDAYS
 from hub.countries import services
 from hub.countries.profiles import known_codes, profile_for
-from hub.errors import HubError, ValidationFailed
+from hub.errors import N_, HubError, Text, ValidationFailed, translate
 from hub.extensions import db
 from hub.permissions import require_admin
 from hub.shipments.models import TRANSPORT_MODES
@@ -48,7 +48,7 @@ def form_body(form: Any) -> dict[str, Any]:
     try:
         body["documents"] = yaml.safe_load(form.get("documents", "")) or []
     except yaml.YAMLError as exc:
-        raise ValidationFailed("Some fields are invalid.", fields={"documents": f"is not valid YAML: {exc}"}) from None
+        raise ValidationFailed(N_("Some fields are invalid."), fields={"documents": Text(N_("is not valid YAML: %(error)s"), error=str(exc))}) from None
     return body
 
 
@@ -70,7 +70,7 @@ def edit_page(code: str) -> Any:
         except HubError as exc:
             db.session.rollback()
             errors = exc.fields or {"form": exc.message}
-            flash(f"{_(exc.message)} " + "; ".join(f"{k}: {v}" for k, v in errors.items()), "error")
+            flash(exc.localized() if exc.fields else translate(exc.message), "error")
     view = services.profile_view(profile) if profile is not None else None
     documents_yaml = yaml.safe_dump(view["documents"], allow_unicode=True, sort_keys=False, width=100) if view else ""
     return render_template(

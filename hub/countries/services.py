@@ -15,7 +15,7 @@ from hub.business_days import default_working_days, supported_subdivisions
 from hub.countries.clock import refresh_open_clocks
 from hub.countries.models import PROFILE_FIELDS, CountryProfile, CountryProfileRevision
 from hub.countries.profiles import check_profile_fields, profile_for, remember_profile, seed_profiles
-from hub.errors import NotFound
+from hub.errors import N_, NotFound
 from hub.extensions import db
 from hub.permissions import require_admin
 from hub.reference_data import country_code, country_name
@@ -29,14 +29,14 @@ def check_country(code: str) -> str:
     try:
         return country_code(code)
     except ValueError:
-        raise NotFound("No such country.") from None
+        raise NotFound(N_("No such country.")) from None
 
 
 def get_profile(code: str) -> CountryProfile:
     """The country's profile, or 404 when it has none."""
     profile = profile_for(check_country(code))
     if profile is None:
-        raise NotFound("This country has no profile yet.")
+        raise NotFound(N_("This country has no profile yet."))
     return profile
 
 

@@ -13,7 +13,7 @@ from flask_login import current_user, login_required
 
 from hub.dashboard.charts import Bar, bar_chart
 from hub.dashboard.services import FIGURES, Dashboard, Spread, check_period, csv_cell, dashboard, figure_rows
-from hub.errors import ValidationFailed
+from hub.errors import N_, ValidationFailed, one_of_reason
 from hub.i18n import country_name, milestone_label, mode_label
 from hub.milestones_catalogue import STATUS_CODES
 from hub.permissions import require_staff
@@ -79,7 +79,7 @@ def export_csv() -> Any:
     require_staff(current_user)
     figure = request.args.get("figure", "")
     if figure not in FIGURES:
-        raise ValidationFailed("Unknown figure.", fields={"figure": "must be one of: " + ", ".join(FIGURES)})
+        raise ValidationFailed(N_("Unknown figure."), fields={"figure": one_of_reason(FIGURES)})
     period = check_period(request.args.get("from"), request.args.get("to"))
     rows = figure_rows(dashboard(current_user, period), figure)
     out = io.StringIO()

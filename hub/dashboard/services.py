@@ -24,7 +24,7 @@ from hub.accounts.models import Organization, User
 from hub.accounts.working_hours import working_hours_of
 from hub.countries.clock import arriving_this_week_filter, overdue_filter
 from hub.countries.models import ClearanceClock
-from hub.errors import ValidationFailed
+from hub.errors import N_, Text, ValidationFailed, one_of_reason
 from hub.extensions import db
 from hub.handovers.models import Handover
 from hub.handovers.services import working_seconds
@@ -87,15 +87,15 @@ def check_period(start: str | None, end: str | None, today: date | None = None) 
             try:
                 parsed[name] = date.fromisoformat(value)
             except ValueError:
-                fields[name] = "must be a date such as 2026-11-30"
+                fields[name] = N_("must be a date such as 2026-11-30")
     if fields:
-        raise ValidationFailed("The period is not valid.", fields=fields)
+        raise ValidationFailed(N_("The period is not valid."), fields=fields)
     last = parsed["to"] or today
     first = parsed["from"] or last - timedelta(days=DEFAULT_DAYS - 1)
     if first > last:
-        raise ValidationFailed("The period ends before it starts.", fields={"from": "must not be after to"})
+        raise ValidationFailed(N_("The period ends before it starts."), fields={"from": N_("must not be after to")})
     if (last - first).days >= MAX_DAYS:
-        raise ValidationFailed("The period is too long.", fields={"from": f"at most {MAX_DAYS} days before to"})
+        raise ValidationFailed(N_("The period is too long."), fields={"from": Text(N_("at most %(days)s days before to"), days=MAX_DAYS)})
     return Period(first, last)
 
 
@@ -253,4 +253,4 @@ def figure_rows(board: Dashboard, figure: str) -> list[list[object]]:
     if figure == "response":
         return [["partner_organization", "answers", "median_working_hours", "p90_working_hours"],
                 *([s.label, s.count, s.median, s.p90] for s in board.response_by_organization)]
-    raise ValidationFailed("Unknown figure.", fields={"figure": "must be one of: " + ", ".join(FIGURES)})
+    raise ValidationFailed(N_("Unknown figure."), fields={"figure": one_of_reason(FIGURES)})

@@ -17,7 +17,7 @@ from hub.documents.api import me, streamed_version
 from hub.documents.catalogue import DOCUMENT_TYPES
 from hub.documents.models import Document
 from hub.documents.rules import countries_document_rules, file_rules
-from hub.errors import UnsupportedMediaType
+from hub.errors import N_, UnsupportedMediaType
 from hub.extensions import db, limiter
 from hub.forms import filled_fields, flashed_errors
 from hub.i18n import doc_type_label, milestone_label
@@ -168,7 +168,7 @@ def preview(document_id: int) -> Any:
     document = services.get_document_for(me(), document_id)
     version = services.version_of(document, request.args.get("version"))
     if version.content_type not in PREVIEW_TYPES:
-        raise UnsupportedMediaType("There is no preview of this type of file; download it instead.")
+        raise UnsupportedMediaType(N_("There is no preview of this type of file; download it instead."))
     response: Response = streamed_version(document, version, inline=True)
     response.headers["Content-Security-Policy"] = PREVIEW_POLICY
     # Framed by the shipment page (the pages' own answers say DENY).

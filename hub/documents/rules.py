@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from hub.documents.catalogue import DOC_TYPE_CODES
 from hub.documents.models import DocumentRuleOverride
+from hub.errors import N_
 from hub.extensions import db
 from hub.shipments.models import TRANSPORT_MODES, Shipment
 
@@ -170,6 +171,14 @@ def override_applies(override: DocumentRuleOverride, shipment: Shipment) -> bool
     return not (override.hs_chapter and override.hs_chapter not in _chapters(shipment))
 
 
+#: Why the transport document is required, per mode (marked for the checklist's translations).
+_TRANSPORT_WHY = {
+    "sea": N_("Transport document for sea."), "air": N_("Transport document for air."),
+    "road": N_("Transport document for road."), "rail": N_("Transport document for rail."),
+    "courier": N_("Transport document for courier."),
+}
+
+
 def required_documents(shipment: Shipment, rules: Rules | None = None) -> list[Requirement]:
     """The document types the shipment needs, in checklist order, each once: the base set, the
     transport document, the destination's extras (from its country profile), then the admins'
@@ -181,8 +190,9 @@ def required_documents(shipment: Shipment, rules: Rules | None = None) -> list[R
         for doc_type in types:
             found.setdefault(doc_type, Requirement(doc_type, why))
 
-    add(rules.base, "Needed for every shipment.")
-    add(rules.transport.get(shipment.transport_mode, ()), f"Transport document for {shipment.transport_mode}.")
+    add(rules.base, N_("Needed for every shipment."))
+    mode = shipment.transport_mode
+    add(rules.transport.get(mode, ()), _TRANSPORT_WHY.get(mode) or f"Transport document for {mode}.")
     for rule in country_rules(shipment.destination_country):
         if rule.applies_to(shipment):
             add([rule.doc_type], rule.why)
@@ -190,7 +200,7 @@ def required_documents(shipment: Shipment, rules: Rules | None = None) -> list[R
         if not override_applies(override, shipment):
             continue
         if override.effect == "require":
-            add([override.doc_type], override.note or "Required by your organization's rules.")
+            add([override.doc_type], override.note or N_("Required by your organization's rules."))
         else:
             found.pop(override.doc_type, None)
     return list(found.values())

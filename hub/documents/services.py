@@ -26,7 +26,7 @@ from hub.documents.models import Document, DocumentRequest, DocumentRuleOverride
 from hub.documents.rules import required_documents
 from hub.documents.sniffing import sanitize_filename, sniff_content_type
 from hub.documents.storage import StorageError, get_storage
-from hub.errors import Forbidden, NotFound, PayloadTooLarge, Unavailable, ValidationFailed
+from hub.errors import N_, Forbidden, NotFound, PayloadTooLarge, Text, Unavailable, ValidationFailed, reason
 from hub.extensions import db
 from hub.payload import MAX_ID, check_fields, clean_text, integer_id, one_of, optional, text
 from hub.permissions import (
@@ -76,7 +76,8 @@ def stage_file(stream: BinaryIO, raw_filename: str | None) -> StagedFile:
         clean_text(raw_filename or "")
     except ValueError as exc:
         # A name with a line break reaches download headers and emails: refused, not guessed at.
-        raise ValidationFailed("The file name is invalid.", fields={"file": f"name {exc}"}) from None
+        raise ValidationFailed(N_("The file name is invalid."),
+                               fields={"file": Text(N_("name %(reason)s"), reason=Text(reason(exc)))}) from None
     limit = max_upload_bytes()
     digest = hashlib.sha256()
     size = 0
@@ -84,10 +85,11 @@ def stage_file(stream: BinaryIO, raw_filename: str | None) -> StagedFile:
     while chunk := stream.read(_READ_CHUNK):
         size += len(chunk)
         if size > limit:
-            raise PayloadTooLarge(f"The file is larger than the limit of {current_app.config['MAX_UPLOAD_MB']} MB.")
+            raise PayloadTooLarge(N_("The file is larger than the limit of %(limit)s MB."),
+                                  params={"limit": current_app.config["MAX_UPLOAD_MB"]})
         digest.update(chunk)
     if size == 0:
-        raise ValidationFailed("The file is empty.", fields={"file": "is empty"})
+        raise ValidationFailed(N_("The file is empty."), fields={"file": N_("is empty")})
     filename = sanitize_filename(raw_filename)
     content_type = sniff_content_type(stream, filename)
     stream.seek(0)
@@ -103,16 +105,16 @@ def check_upload_fields(form: Mapping[str, Any], file_count: int, with_doc_type:
     fields = {k: v for k, v in form.items() if k != "csrf_token"}
     errors: dict[str, str] = {}
     if file_count == 0:
-        errors["file"] = "is required"
+        errors["file"] = N_("is required")
     elif file_count > 1:
-        errors["file"] = "send one file per request"
+        errors["file"] = N_("send one file per request")
     try:
         values = check_fields(fields, parsers, required={"doc_type"} if with_doc_type else set())
     except ValidationFailed as exc:
         errors.update(exc.fields or {})
         values = {}
     if errors:
-        raise ValidationFailed("Some fields are invalid.", fields=errors)
+        raise ValidationFailed(N_("Some fields are invalid."), fields=errors)
     if values.get("note") == "":
         values["note"] = None
     return values
@@ -129,7 +131,7 @@ def _file_stored(staged: StagedFile) -> Iterator[None]:
         created = get_storage().put(staged.sha256, staged.stream, staged.content_type)
     except StorageError as exc:
         current_app.logger.error("document storage failed: %s", exc)
-        raise Unavailable("The file store is unavailable for the moment; try again.") from exc
+        raise Unavailable(N_("The file store is unavailable for the moment; try again.")) from exc
     try:
         yield
     except BaseException:
@@ -153,14 +155,14 @@ def get_document_for(user: User, document_id: int, action: Action = Action.VIEW)
     """A document the user may act on; withdrawn or invisible ones are 404, observers 403."""
     document = db.session.get(Document, document_id)
     if document is None or document.withdrawn:
-        raise NotFound("Document not found.")
+        raise NotFound(N_("Document not found."))
     shipment = db.session.get(Shipment, document.shipment_id)
     if shipment is None:
-        raise NotFound("Document not found.")
+        raise NotFound(N_("Document not found."))
     try:
         authorize(user, action, shipment)
     except NotFound:
-        raise NotFound("Document not found.") from None
+        raise NotFound(N_("Document not found.")) from None
     return document
 
 
@@ -188,10 +190,10 @@ def version_of(document: Document, number: Any) -> DocumentVersion:
         try:
             wanted = int(number)
         except (TypeError, ValueError):
-            raise ValidationFailed("The version must be a number.", fields={"version": "must be an integer"}) from None
+            raise ValidationFailed(N_("The version must be a number."), fields={"version": N_("must be an integer")}) from None
         found = document.version_row(wanted) if 0 < wanted <= MAX_ID else None
     if found is None:
-        raise NotFound("No such version of this document.")
+        raise NotFound(N_("No such version of this document."))
     return found
 
 
@@ -340,7 +342,7 @@ def add_document_version(user: User, document: Document, note: str | None, stage
             select(Document).where(Document.id == document.id).execution_options(populate_existing=True)
         ).scalar_one()
         if fresh.withdrawn:
-            raise NotFound("Document not found.")
+            raise NotFound(N_("Document not found."))
         version = _add_version(locked, fresh, user, staged, note)
     return version
 
@@ -353,12 +355,12 @@ def withdraw_document(user: User, document: Document) -> None:
     and their files are kept for the audit trail."""
     facts = owner_and_role(user, document.shipment_id)
     if facts is None:
-        raise NotFound("Document not found.")
+        raise NotFound(N_("Document not found."))
     check_withdraw_document(user, *facts, uploaded_by_id=document.created_by_id)
     with shipment_transaction(document.shipment_id) as locked:
         fresh = db.session.get(Document, document.id, populate_existing=True)
         if fresh is None or fresh.withdrawn:
-            raise NotFound("Document not found.")
+            raise NotFound(N_("Document not found."))
         fresh.withdrawn_at = utcnow()
         fresh.withdrawn_by_id = user.id
         current = fresh.version_row()
@@ -388,8 +390,8 @@ def check_request(body: Mapping[str, Any], shipment: Shipment | None = None) -> 
     assignee_id = values.get("assignee_id")
     if assignee_id is not None and (shipment is None or not any(
             p.user_id == assignee_id for p in shipment.participants)):
-        raise ValidationFailed("The request can be addressed only to someone on this shipment.",
-                               fields={"assignee_id": "is not a participant of this shipment"})
+        raise ValidationFailed(N_("The request can be addressed only to someone on this shipment."),
+                               fields={"assignee_id": N_("is not a participant of this shipment")})
     return values
 
 
@@ -431,7 +433,7 @@ def check_review(body: Mapping[str, Any]) -> tuple[str, str | None]:
                           required={"decision"})
     reason = values.get("reason") or None
     if values["decision"] == "reject" and not reason:
-        raise ValidationFailed("Say why the document is rejected.", fields={"reason": "is required to reject"})
+        raise ValidationFailed(N_("Say why the document is rejected."), fields={"reason": N_("is required to reject")})
     return values["decision"], reason
 
 
@@ -462,11 +464,11 @@ def do_review_document(user: User, document: Document, body: Mapping[str, Any]) 
         was_complete = checklist(locked)["complete"]
         fresh = db.session.get(Document, document.id, populate_existing=True)
         if fresh is None or fresh.withdrawn:
-            raise NotFound("Document not found.")
+            raise NotFound(N_("Document not found."))
         current = fresh.version_row()
         assert current is not None
         if current.uploaded_by_id == user.id:
-            raise Forbidden("You may not review your own upload.")
+            raise Forbidden(N_("You may not review your own upload."))
         current.status = "accepted" if decision == "accept" else "rejected"
         current.reviewed_by_id = user.id
         current.reviewed_at = utcnow()
@@ -542,7 +544,7 @@ def checklist_view(shipment: Shipment) -> dict[str, Any]:
 
 def _chapter(value: Any) -> str:
     if not isinstance(value, str) or not re.fullmatch(r"\d{2}", value.strip()) or not 1 <= int(value) <= 97:
-        raise ValueError("must be a two-digit HS chapter (01-97)")
+        raise ValueError(N_("must be a two-digit HS chapter (01-97)"))
     return value.strip()
 
 
@@ -585,7 +587,7 @@ def delete_override(admin: User, override_id: int) -> None:
     require_admin(admin)
     override = db.session.get(DocumentRuleOverride, override_id)
     if override is None or override.organization_id != admin.organization_id:
-        raise NotFound("Rule not found.")
+        raise NotFound(N_("Rule not found."))
     record_audit(admin, "document_rule.delete", "document_rule", override.id, override.to_dict())
     db.session.delete(override)
     db.session.commit()

@@ -58,8 +58,7 @@ def record_page(shipment_id: int) -> Any:
     except ValidationFailed as exc:
         if wants_json():
             raise
-        details = "; ".join(f"{name}: {why}" for name, why in (exc.fields or {}).items())
-        flash(f"{_('The milestone was not recorded.')} {_(exc.message)} {details}".strip(), "error")
+        flash(f"{_('The milestone was not recorded.')} {exc.localized()}", "error")
         return redirect(back)
     if wants_json():
         return jsonify(milestone.to_dict()), 201 if created else 200

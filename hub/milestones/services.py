@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from hub.accounts.models import User
 from hub.audit import record_audit
-from hub.errors import ValidationFailed
+from hub.errors import N_, ValidationFailed
 from hub.extensions import db
 from hub.milestones.models import LOCATION_MAX_CHARS, NOTE_MAX_CHARS, Milestone
 from hub.milestones_catalogue import BY_CODE, CATALOGUE, ORDER
@@ -51,8 +51,8 @@ def check_milestone(values: Mapping[str, Any], now: datetime | None = None) -> d
     occurred_at: datetime = cleaned["occurred_at"].replace(microsecond=0)
     if occurred_at > (now or utcnow()) + FUTURE_TOLERANCE:
         raise ValidationFailed(
-            "A milestone cannot be more than 10 minutes in the future.",
-            fields={"occurred_at": "must not be more than 10 minutes in the future"},
+            N_("A milestone cannot be more than 10 minutes in the future."),
+            fields={"occurred_at": N_("must not be more than 10 minutes in the future")},
         )
     return {
         "code": cleaned["code"],

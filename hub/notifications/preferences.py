@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from hub.accounts.models import STAFF_ROLES, User
 from hub.audit import record_audit
-from hub.errors import ValidationFailed
+from hub.errors import N_, Text, ValidationFailed, one_of_reason
 from hub.extensions import db
 from hub.milestones_catalogue import BY_CODE
 from hub.notifications.models import LEVELS, NotificationPreference
@@ -117,16 +117,16 @@ def preferences_of(user: User) -> dict[str, Any]:
 
 def _milestone_codes(value: Any) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(code, str) for code in value):
-        raise ValueError("must be a list of milestone codes")
+        raise ValueError(N_("must be a list of milestone codes"))
     unknown = [code for code in value if code not in BY_CODE]
     if unknown:
-        raise ValueError("unknown milestone codes: " + ", ".join(unknown))
+        raise ValueError(Text(N_("unknown milestone codes: %(codes)s"), codes=", ".join(unknown)))
     return sorted(set(value), key=list(BY_CODE).index)
 
 
 def _boolean(value: Any) -> bool:
     if not isinstance(value, bool):
-        raise ValueError("must be true or false")
+        raise ValueError(N_("must be true or false"))
     return value
 
 
@@ -208,4 +208,4 @@ def mute_shipment(user: User, shipment: Shipment, via: str) -> tuple[str, bool]:
 def validation_error_for_level(level: Any) -> None:
     """Raise the API's 422 for a level that is not one of LEVELS (used by the settings form)."""
     if level not in LEVELS:
-        raise ValidationFailed("Unknown level.", fields={"level": "must be one of: " + ", ".join(LEVELS)})
+        raise ValidationFailed(N_("Unknown level."), fields={"level": one_of_reason(LEVELS)})

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from hub.accounts.models import User
 from hub.accounts.security import csrf_exempt, public_endpoint
-from hub.errors import HubError, NotFound
+from hub.errors import N_, HubError, NotFound
 from hub.extensions import db, limiter
 from hub.limits import setting
 from hub.milestones_catalogue import CATALOGUE
@@ -99,8 +99,7 @@ def settings_page() -> Any:
             else:
                 prefs.set_preference(current_user, prefs.check_preference(current_user, body))
         except HubError as exc:
-            detail = "; ".join(f"{k}: {v}" for k, v in (exc.fields or {}).items())
-            flash(f"{_(exc.message)} {detail}".strip(), "error")
+            flash(exc.localized(), "error")
             return redirect(url_for("notifications.settings_page"))
         flash(_("Notification settings saved."), "success")
         return redirect(url_for("notifications.settings_page"))
@@ -177,7 +176,7 @@ def _mailbox_email(email_id: int) -> OutboxEmail:
     _require_local_mailbox()
     row = db.session.scalar(_mailbox_rows().where(OutboxEmail.id == email_id))
     if row is None:
-        raise NotFound("Email not found.")
+        raise NotFound(N_("Email not found."))
     return row
 
 
@@ -235,7 +234,7 @@ def _visible_suppressions() -> Any:
 def _visible_suppression(suppression_id: int) -> SuppressedAddress:
     entry = db.session.scalar(_visible_suppressions().where(SuppressedAddress.id == suppression_id))
     if entry is None:
-        raise NotFound("Suppression not found.")
+        raise NotFound(N_("Suppression not found."))
     return entry
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import Select, bindparam, exists, or_, select
 from hub.accounts.models import SIGNED_IN_USER_COLUMNS, Organization, Principal, SignedInUser, User
 from hub.audit.models import AuditLog
 from hub.database import DriverStatement
-from hub.errors import NotFound
+from hub.errors import N_, NotFound
 from hub.extensions import db
 from hub.permissions.rules import Action, allows, decide, is_staff_of, signed_in
 from hub.shipments.models import Shipment, ShipmentParticipant
@@ -79,10 +79,10 @@ def authorize_on(user: Principal, shipment_id: int, action: Action) -> Access:
     """`authorize` for a shipment known by its id, in one query and without loading it (the
     path of every message sent)."""
     if not signed_in(user):
-        raise NotFound("Shipment not found.")
+        raise NotFound(N_("Shipment not found."))
     facts = owner_and_role(user, shipment_id)
     if facts is None:
-        raise NotFound("Shipment not found.")
+        raise NotFound(N_("Shipment not found."))
     decide(user, facts[0], facts[1], action)
     return Access(user, shipment_id, action)
 
@@ -111,7 +111,7 @@ def signed_in_user_authorized_on(user_id: int, shipment_id: int, action: Action)
         return None
     user = SignedInUser(**{column.key: getattr(row, column.key) for column in SIGNED_IN_USER_COLUMNS})
     if row.owner_org_id is None:
-        raise NotFound("Shipment not found.")
+        raise NotFound(N_("Shipment not found."))
     decide(user, row.owner_org_id, row.participant_role, action)
     return Access(user, shipment_id, action)
 
@@ -120,7 +120,7 @@ def get_shipment_for(user: Principal, shipment_id: int, action: Action = Action.
     """Load a shipment the user may act on, or raise NotFound / Forbidden."""
     shipment = db.session.get(Shipment, shipment_id)
     if shipment is None:
-        raise NotFound("Shipment not found.")
+        raise NotFound(N_("Shipment not found."))
     authorize(user, action, shipment)
     return shipment
 
@@ -175,7 +175,7 @@ def find_visible_user(user: Principal, user_id: int) -> User:
     """A user the caller may name by id, or NotFound (the same whether hidden or missing)."""
     found = db.session.scalar(select(User).where(User.id == user_id, User.id.in_(visible_user_ids(user))))
     if found is None:
-        raise NotFound("User not found.")
+        raise NotFound(N_("User not found."))
     return found
 
 
@@ -190,5 +190,5 @@ def find_invitable_organization(user: Principal, organization_id: int) -> Organi
     NotFound, the same whether hidden or missing."""
     found = db.session.scalar(_invitable_organizations(user).where(Organization.id == organization_id))
     if found is None:
-        raise NotFound("Organization not found.")
+        raise NotFound(N_("Organization not found."))
     return found

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any, Protocol
 
-from hub.errors import Forbidden, NotFound
+from hub.errors import N_, Forbidden, NotFound
 
 
 class Action(Enum):
@@ -58,14 +58,14 @@ _ROLES_FOR: dict[Action, frozenset[str]] = {
 }
 
 _FORBIDDEN: dict[Action, str] = {
-    Action.POST_MESSAGE: "Observers read the thread but may not post.",
-    Action.RECORD_MILESTONE: "You may not record milestones on this shipment.",
-    Action.UPLOAD_DOCUMENT: "You may not upload documents to this shipment.",
-    Action.REQUEST_DOCUMENT: "You may not request documents on this shipment.",
-    Action.REVIEW_DOCUMENT: "You may not review documents on this shipment.",
-    Action.EDIT_SHIPMENT: "Only the owner's coordinators may edit this shipment.",
-    Action.MANAGE_PARTICIPANTS: "Only the owner's coordinators may manage participants.",
-    Action.MANAGE_RISKS: "Only the owner's coordinators may raise, reassign or resolve risk flags.",
+    Action.POST_MESSAGE: N_("Observers read the thread but may not post."),
+    Action.RECORD_MILESTONE: N_("You may not record milestones on this shipment."),
+    Action.UPLOAD_DOCUMENT: N_("You may not upload documents to this shipment."),
+    Action.REQUEST_DOCUMENT: N_("You may not request documents on this shipment."),
+    Action.REVIEW_DOCUMENT: N_("You may not review documents on this shipment."),
+    Action.EDIT_SHIPMENT: N_("Only the owner's coordinators may edit this shipment."),
+    Action.MANAGE_PARTICIPANTS: N_("Only the owner's coordinators may manage participants."),
+    Action.MANAGE_RISKS: N_("Only the owner's coordinators may raise, reassign or resolve risk flags."),
 }
 
 
@@ -92,15 +92,15 @@ def decide(user: Person, owner_org_id: int, role: Any, action: Action) -> None:
     `role`: the user's participant role, or a function answering it (asked only for
     non-staff, so staff cost no query)."""
     if not signed_in(user):
-        raise NotFound("Shipment not found.")
+        raise NotFound(N_("Shipment not found."))
     if is_staff_of(user, owner_org_id):
         return
     role = role() if callable(role) else role
     # One lookup of the role decides both questions (VIEW first, then `action`).
     if role is None or role not in _ROLES_FOR[Action.VIEW]:
-        raise NotFound("Shipment not found.")
+        raise NotFound(N_("Shipment not found."))
     if role not in _ROLES_FOR[action]:
-        raise Forbidden(_FORBIDDEN.get(action, "You may not do this."))
+        raise Forbidden(_FORBIDDEN.get(action, N_("You may not do this.")))
 
 
 def may_create_shipments(user: Any) -> bool:
@@ -111,7 +111,7 @@ def may_create_shipments(user: Any) -> bool:
 def require_staff(user: Any) -> None:
     """Raise Forbidden unless the user is staff (admin or coordinator)."""
     if not may_create_shipments(user):
-        raise Forbidden("Only coordinators and admins may do this.")
+        raise Forbidden(N_("Only coordinators and admins may do this."))
 
 
 def is_admin(user: Any) -> bool:
@@ -122,7 +122,7 @@ def is_admin(user: Any) -> bool:
 def require_admin(user: Any) -> None:
     """Raise Forbidden unless the user is an admin."""
     if not is_admin(user):
-        raise Forbidden("Only admins may do this.")
+        raise Forbidden(N_("Only admins may do this."))
 
 
 def sees_nav_item(user: Any, who: str) -> bool:
@@ -139,11 +139,13 @@ def check_change_message(user: Person, *, author_id: int | None, kind: str, dele
     """Who may edit or delete a message (the caller has checked the thread is visible):
     its author, a text message not deleted, within the edit window, still allowed to post."""
     if author_id != user.id or kind != "text":
-        raise Forbidden(f"Only the author may {verb} a message.")
+        raise Forbidden(N_("Only the author may delete a message.") if verb == "delete"
+                        else N_("Only the author may edit a message."))
     if deleted:
-        raise Forbidden("This message was deleted.")
+        raise Forbidden(N_("This message was deleted."))
     if now - created_at > timedelta(seconds=window_s):
-        raise Forbidden(f"Messages can be changed only within {window_s // 60} minutes of sending.")
+        raise Forbidden(N_("Messages can be changed only within %(minutes)s minutes of sending."),
+                        params={"minutes": window_s // 60})
     if not may_post:
         raise Forbidden(_FORBIDDEN[Action.POST_MESSAGE])  # observers change nothing
 
@@ -152,10 +154,10 @@ def check_withdraw_document(user: Person, owner_org_id: int, role: str | None, *
     """The uploader (while still allowed to upload) or the owner's staff withdraw a document."""
     uploader = uploaded_by_id == user.id and allows(user, owner_org_id, role, Action.UPLOAD_DOCUMENT)
     if not (uploader or is_staff_of(user, owner_org_id)):
-        raise Forbidden("Only the uploader or the owner's coordinators may withdraw this document.")
+        raise Forbidden(N_("Only the uploader or the owner's coordinators may withdraw this document."))
 
 
 def check_review_upload(user: Person, *, uploaded_by_id: int | None) -> None:
     """Nobody reviews their own upload."""
     if uploaded_by_id == user.id:
-        raise Forbidden("You may not review your own upload.")
+        raise Forbidden(N_("You may not review your own upload."))

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
@@ -24,6 +25,7 @@ from hub.milestones.models import Milestone
 from hub.milestones_catalogue import BY_CODE
 from hub.notifications.models import SuppressedAddress
 from hub.shipments.models import Shipment
+from hub.timestamps import to_iso
 
 #: Statuses after which nothing about clearance is at risk any more.
 CLOSED_STATUSES = frozenset({"released", "delivered"})
@@ -33,10 +35,13 @@ MANUAL_RULES = {"policy_change": "Policy or tariff change", "message": "Reported
 
 @dataclass(frozen=True)
 class Cause:
-    """Why a rule stands: a short text for people, and the key of this instance of the cause."""
+    """Why a rule stands: a short text for people, the key of this instance of the cause, and
+    the text's facts (`what` and its values), which each reader's thread says in their language
+    (`hub.i18n.facts_text`)."""
 
     detail: str
     key: str
+    facts: dict[str, Any] | None = None
 
 
 RuleCheck = Callable[[Shipment, datetime], "Cause | None"]
@@ -70,7 +75,9 @@ def _standing_exception(shipment: Shipment, code: str) -> Cause | None:
     where = f" at {last.location}" if last.location else ""
     note = f": {last.note}" if last.note else ""
     return Cause(f"{BY_CODE[code].label} since {last.occurred_at:%Y-%m-%d %H:%M} UTC{where}{note}"[:500],
-                 f"milestone:{last.id}")
+                 f"milestone:{last.id}",
+                 {"what": "standing", "code": code, "time": to_iso(last.occurred_at), "location": last.location,
+                  "note": last.note})
 
 
 def on_hold(shipment: Shipment, now: datetime) -> Cause | None:
@@ -99,7 +106,10 @@ def missing_documents(shipment: Shipment, now: datetime) -> Cause | None:
     detail = ", ".join(f"{item['label']} ({'rejected' if item['state'] == 'rejected' else 'missing'})"
                        for item in lacking)
     key = ",".join(sorted(f"{item['doc_type']}:{item['state']}:{item['document_id'] or ''}" for item in lacking))
-    return Cause(f"Due {shipment.eta:%Y-%m-%d}: {detail}"[:500], f"docs:{key}"[:200])
+    return Cause(f"Due {shipment.eta:%Y-%m-%d}: {detail}"[:500], f"docs:{key}"[:200],
+                 {"what": "documents", "date": f"{shipment.eta:%Y-%m-%d}",
+                  "documents": [[item["doc_type"], "rejected" if item["state"] == "rejected" else "missing"]
+                                for item in lacking]})
 
 
 def clearance_overdue(shipment: Shipment, now: datetime) -> Cause | None:
@@ -121,7 +131,8 @@ def clearance_overdue(shipment: Shipment, now: datetime) -> Cause | None:
         return None
     days = -left
     return Cause(f"Expected release {facts.expected_release_on.isoformat()}: {days} business day"
-                 f"{'s' if days != 1 else ''} overdue", f"expected:{facts.expected_release_on.isoformat()}")
+                 f"{'s' if days != 1 else ''} overdue", f"expected:{facts.expected_release_on.isoformat()}",
+                 {"what": "overdue", "date": facts.expected_release_on.isoformat(), "days": days})
 
 
 def partner_email_bounced(shipment: Shipment, now: datetime) -> Cause | None:
@@ -144,7 +155,8 @@ def partner_email_bounced(shipment: Shipment, now: datetime) -> Cause | None:
     if not unreachable:
         return None
     return Cause("No email reaches " + ", ".join(unreachable) + " (bounced or reported as spam)",
-                 "suppressed:" + ",".join(str(suppressed[e]) for e in sorted(unreachable)))
+                 "suppressed:" + ",".join(str(suppressed[e]) for e in sorted(unreachable)),
+                 {"what": "bounced", "emails": ", ".join(unreachable)})
 
 
 def no_agent_or_broker(shipment: Shipment, now: datetime) -> Cause | None:
@@ -159,7 +171,8 @@ def no_agent_or_broker(shipment: Shipment, now: datetime) -> Cause | None:
     )
     if arrived is None:
         return None
-    return Cause("Arrived, and no customs agent or broker is on the shipment", f"arrived:{arrived}")
+    return Cause("Arrived, and no customs agent or broker is on the shipment", f"arrived:{arrived}",
+                 {"what": "no_agent"})
 
 
 #: Every automatic rule by name. Keep the names stable: they are the API's `rule` values.

@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from hub import reference_data as ref
 from hub.accounts.models import Principal, User
 from hub.audit import record_audit
-from hub.errors import Conflict, NotFound, ValidationFailed
+from hub.errors import N_, Conflict, NotFound, Text, ValidationFailed, one_of_reason
 from hub.extensions import db
 from hub.milestones import services as milestones
 from hub.payload import check_fields, integer_id, one_of, text
@@ -54,11 +54,18 @@ def default_owner(shipment: Shipment) -> User | None:
 # --- opening and resolving (inside the shipment's transaction) --------------------------------
 
 
-def _announce(flag: RiskFlag, shipment: Shipment, change: str, actor: User | None) -> None:
+def _announce(flag: RiskFlag, shipment: Shipment, change: str, actor: User | None,
+              detail_facts: dict[str, Any] | None = None) -> None:
     """The thread message, the live event and the escalation signal of an opened or resolved flag."""
     label = label_of(flag.rule)
+    # The facts let each reader's page and email say the message in their language
+    # (`hub.i18n.facts_text`); the body is the English fallback.
+    facts: dict[str, Any] = {"kind": "risk", "action": change, "rule": flag.rule, "label": label,
+                             "actor": actor.name if actor is not None else None}
     if change == "opened":
         body = f"Risk opened ({flag.severity}): {label}"
+        facts.update(severity=flag.severity, detail=flag.detail or None, detail_facts=detail_facts,
+                     owner=flag.owner.name if flag.owner is not None else None)
         if flag.detail:
             body += f": {flag.detail}"
         if flag.owner is not None:
@@ -68,9 +75,10 @@ def _announce(flag: RiskFlag, shipment: Shipment, change: str, actor: User | Non
     else:
         how = f"by {actor.name}" if actor is not None else "automatically, its cause has gone"
         body = f"Risk resolved: {label} ({how})"
+        facts["note"] = flag.resolution_note or None
         if flag.resolution_note:
             body += f": {flag.resolution_note}"
-    add_message(shipment, None, body[:4000], kind="system", via="web")
+    add_message(shipment, None, body[:4000], kind="system", via="web", facts=facts)
     _emit(flag, shipment, change)
     risk_flag_changed.send(flag, change=change, label=label, actor=actor)
 
@@ -85,8 +93,9 @@ def _emit(flag: RiskFlag, shipment: Shipment, change: str) -> None:
 def open_flag(shipment: Shipment, rule: str, severity: str, *, detail: str = "", note: str | None = None,
               actor: User | None = None, cause_key: str | None = None, automatic: bool = False,
               hs_codes: Iterable[str] = (), evidence_message_id: int | None = None,
-              owner: User | None = None) -> RiskFlag:
-    """Add an open flag to a shipment locked by the caller's `shipment_transaction`."""
+              owner: User | None = None, detail_facts: dict[str, Any] | None = None) -> RiskFlag:
+    """Add an open flag to a shipment locked by the caller's `shipment_transaction`
+    (`detail_facts`: what an automatic rule's detail says, as data for the thread message)."""
     flag = RiskFlag(
         shipment_id=shipment.id, rule=rule, severity=severity, detail=detail[:DETAIL_MAX_CHARS], note=note,
         hs_codes=list(hs_codes), open_key=rule if automatic else None, cause_key=cause_key,
@@ -97,7 +106,7 @@ def open_flag(shipment: Shipment, rule: str, severity: str, *, detail: str = "",
     # A concurrent check of the same rule that won the race makes this flush fail (unique open_key).
     db.session.flush()
     record_audit(actor, "risk.open", "risk_flag", flag.id, {"rule": rule, "severity": severity}, shipment.id)
-    _announce(flag, shipment, "opened", actor)
+    _announce(flag, shipment, "opened", actor, detail_facts)
     return flag
 
 
@@ -148,7 +157,7 @@ def evaluate(shipment: Shipment, now: datetime | None = None, rules: Iterable[st
             if last is not None and last.resolution == "manual" and last.cause_key == cause.key:
                 continue  # resolved by hand: stays resolved until the cause comes back anew
             changed.append(open_flag(shipment, name, rule.severity, detail=cause.detail, cause_key=cause.key,
-                                     automatic=True))
+                                     automatic=True, detail_facts=cause.facts))
     return changed
 
 
@@ -225,21 +234,21 @@ def check_list_filters(args: Mapping[str, str]) -> dict[str, Any]:
     filters: dict[str, Any] = {}
     raw_open = args.get("open", "")
     if raw_open not in ("", "0", "1", "true", "false"):
-        errors["open"] = "must be 1 or 0"
+        errors["open"] = N_("must be 1 or 0")
     elif raw_open:
         filters["open"] = raw_open in ("1", "true")
     severity = args.get("severity", "")
     if severity and severity not in SEVERITIES:
-        errors["severity"] = "must be one of: " + ", ".join(SEVERITIES)
+        errors["severity"] = one_of_reason(SEVERITIES)
     elif severity:
         filters["severity"] = severity
     owner = args.get("owner", "")
     if owner and owner != "me":
-        errors["owner"] = "must be me"
+        errors["owner"] = N_("must be me")
     elif owner:
         filters["owner_me"] = True
     if errors:
-        raise ValidationFailed("Bad filters.", fields=errors)
+        raise ValidationFailed(N_("Bad filters."), fields=errors)
     return filters
 
 
@@ -311,8 +320,8 @@ def _check_owner(shipment: Shipment, owner_id: int) -> User:
     participant = next((p for p in shipment.participants if p.user_id == owner_id and p.role == "coordinator"
                         and p.user.active), None)
     if participant is None:
-        raise ValidationFailed("The owner must be a coordinator of the shipment.",
-                               fields={"owner_id": "must be an active coordinator of the shipment"})
+        raise ValidationFailed(N_("The owner must be a coordinator of the shipment."),
+                               fields={"owner_id": N_("must be an active coordinator of the shipment")})
     return participant.user
 
 
@@ -355,7 +364,7 @@ def check_raise_for_hs_codes(user: User, body: Body) -> tuple[User, dict[str, An
     require_staff(user)
     values = check_fields(body(), _BULK_FIELDS, required={"note", "hs_codes"})
     if not values["hs_codes"]:
-        raise ValidationFailed("Name at least one HS code.", fields={"hs_codes": "must not be empty"})
+        raise ValidationFailed(N_("Name at least one HS code."), fields={"hs_codes": N_("must not be empty")})
     candidates = db.session.execute(
         select(Shipment.id, Shipment.hs_codes).where(
             Shipment.owner_org_id == user.organization_id, Shipment.status.not_in(CLOSED_STATUSES))
@@ -386,7 +395,7 @@ _PATCH_FIELDS = {
 
 def _true(value: Any) -> bool:
     if value is not True:
-        raise ValueError("must be true (a resolved flag cannot be reopened)")
+        raise ValueError(N_("must be true (a resolved flag cannot be reopened)"))
     return True
 
 
@@ -407,20 +416,20 @@ def check_change_flag(user: User, flag_id: int, body: Body) -> FlagChange:
     flag = db.session.get(RiskFlag, flag_id)
     facts = owner_and_role(user, flag.shipment_id) if flag is not None else None
     if flag is None or facts is None:
-        raise NotFound("Risk flag not found.")
+        raise NotFound(N_("Risk flag not found."))
     try:
         decide(user, facts[0], facts[1], Action.MANAGE_RISKS)
     except NotFound:
-        raise NotFound("Risk flag not found.") from None
+        raise NotFound(N_("Risk flag not found.")) from None
     values = check_fields(body(), _PATCH_FIELDS)
     if not values:
-        raise ValidationFailed("Nothing to change.", fields={"owner_id": "give owner_id or resolved"})
+        raise ValidationFailed(N_("Nothing to change."), fields={"owner_id": N_("give owner_id or resolved")})
     if values.get("resolved") and "resolution_note" not in values:
-        raise ValidationFailed("Say how it was resolved.", fields={"resolution_note": "is required to resolve"})
+        raise ValidationFailed(N_("Say how it was resolved."), fields={"resolution_note": N_("is required to resolve")})
     if "resolution_note" in values and not values.get("resolved"):
-        raise ValidationFailed("A note goes with resolving.", fields={"resolved": "must be true with resolution_note"})
+        raise ValidationFailed(N_("A note goes with resolving."), fields={"resolved": N_("must be true with resolution_note")})
     if values.get("resolved") and not flag.is_open:
-        raise ValidationFailed("The flag is already resolved.", fields={"resolved": "already resolved"})
+        raise ValidationFailed(N_("The flag is already resolved."), fields={"resolved": N_("already resolved")})
     shipment = db.session.get(Shipment, flag.shipment_id)
     if "owner_id" in values and shipment is not None:
         _check_owner(shipment, values["owner_id"])
@@ -432,7 +441,7 @@ def do_change_flag(change: FlagChange) -> RiskFlag:
     with shipment_transaction(change.shipment_id) as shipment:
         flag = db.session.get(RiskFlag, change.flag_id, populate_existing=True)
         if flag is None:
-            raise NotFound("Risk flag not found.")
+            raise NotFound(N_("Risk flag not found."))
         if "owner_id" in change.values:
             owner = _check_owner(shipment, change.values["owner_id"])
             if flag.owner_id != owner.id:
@@ -460,19 +469,23 @@ class MessageToFact:
     values: dict[str, Any]
 
 
+#: What a message turns into, as the "already turned into a ..." refusal names it.
+_FACT_KINDS = {"risk": N_("risk"), "milestone": N_("milestone")}
+
+
 def _check_message(user: User, message_id: int, kind: str) -> Message:
     message = db.session.get(Message, message_id)
     facts = owner_and_role(user, message.shipment_id) if message is not None else None
     if message is None or facts is None or not allows(user, facts[0], facts[1], Action.VIEW):
-        raise NotFound("Message not found.")
+        raise NotFound(N_("Message not found."))
     decide(user, facts[0], facts[1], Action.MANAGE_RISKS)
     if message.deleted_at is not None or message.kind != "text":
-        raise ValidationFailed("Only a written message can become a fact.",
-                               fields={"message_id": "must be a text message that was not deleted"})
+        raise ValidationFailed(N_("Only a written message can become a fact."),
+                               fields={"message_id": N_("must be a text message that was not deleted")})
     done = db.session.scalar(select(MessageFact.id).where(MessageFact.message_id == message.id,
                                                           MessageFact.kind == kind))
     if done is not None:
-        raise Conflict(f"This message was already turned into a {kind}.")
+        raise Conflict(N_("This message was already turned into a %(kind)s."), params={"kind": Text(_FACT_KINDS.get(kind, kind))})
     return message
 
 
@@ -493,12 +506,17 @@ def _fact_note(actor: User, message: Message, what: str) -> str:
     return f"{actor.name} turned message #{message.seq} into {what}"
 
 
+def _fact_note_facts(actor: User, message: Message, into: str, code: str | None = None) -> dict[str, Any]:
+    """The facts of a "turned message #N into ..." note, said in each reader's language."""
+    return {"kind": "risk", "action": "turned", "into": into, "actor": actor.name, "seq": message.seq, "code": code}
+
+
 def do_message_to_risk(checked: MessageToFact) -> RiskFlag:
     """Raise the flag with the message as evidence, and say so in the thread."""
     with shipment_transaction(checked.shipment_id) as shipment:
         message = db.session.get(Message, checked.message_id)
         if message is None:
-            raise NotFound("Message not found.")
+            raise NotFound(N_("Message not found."))
         owner = _check_owner(shipment, checked.values["owner_id"]) if "owner_id" in checked.values else None
         first_line = next((line for line in message.body.splitlines() if line.strip()), "")
         flag = open_flag(shipment, "message", checked.values.get("severity", "medium"),
@@ -506,7 +524,8 @@ def do_message_to_risk(checked: MessageToFact) -> RiskFlag:
                          evidence_message_id=message.id, owner=owner)
         db.session.add(MessageFact(message_id=message.id, shipment_id=shipment.id, kind="risk", risk_flag_id=flag.id,
                                    created_by=checked.actor))
-        add_message(shipment, None, _fact_note(checked.actor, message, "a risk flag"), kind="system")
+        add_message(shipment, None, _fact_note(checked.actor, message, "a risk flag"), kind="system",
+                    facts=_fact_note_facts(checked.actor, message, "risk"))
         _emit_fact(shipment.id, message.id)
     return flag
 
@@ -526,11 +545,11 @@ def do_message_to_milestone(checked: MessageToFact, report: Any) -> Any:
     with shipment_transaction(checked.shipment_id) as shipment:
         message = db.session.get(Message, checked.message_id)
         if message is None:
-            raise NotFound("Message not found.")
+            raise NotFound(N_("Message not found."))
         db.session.add(MessageFact(message_id=message.id, shipment_id=shipment.id, kind="milestone",
                                    milestone_id=milestone.id, created_by=checked.actor))
         add_message(shipment, None, _fact_note(checked.actor, message, f"the milestone {milestone.label}"),
-                    kind="system")
+                    kind="system", facts=_fact_note_facts(checked.actor, message, "milestone", milestone.code))
         record_audit(checked.actor, "message.to_milestone", "milestone", milestone.id,
                      {"message_id": message.id}, shipment.id)
         _emit_fact(shipment.id, message.id)

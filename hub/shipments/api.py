@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 from flask_login import current_user
 
-from hub.errors import ValidationFailed
+from hub.errors import N_, ValidationFailed, one_of_reason
 from hub.extensions import limiter
 from hub.limits import setting, user_key
 from hub.paging import items_response, page_args
@@ -26,7 +26,7 @@ def list_shipments() -> Any:
     page, per_page = page_args()
     mode = request.args.get("mode") or None
     if mode is not None and mode not in TRANSPORT_MODES:
-        raise ValidationFailed("Unknown transport mode.", fields={"mode": "must be one of: " + ", ".join(TRANSPORT_MODES)})
+        raise ValidationFailed(N_("Unknown transport mode."), fields={"mode": one_of_reason(TRANSPORT_MODES)})
     rows, total = services.list_shipments(
         current_user,
         search=request.args.get("q") or None,

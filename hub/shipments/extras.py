@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Select
 
 from hub.accounts.models import User
-from hub.errors import ValidationFailed
+from hub.errors import N_, ValidationFailed, one_of_reason
 from hub.shipments.models import Shipment
 
 ExtraProvider = Callable[[User, Shipment], dict[str, Any]]
@@ -74,7 +74,7 @@ def apply_list_filter(name: str, user: User, query: Select[Any]) -> Select[Any]:
     """`query` narrowed by the filter `name` (422 for an unknown one)."""
     if name not in _list_filters:
         raise ValidationFailed(
-            "Unknown filter.", fields={"shows": "must be one of: " + ", ".join(sorted(_list_filters))}
+            N_("Unknown filter."), fields={"shows": one_of_reason(sorted(_list_filters))}
         )
     return _list_filters[name][1](user, query)
 

@@ -18,7 +18,7 @@ from hub.accounts.models import LOCALES, ORGANIZATION_KINDS, User, find_user_by_
 from hub.audit import record_audit
 from hub.business_days import supported_subdivisions
 from hub.database import flush_new
-from hub.errors import Conflict, NotFound, ValidationFailed
+from hub.errors import N_, Conflict, NotFound, Text, ValidationFailed
 from hub.extensions import db
 from hub.payload import Parser, check_fields, integer_id, one_of, optional, text
 from hub.permissions import (
@@ -80,19 +80,19 @@ def _check_consistency(shipment_values: Mapping[str, Any]) -> None:
     errors = {}
     etd, eta = shipment_values.get("etd"), shipment_values.get("eta")
     if etd and eta and eta < etd:
-        errors["eta"] = "must not be before etd"
+        errors["eta"] = N_("must not be before etd")
     if shipment_values.get("declared_value") is not None and not shipment_values.get("currency"):
-        errors["currency"] = "is required with declared_value"
+        errors["currency"] = N_("is required with declared_value")
     subdivision = shipment_values.get("port_of_entry_subdivision")
     if subdivision:
         known = supported_subdivisions(shipment_values.get("destination_country") or "")
         if subdivision.upper() not in known:
             errors["port_of_entry_subdivision"] = (
-                "must be one of the destination's subdivisions: " + ", ".join(known) if known
-                else "the destination country has no subdivisions with their own holidays"
+                Text(N_("must be one of the destination's subdivisions: %(choices)s"), choices=", ".join(known))
+                if known else N_("the destination country has no subdivisions with their own holidays")
             )
     if errors:
-        raise ValidationFailed("Some fields are invalid.", fields=errors)
+        raise ValidationFailed(N_("Some fields are invalid."), fields=errors)
 
 
 def _normalize(values: dict[str, Any]) -> dict[str, Any]:
@@ -111,10 +111,10 @@ def create_shipment(user: User, body: Mapping[str, Any]) -> Shipment:
     values = _normalize(check_shipment(body, creating=True))
     _check_consistency(values)
     if _reference_taken(user.organization_id, values["reference"]):
-        raise Conflict("A shipment with this reference already exists.", fields={"reference": "already used"})
+        raise Conflict(N_("A shipment with this reference already exists."), fields={"reference": N_("already used")})
     shipment = Shipment(owner_org_id=user.organization_id, created_by_id=user.id, **values)
     shipment.participants.append(ShipmentParticipant(user=user, role="coordinator", added_by_id=user.id))
-    flush_new(shipment, Conflict("A shipment with this reference already exists.", fields={"reference": "already used"}))
+    flush_new(shipment, Conflict("A shipment with this reference already exists.", fields={"reference": N_("already used")}))
     record_audit(user, "shipment.create", "shipment", shipment.id, {"reference": shipment.reference}, shipment.id)
     shipment_saved.send(shipment, actor=user, changed=frozenset(values), created=True)
     db.session.commit()
@@ -127,12 +127,12 @@ def update_shipment(user: User, shipment: Shipment, body: Mapping[str, Any]) -> 
     values = _normalize(check_shipment(body, creating=False))
     for required in REQUIRED_ON_CREATE & values.keys():
         if values[required] is None:
-            raise ValidationFailed("Some fields are invalid.", fields={required: "is required"})
+            raise ValidationFailed(N_("Some fields are invalid."), fields={required: N_("is required")})
     merged = {k: getattr(shipment, k) for k in SHIPMENT_FIELDS} | values
     _check_consistency(merged)
     if "reference" in values and values["reference"] != shipment.reference:
         if _reference_taken(shipment.owner_org_id, values["reference"]):
-            raise Conflict("A shipment with this reference already exists.", fields={"reference": "already used"})
+            raise Conflict(N_("A shipment with this reference already exists."), fields={"reference": N_("already used")})
     changed = {k: str(v) for k, v in values.items() if getattr(shipment, k) != v}
     for key, value in values.items():
         setattr(shipment, key, value)
@@ -143,7 +143,7 @@ def update_shipment(user: User, shipment: Shipment, body: Mapping[str, Any]) -> 
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        raise Conflict("A shipment with this reference already exists.", fields={"reference": "already used"}) from None
+        raise Conflict(N_("A shipment with this reference already exists."), fields={"reference": N_("already used")}) from None
     return shipment
 
 
@@ -251,7 +251,7 @@ PARTICIPANT_FIELDS: dict[str, Parser] = {
 
 def _check_new_organization(value: Any) -> dict[str, Any]:
     if not isinstance(value, dict):
-        raise ValidationFailed("Some fields are invalid.", fields={"organization": "must be an object"})
+        raise ValidationFailed(N_("Some fields are invalid."), fields={"organization": N_("must be an object")})
     return check_fields(
         value,
         {"name": text(200, 1), "kind": one_of(ORGANIZATION_KINDS), "country": ref.country_code, "time_zone": ref.time_zone},
@@ -303,15 +303,15 @@ def add_participant(actor: User, shipment: Shipment, body: Mapping[str, Any]) ->
     authorize(actor, Action.MANAGE_PARTICIPANTS, shipment)
     values = check_fields(body, PARTICIPANT_FIELDS, required={"role"})
     if ("user_id" in values) == ("email" in values):
-        raise ValidationFailed("Give either user_id or email.", fields={"user_id": "give user_id or email"})
+        raise ValidationFailed(N_("Give either user_id or email."), fields={"user_id": N_("give user_id or email")})
     invited = False
     if "user_id" in values:
         if "organization_id" in values or "organization" in values:
-            raise ValidationFailed("Organization is only for invitations.", fields={"organization": "only with email"})
+            raise ValidationFailed(N_("Organization is only for invitations."), fields={"organization": N_("only with email")})
         # By id only people the coordinator already sees; anyone else is invited by email.
         user = find_visible_user(actor, values["user_id"])
         if not user.active:
-            raise ValidationFailed("No such active user.", fields={"user_id": "no such active user"})
+            raise ValidationFailed(N_("No such active user."), fields={"user_id": N_("no such active user")})
     else:
         user = find_user_by_email(values["email"])
         if user is None:
@@ -426,7 +426,7 @@ def check_answer_invitation(user: User, invitation_id: int) -> CheckedAnswer:
     missing answer alike)."""
     invitation = db.session.get(ShipmentInvitation, invitation_id)
     if invitation is None or invitation.user_id != user.id or invitation_expired(invitation) or not user.active:
-        raise NotFound("Invitation not found.")
+        raise NotFound(N_("Invitation not found."))
     return CheckedAnswer(user, invitation.id, invitation.shipment_id)
 
 
@@ -436,7 +436,7 @@ def do_accept_invitation(checked: CheckedAnswer) -> Shipment:
     with shipment_transaction(checked.shipment_id) as shipment:
         invitation = db.session.get(ShipmentInvitation, checked.invitation_id)
         if invitation is None:  # answered meanwhile (another tab)
-            raise NotFound("Invitation not found.")
+            raise NotFound(N_("Invitation not found."))
         user = checked.user
         db.session.delete(invitation)
         if shipment.participant(user) is None:
@@ -462,7 +462,7 @@ def do_decline_invitation(checked: CheckedAnswer) -> None:
 
 def _create_invitee(actor: User, values: Mapping[str, Any]) -> User:
     if "organization_id" in values and "organization" in values:
-        raise ValidationFailed("Give organization_id or organization, not both.", fields={"organization": "not both"})
+        raise ValidationFailed(N_("Give organization_id or organization, not both."), fields={"organization": N_("not both")})
     if "organization_id" in values:
         org = find_invitable_organization(actor, values["organization_id"])
     elif "organization" in values:
@@ -472,8 +472,8 @@ def _create_invitee(actor: User, values: Mapping[str, Any]) -> User:
                                            spec.get("time_zone") or values.get("time_zone") or "UTC")
     else:
         raise ValidationFailed(
-            "An invitation needs the partner's organization.",
-            fields={"organization_id": "give organization_id or organization"},
+            N_("An invitation needs the partner's organization."),
+            fields={"organization_id": N_("give organization_id or organization")},
         )
     name = values.get("name") or values["email"].split("@", 1)[0]
     role = "partner" if org.kind != "shipper" or org.id != actor.organization_id else "coordinator"
@@ -490,7 +490,7 @@ def remove_participant(actor: User, shipment: Shipment, user_id: int) -> None:
     authorize(actor, Action.MANAGE_PARTICIPANTS, shipment)
     participant = next((p for p in shipment.participants if p.user_id == user_id), None)
     if participant is None:
-        raise NotFound("That user is not on this shipment.")
+        raise NotFound(N_("That user is not on this shipment."))
     shipment.participants.remove(participant)
     record_audit(actor, "participant.remove", "user", user_id, {"role": participant.role}, shipment.id)
     participant_removed.send(shipment, actor=actor, user_id=user_id, role=participant.role)

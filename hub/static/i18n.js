@@ -78,6 +78,54 @@
     return applyPattern(cat.datePattern, { y: Number(p[0]), M: Number(p[1]), d: Number(p[2]), H: 0, m: 0 });
   }
 
+  function word(text) { return (cat.riskWords || {})[text] || text || ""; }
+
+  // What an automatic risk rule found, as hub.i18n._risk_detail says it ("" without facts).
+  function riskDetail(d) {
+    var what = (d || {}).what, out;
+    if (what === "standing") {
+      out = fill("since", { milestone: (cat.milestones || {})[d.code] || d.code, time: hubFormatTime(d.time) });
+      if (d.location) out = fill("at_place", { text: out, location: d.location });
+      return d.note ? fill("note", { text: out, note: d.note }) : out;
+    }
+    if (what === "documents") {
+      var docs = (d.documents || []).map(function (p) {
+        return fill(p[1] === "rejected" ? "doc_rejected" : "doc_missing", { document: (cat.docTypes || {})[p[0]] || p[0] });
+      });
+      return fill("docs_due", { date: formatDate(d.date), documents: docs.join(", ") });
+    }
+    if (what === "overdue") {
+      return d.days === 1 ? fill("overdue_one", { date: formatDate(d.date) }) : fill("overdue", { date: formatDate(d.date), days: d.days });
+    }
+    if (what === "bounced") return fill("bounced", { emails: d.emails || "" });
+    if (what === "no_agent") return fill("no_agent", {});
+    return "";
+  }
+
+  // A risk flag's message from its facts, as hub.i18n._risk_text says it.
+  function riskText(facts) {
+    var rule = word(facts.label || facts.rule), out = "";
+    if (facts.action === "opened") {
+      out = fill("risk_opened", { severity: word(facts.severity), rule: rule });
+      var detail = riskDetail(facts.detail_facts) || facts.detail;
+      if (detail) out = fill("note", { text: out, note: detail });
+      if (facts.owner) out = fill("risk_owner", { text: out, name: facts.owner });
+      if (facts.actor) out = fill("risk_raised_by", { text: out, name: facts.actor });
+      return out;
+    }
+    if (facts.action === "resolved") {
+      out = facts.actor ? fill("risk_resolved_by", { rule: rule, name: facts.actor }) : fill("risk_resolved_auto", { rule: rule });
+      if (facts.note) out = fill("note", { text: out, note: facts.note });
+      return out;
+    }
+    if (facts.action === "turned" && facts.into === "risk") return fill("turned_risk", { name: facts.actor || "", seq: facts.seq || "" });
+    if (facts.action === "turned" && facts.into === "milestone") {
+      return fill("turned_milestone", { name: facts.actor || "", seq: facts.seq || "",
+        milestone: (cat.milestones || {})[facts.code] || facts.code || "" });
+    }
+    return "";
+  }
+
   // A milestone or document message said from its facts, as hub.i18n.facts_text says it; the
   // file name is returned apart (`file`) so the caller can make it a link to the document.
   function hubFactsText(facts, zone) {
@@ -89,6 +137,7 @@
       if (facts.note) text = fill("note", { text: text, note: facts.note });
       return text;
     }
+    if (facts.kind === "risk") return riskText(facts);
     if (facts.kind !== "document" || !(cat.facts || {})[facts.action]) return "";
     var out = fill(facts.action, { document: (cat.docTypes || {})[facts.doc_type] || facts.doc_type,
       file: facts.file_name || "", version: facts.version || "" });

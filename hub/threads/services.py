@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from hub import limits
 from hub.accounts.models import Principal, User
 from hub.audit import record_audit
-from hub.errors import MalformedRequest, NotFound, Unauthorized, ValidationFailed
+from hub.errors import N_, MalformedRequest, NotFound, Text, Unauthorized, ValidationFailed, reason
 from hub.extensions import db
 from hub.payload import clean_text
 from hub.permissions import (
@@ -109,17 +109,19 @@ def message_object(message: Message) -> dict[str, Any]:
 def check_message_body(body: object) -> str:
     """A non-empty body of at most MESSAGE_MAX_CHARS characters, or ValidationFailed."""
     if not isinstance(body, str):
-        raise ValidationFailed("The message body must be a string.", fields={"body": "must be a string"})
+        raise ValidationFailed(N_("The message body must be a string."), fields={"body": N_("must be a string")})
     if not body.strip():
-        raise ValidationFailed("The message is empty.", fields={"body": "must not be empty"})
+        raise ValidationFailed(N_("The message is empty."), fields={"body": N_("must not be empty")})
     try:
         clean_text(body, multiline=True)
     except ValueError as exc:
-        raise ValidationFailed("The message holds characters that cannot be shown.", fields={"body": str(exc)}) from None
+        raise ValidationFailed(N_("The message holds characters that cannot be shown."),
+                               fields={"body": reason(exc)}) from None
     limit = current_app.config["MESSAGE_MAX_CHARS"]
     if len(body) > limit:
         raise ValidationFailed(
-            f"The message is longer than {limit} characters.", fields={"body": f"at most {limit} characters"}
+            N_("The message is longer than %(limit)s characters."), params={"limit": limit},
+            fields={"body": Text(N_("at most %(limit)s characters"), limit=limit)},
         )
     return body
 
@@ -127,11 +129,11 @@ def check_message_body(body: object) -> str:
 def check_client_id(value: object) -> str:
     """A UUID chosen by the sender, in its canonical lower-case form, or MalformedRequest."""
     if not isinstance(value, str):
-        raise MalformedRequest("client_id must be a UUID string.", fields={"client_id": "must be a UUID string"})
+        raise MalformedRequest(N_("client_id must be a UUID string."), fields={"client_id": N_("must be a UUID string")})
     try:
         return str(uuid.UUID(value))
     except ValueError:
-        raise MalformedRequest("client_id is not a UUID.", fields={"client_id": "must be a UUID"}) from None
+        raise MalformedRequest(N_("client_id is not a UUID."), fields={"client_id": N_("must be a UUID")}) from None
 
 
 def new_client_id() -> str:
@@ -165,7 +167,7 @@ def check_send_message_by_id(user_id: int | None, shipment_id: int, body: object
     and their access in one query (Unauthorized when they are gone or deactivated)."""
     access = signed_in_user_authorized_on(user_id, shipment_id, Action.POST_MESSAGE) if user_id is not None else None
     if access is None:
-        raise Unauthorized("Sign in again.")
+        raise Unauthorized(N_("Sign in again."))
     return check_send_message(access, body, client_id, via)
 
 
@@ -244,7 +246,7 @@ def list_messages(
     """
     limit = max(1, min(limit, LIST_MAX_LIMIT))
     if after_seq is not None and before_seq is not None:
-        raise ValidationFailed("Give after_seq or before_seq, not both.", fields={"before_seq": "not with after_seq"})
+        raise ValidationFailed(N_("Give after_seq or before_seq, not both."), fields={"before_seq": N_("not with after_seq")})
     if after_seq is not None:
         return messages_after(shipment, after_seq, limit)
     query = select(Message).where(Message.shipment_id == shipment.id)
@@ -273,12 +275,12 @@ def check_change_message(user: User, message_id: int, verb: str) -> MessageChang
     message = db.session.get(Message, message_id)
     facts = owner_and_role(user, message.shipment_id) if message is not None else None
     if message is None or facts is None:
-        raise NotFound("Message not found.")
+        raise NotFound(N_("Message not found."))
     owner_org_id, role = facts
     try:
         decide(user, owner_org_id, role, Action.VIEW)
     except NotFound:
-        raise NotFound("Message not found.") from None
+        raise NotFound(N_("Message not found.")) from None
     check_change_message_rule(
         user, author_id=message.author_id, kind=message.kind, deleted=message.deleted_at is not None,
         created_at=message.created_at, now=utcnow(), window_s=current_app.config["MESSAGE_EDIT_WINDOW_S"],
@@ -291,7 +293,7 @@ def _changing(change: MessageChange) -> Message:
     """The message, read again under the shipment's lock (a concurrent delete may have won)."""
     message = db.session.get(Message, change.message.id, populate_existing=True)
     if message is None or message.deleted_at is not None:
-        raise NotFound("Message not found.")
+        raise NotFound(N_("Message not found."))
     return message
 
 
@@ -351,7 +353,7 @@ def mark_read(user: Principal, shipment_id: int, seq: object) -> dict[str, int]:
     Answers `{"shipment_id", "last_read_seq", "last_seq", "unread_count"}`.
     """
     if isinstance(seq, bool) or not isinstance(seq, int) or seq < 0:
-        raise ValidationFailed("seq must be a non-negative integer.", fields={"seq": "must be a non-negative integer"})
+        raise ValidationFailed(N_("seq must be a non-negative integer."), fields={"seq": N_("must be a non-negative integer")})
     shipment = get_shipment_for(user, shipment_id)
     participant = db.session.scalar(
         select(ShipmentParticipant)

@@ -19,7 +19,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from hub.accounts.models import Principal, User
 from hub.database import DriverStatement
-from hub.errors import NotFound
+from hub.errors import N_, NotFound
 from hub.extensions import db
 from hub.shipments.models import Shipment, ShipmentParticipant
 from hub.threads.models import Message
@@ -40,7 +40,7 @@ def write_message(values: dict[str, Any], author: Principal | None) -> Message:
     values.setdefault("facts", None)  # text messages say nothing as data
     counter = _NEXT_SEQ.rows(connection, {"b_shipment": values["shipment_id"], "b_now": values["created_at"]})
     if not counter:
-        raise NotFound("Shipment not found.")
+        raise NotFound(N_("Shipment not found."))
     values["seq"] = seq = counter[0].last_seq
     message_id = _INSERT_MESSAGE.rows(connection, values)[0].id
     if author is not None:
@@ -58,7 +58,7 @@ def write_message_once(values: dict[str, Any], author: Principal) -> tuple[Messa
     if row.existing_id is not None:
         return db.session.get_one(Message, row.existing_id), False
     if row.id is None:
-        raise NotFound("Shipment not found.")
+        raise NotFound(N_("Shipment not found."))
     values["seq"] = row.seq
     return _into_session(row.id, values, author), True
 
@@ -96,7 +96,7 @@ class ReferenceStore:
         shipment = db.session.scalar(select(Shipment).where(Shipment.id == values["shipment_id"])
                                      .with_for_update(of=Shipment))
         if shipment is None:
-            raise NotFound("Shipment not found.")
+            raise NotFound(N_("Shipment not found."))
         shipment.last_seq += 1
         shipment.updated_at = values["created_at"]
         values["seq"] = shipment.last_seq

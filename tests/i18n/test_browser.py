@@ -156,3 +156,29 @@ def test_a_password_change_ends_the_other_session_and_its_socket(live, browser, 
     here.wait_for_selector('#thread-status[data-state="live"]')  # this browser stays signed in, live
     here.context.close()
     other.context.close()
+
+
+def test_a_risk_message_reads_in_each_viewers_language(live, browser, world):
+    # A risk flag's system message is said from its facts: Jonas reads Spanish, Li Wei Chinese,
+    # live and after a reload; the stored text stays English.
+    path = f"/shipments/{world.shipment.id}"
+    spanish = signed_in_page(browser, live, world.broker.email, path)
+    chinese = signed_in_page(browser, live, world.agent.email, path)
+    for page in (spanish, chinese):
+        page.wait_for_selector('#thread-status[data-state="live"]')
+    answer = requests.post(f"{live.url}/api/v1/shipments/{world.shipment.id}/risks",
+                           headers={"Authorization": f"Bearer {world.tokens['staff']}"}, timeout=10,
+                           json={"note": "Tariff up on pumps", "severity": "high"})
+    assert answer.status_code == 201, answer.text
+    spanish_line = "Riesgo abierto (alto): "
+    chinese_line = "风险已提出（"
+    spanish.wait_for_selector(f".thread-message >> text={spanish_line}")
+    chinese.wait_for_selector(f".thread-message >> text={chinese_line}")
+    assert "Responsable: Ana Coordinator" in spanish.locator("#thread-messages").inner_text()
+    assert "负责人：Ana Coordinator" in chinese.locator("#thread-messages").inner_text()
+    chinese.reload()
+    chinese.wait_for_selector(f".thread-message >> text={chinese_line}")
+    assert "Risk opened" not in spanish.locator("#thread-messages").inner_text()
+    assert "Risk opened" not in chinese.locator("#thread-messages").inner_text()
+    spanish.context.close()
+    chinese.context.close()

@@ -91,7 +91,8 @@ def test_form_errors_are_shown_on_the_page_and_record_nothing(client, world):
     )
     page = response.get_data(as_text=True)
     assert "节点未记录。" in page  # "The milestone was not recorded.", in Li Wei's Chinese
-    assert "code: must be one of" in page and "occurred_at:" in page
+    assert "code: 必须是以下之一：" in page and "occurred_at:" in page  # the reasons in Chinese too
+    assert "must be one of" not in page
     assert milestone_count() == 0
 
 

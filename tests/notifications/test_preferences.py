@@ -77,7 +77,7 @@ def test_settings_page_saves_the_default_and_a_shipment(client, world):
                        "risks": True}]}
     refused = client.post("/settings/notifications", data={"csrf_token": token, "level": "loud"},
                           follow_redirects=True)
-    assert "Some fields are invalid" in refused.text
+    assert "部分字段无效。" in refused.text  # "Some fields are invalid.", in Li Wei's Chinese
 
 
 def test_unsubscribe_get_changes_nothing_and_post_mutes_without_login(app, client, world):

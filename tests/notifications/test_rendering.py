@@ -74,8 +74,8 @@ def _render_all(world, locale: str):
 
 # Words of page messages ("Coordinator", "e.g. Yantian, Shenzhen") that the test data uses as
 # names: "Ana Coordinator" and the "Yantian Terminal" stay as they are in every language.
-# "Clear" is in the brand's name and "time" in the HTML's <time> elements.
-TEST_DATA_WORDS = {"Coordinator", "Yantian", "Clear", "time"}
+# "Clear" is in the brand's name, "time" in the HTML's <time> elements and "name" in its <meta>.
+TEST_DATA_WORDS = {"Coordinator", "Yantian", "Clear", "time", "name"}
 
 
 def _untranslated_fragments(locale: str) -> list[str]:

@@ -86,7 +86,8 @@ def test_partners_cannot_open_the_new_shipment_form(client, world):
     factories.login(client, world.agent)
     response = client.get("/shipments/new")
     assert response.status_code == 302  # back, with a message
-    assert "Only coordinators" in client.get("/shipments").get_data(as_text=True)
+    # "Only coordinators and admins may do this.", in Li Wei's Chinese
+    assert "只有协调员和管理员可以执行此操作。" in client.get("/shipments").get_data(as_text=True)
 
 
 def test_edit_page_changes_only_what_was_changed(client, world):
