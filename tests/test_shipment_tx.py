@@ -135,15 +135,21 @@ def test_a_pooled_connection_the_server_closed_is_replaced_at_checkout_without_a
             with db.engine.connect() as conn:
                 assert conn.exec_driver_sql("SELECT pg_backend_pid()").scalar() == backend
         assert pings == []
+        import time
+
         import psycopg
 
         from tests.services import postgres_admin_url
 
         with psycopg.connect(postgres_admin_url(), autocommit=True) as admin:
             admin.execute("SELECT pg_terminate_backend(%s)", (backend,))
-        import time
-
-        time.sleep(0.3)  # the server's goodbye reaches the idle connection's socket
+            # A backend says goodbye to its client before it leaves pg_stat_activity: once it has
+            # left, the goodbye is on the idle connection's socket (a fixed sleep may be too short
+            # on a loaded machine, and the connection would then be handed out unchecked).
+            deadline = time.monotonic() + 30
+            while admin.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", (backend,)).fetchone()[0]:
+                assert time.monotonic() < deadline, "the terminated backend did not exit"
+                time.sleep(0.02)
         with db.engine.connect() as conn:  # the dead one is pinged, found closed, replaced
             assert conn.exec_driver_sql("SELECT pg_backend_pid()").scalar() != backend
         assert pings == ["ping"]

@@ -208,7 +208,7 @@ def add_rows(count: int, **fields: Any) -> list[int]:
     return ids
 
 
-def run_worker_until(app: Flask, done: Any, timeout: float = 20.0) -> None:
+def run_worker_until(app: Flask, done: Any, timeout: float = 60.0) -> None:
     """Run the worker loop in a thread until `done()` (checked without touching the database)."""
     stop = threading.Event()
     errors: list[BaseException] = []

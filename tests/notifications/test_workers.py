@@ -67,9 +67,12 @@ def test_two_workers_drain_a_thousand_rows_sending_each_exactly_once(app, fake_s
 def test_a_worker_killed_mid_batch_loses_nothing(app, fake_sendgrid, database_url, tmp_path):
     ids = add_rows(120)
     fake_sendgrid.delay_s = 0.01
-    settings = {"EMAIL_LEASE_S": "2", "EMAIL_SEND_TIMEOUT_S": "1", "EMAIL_BATCH_SIZE": "20"}
+    # A short lease, so that the second worker soon takes over the killed worker's batch; a long
+    # send timeout (the drain's margin stays 1 s, half the lease): on a loaded machine a request
+    # answered after a short timeout would be sent again, a duplicate the kill did not cause.
+    settings = {"EMAIL_LEASE_S": "2", "EMAIL_SEND_TIMEOUT_S": "30", "EMAIL_BATCH_SIZE": "20"}
     first = _worker(database_url, fake_sendgrid.url, tmp_path, "first", **settings)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120
     while len(fake_sendgrid.requests) < 30 and time.monotonic() < deadline:
         time.sleep(0.01)
     first.send_signal(signal.SIGKILL)
@@ -80,12 +83,12 @@ def test_a_worker_killed_mid_batch_loses_nothing(app, fake_sendgrid, database_ur
 
     second = _worker(database_url, fake_sendgrid.url, tmp_path, "second", **settings)
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120
         while _sent_count(ids) < 120 and time.monotonic() < deadline:
             time.sleep(0.2)
     finally:
         second.send_signal(signal.SIGTERM)
-        assert second.wait(20) == 0  # SIGTERM ends the loop cleanly
+        assert second.wait(60) == 0  # SIGTERM ends the loop cleanly
     assert _sent_count(ids) == 120
 
     accepted = Counter(fake_sendgrid.accepted())
