@@ -99,11 +99,17 @@ class HubError(Exception):
         detail = "; ".join(f"{name}{separator}{translate(why)}" for name, why in (self.fields or {}).items())
         return f"{translate(self.message)} {detail}".strip()
 
-    def to_dict(self) -> dict[str, Any]:
-        """The error object, as in `{"error": {...}}` and socket acknowledgements."""
-        error: dict[str, Any] = {"code": self.code, "message": self.message}
-        if self.fields:
-            error["fields"] = self.fields
+    def to_dict(self, localized: bool = False) -> dict[str, Any]:
+        """The error object, as in `{"error": {...}}` and socket acknowledgements; `localized`:
+        the message and reasons in the current locale (a browser's own socket, whose page shows
+        them), else in English."""
+        if localized:
+            message, fields = localized_texts(self.message, self.fields)
+        else:
+            message, fields = self.message, self.fields
+        error: dict[str, Any] = {"code": self.code, "message": message}
+        if fields:
+            error["fields"] = fields
         return error
 
 
@@ -143,8 +149,25 @@ def wants_json() -> bool:
     )
 
 
+def localized_texts(message: str, fields: dict[str, str] | None) -> tuple[str, dict[str, str] | None]:
+    """An error's message and field reasons in the current locale."""
+    return translate(message), {name: translate(why) for name, why in fields.items()} if fields else fields
+
+
+def _browser_call() -> bool:
+    """Whether the request is a signed-in browser's own call (its page's script shows the error
+    to the user), not an integration's (an API token) or an anonymous one."""
+    from flask import g
+    from flask_login import current_user
+
+    return g.get("api_token") is None and bool(getattr(current_user, "is_authenticated", False))
+
+
 def error_response(status: int, code: str, message: str, fields: dict[str, str] | None = None) -> Response:
-    """Build a JSON error answer."""
+    """Build a JSON error answer: in the user's language for a signed-in browser's own calls,
+    in English for integrations (the `code` is what software reads)."""
+    if _browser_call():
+        message, fields = localized_texts(message, fields)
     body: dict[str, Any] = {"error": {"code": code, "message": message}}
     if fields:
         body["error"]["fields"] = fields

@@ -25,7 +25,7 @@ from sqlalchemy.exc import OperationalError
 from hub.accounts.models import SignedInUser, User, signed_in_user
 from hub.accounts.security import touch_token, user_for_token, valid_socket_credentials
 from hub.database import reads_only
-from hub.errors import Forbidden, HubError, MalformedRequest, RateLimited, Unauthorized, ValidationFailed
+from hub.errors import N_, Forbidden, HubError, MalformedRequest, RateLimited, Unauthorized, ValidationFailed
 from hub.extensions import db, socketio
 from hub.payload import MAX_ID
 from hub.permissions import Action, can, get_shipment_for, signed_in_user_authorized_on
@@ -48,14 +48,14 @@ def _socket_user() -> SignedInUser:
     user_id = session.get(_SESSION_USER)
     user = signed_in_user(user_id) if user_id is not None else None
     if user is None or not user.active:
-        raise Unauthorized("Sign in again.")
+        raise Unauthorized(N_("Sign in again."))
     return user
 
 
 def _writable() -> None:
     """A socket opened with a read-only token reads; it sends, types and marks nothing."""
     if session.get(_SESSION_READ_ONLY):
-        raise Forbidden("This API token is read-only.")
+        raise Forbidden(N_("This API token is read-only."))
 
 
 def _socket_user_allowed(shipment_id: int, action: Action) -> SignedInUser:
@@ -64,7 +64,7 @@ def _socket_user_allowed(shipment_id: int, action: Action) -> SignedInUser:
     user_id = session.get(_SESSION_USER)
     access = signed_in_user_authorized_on(user_id, shipment_id, action) if user_id is not None else None
     if access is None:
-        raise Unauthorized("Sign in again.")
+        raise Unauthorized(N_("Sign in again."))
     return access.user
 
 
@@ -96,7 +96,8 @@ def _answer(handler: Callable[..., dict[str, Any]], payload: Any) -> dict[str, A
         return {"ok": True} | handler(payload)
     except HubError as exc:
         db.session.rollback()
-        return {"ok": False, "error": exc.to_dict()}
+        credential = session.get(_SESSION_CREDENTIAL)
+        return {"ok": False, "error": exc.to_dict(localized=bool(credential) and credential[0] == "session")}
     except OperationalError as exc:
         db.session.rollback()
         # A line per event, no traceback: an outage fails every event the same way.
@@ -118,7 +119,7 @@ def _still_signed_in() -> None:
     closes the socket."""
     user_id, credential = session.get(_SESSION_USER), session.get(_SESSION_CREDENTIAL)
     if user_id is None or not credential:
-        raise Unauthorized("Sign in again.")
+        raise Unauthorized(N_("Sign in again."))
     key = (user_id, credential[0], credential[1])
     checked = rooms.checked_credentials()
     if checked.fresh(key, time.monotonic()):
@@ -133,7 +134,7 @@ def _still_signed_in() -> None:
         checked.remember(keys, valid, now + recheck_s)
     if key not in valid:
         socketio.server.disconnect(request.sid, namespace=rooms.NAMESPACE)
-        raise Unauthorized("Your session has ended; sign in again.")
+        raise Unauthorized(N_("Your session has ended; sign in again."))
 
 
 def _flood_guard() -> None:
@@ -154,9 +155,9 @@ def _flood_guard() -> None:
     strikes = session[_FLOOD_STRIKES] = session.get(_FLOOD_STRIKES, 0) + 1
     if strikes > config["SOCKET_FLOOD_DISCONNECT_AFTER"]:
         socketio.server.disconnect(request.sid, namespace=rooms.NAMESPACE)
-        raise RateLimited("Too many events: disconnected.")
+        raise RateLimited(N_("Too many events: disconnected."))
     socketio.sleep(min(1.0, 0.01 * strikes))  # slowed: the flood's own acknowledgements wait
-    raise RateLimited("Too many events; slow down.", retry_after=1)
+    raise RateLimited(N_("Too many events; slow down."), retry_after=1)
 
 
 def _object(payload: Any) -> dict[str, Any]:

@@ -73,6 +73,47 @@ def test_the_api_answers_the_same_english(client, world):
 
 
 @SQLITE_ONLY
+@pytest.mark.parametrize("locale", ["es", "zh_Hans"])
+def test_the_pages_own_api_calls_are_answered_in_the_users_language(client, world, locale):
+    # The page's scripts show an API refusal as it comes (the milestone form under a message, the
+    # documents panel, the risk panel): a signed-in browser's own call is answered in the user's
+    # language; the same call with an API token stays English (above).
+    world.broker.locale = locale
+    db.session.commit()
+    csrf = factories.session_for(client, world.broker)
+    answer = client.put("/api/v1/me/notifications", json={"level": "loud"}, headers={"X-CSRFToken": csrf})
+    assert answer.status_code == 422
+    error = answer.get_json()["error"]
+    assert error["code"] == "validation_error"
+    message, reason = LEVEL[locale]
+    assert error["message"] == message
+    assert error["fields"] == {"level": reason.removeprefix("level: ")}
+
+
+@SQLITE_ONLY
+@pytest.mark.parametrize("locale", ["es", "zh_Hans"])
+def test_a_browser_sockets_refusal_is_in_the_users_language_a_token_sockets_in_english(app, world, locale):
+    from hub.extensions import socketio
+    from tests.conftest import HubTestClient
+
+    world.staff.locale = locale
+    db.session.commit()
+    browser = HubTestClient(app, app.response_class, use_cookies=True)
+    factories.session_for(browser, world.staff)
+    page_socket = socketio.test_client(app, flask_test_client=browser)
+    token_socket = socketio.test_client(app, auth={"token": world.tokens["staff"]})
+    empty = {"shipment_id": world.shipment.id, "body": "   ", "client_id": "8a0c4b8e-1f7e-4d5a-9c39-2f1f7b1f0a11"}
+    said = page_socket.emit("send", empty, callback=True)["error"]
+    english = token_socket.emit("send", empty, callback=True)["error"]
+    assert english == {"code": "validation_error", "message": "The message is empty.",
+                       "fields": {"body": "must not be empty"}}
+    assert said["code"] == "validation_error"
+    with app.test_request_context(), force_locale(locale):
+        assert said["message"] == translate("The message is empty.") != "The message is empty."
+        assert said["fields"] == {"body": translate("must not be empty")}
+
+
+@SQLITE_ONLY
 def test_text_reads_as_english_and_translates_from_its_template(app):
     reason = Text(N_("must be at most %(maximum)s characters"), maximum=64)
     assert reason == "must be at most 64 characters"

@@ -114,7 +114,8 @@ def test_form_errors_are_shown_beside_the_fields(live, browser, world):
     error = agent.locator("#milestone-occurred_at-error")
     error.wait_for()
     agent.wait_for_function("() => document.querySelector('#milestone-occurred_at-error').textContent !== ''")
-    assert "future" in error.inner_text()
+    # Li Wei reads Chinese: the field's reason comes in his language ("in the future").
+    assert "不能晚于现在 10 分钟以上" in error.inner_text()
     assert agent.locator("#milestone-form-error").is_visible()
     assert agent.locator("#milestone-occurred-at").get_attribute("aria-invalid") == "true"
     assert agent.locator("#milestone-timeline li").count() == 0
