@@ -338,8 +338,29 @@
   var socket = io({ reconnectionDelayMax: 10000, timeout: 20000 });
 
   socket.onAny(function (event, data) {
+    if (event === "message_facts" && loadFactsScript(event, data)) return;
     document.dispatchEvent(new CustomEvent("hub:socket-event", { detail: { event: event, data: data } }));
   });
+
+  // A partner's page without facts does not load the script that shows them (message-facts.js):
+  // the first fact made while the page is open loads it, and it gets that event once ready.
+  function loadFactsScript(event, data) {
+    var later = document.getElementById("message-facts-later");
+    if (!later) return false;
+    later.remove();
+    var context = document.createElement("script");
+    context.type = "application/json"; context.id = "message-facts-data";
+    context.setAttribute("data-can-manage", "0");
+    context.textContent = later.getAttribute("data-context");
+    document.body.appendChild(context);
+    var script = document.createElement("script");
+    script.src = later.getAttribute("data-src");
+    script.addEventListener("load", function () {
+      document.dispatchEvent(new CustomEvent("hub:socket-event", { detail: { event: event, data: data } }));
+    });
+    document.body.appendChild(script);
+    return true;
+  }
 
   socket.on("connect", function () {
     setStatus("connecting", t("Catching up…"));

@@ -42,11 +42,21 @@ def test_needs_me_and_a_message_made_a_risk_live(seeded, _live, browser):  # noq
     assert page.locator("table.shipments tbody tr").count() == 1
     assert "ACME-001" in page.locator("table.shipments tbody tr").first.inner_text()
 
+    # Li Wei's page has no fact to show yet, so it has not loaded the script that shows them.
+    partner = signed_in_page(browser, live, seeded.agent.email, f"/shipments/{seeded.shipment.id}")
+    partner.wait_for_selector('#thread-status[data-state="live"]')
+    assert partner.locator("#message-facts-data").count() == 0
+
     page.click("text=ACME-001")
     page.wait_for_selector("#risk-list li.risk")
     assert page.locator("#risk-list li.risk").count() == 1
     page.locator("li.thread-message.kind-text button:has-text('Make it a risk flag')").first.click()
     page.wait_for_selector("#risk-list li.risk:nth-child(2)")  # the panel re-read its flags on the `risk` event
     page.wait_for_selector("li.thread-message .fact:has-text('Turned into a risk flag by Ana Coordinator')")
+    # ... and the fact shows under the message on his open page at once, in his language.
+    fact = partner.locator("li.thread-message .fact")
+    fact.wait_for()
+    assert "Ana Coordinator" in fact.inner_text() and "Turned into" not in fact.inner_text()
+    assert partner.locator("li.thread-message button:has-text('Make it a risk flag')").count() == 0
     page.wait_for_selector("li.thread-message.kind-system:has-text('turned message #')")
     db.session.rollback()
