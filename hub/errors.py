@@ -211,7 +211,10 @@ def register_error_handlers(app: Flask) -> None:
             if status == 405 and error.valid_methods:  # type: ignore[attr-defined]
                 response.headers["Allow"] = ", ".join(error.valid_methods)  # type: ignore[attr-defined]
             return response
-        return render_template("error.html", status=status, message=error.description), status
+        # Werkzeug's own descriptions ("The requested URL was not found on the server...") are
+        # English only: the page's translated heading says it; a description of ours is shown.
+        own = error.description if error.description != type(error).description else None
+        return render_template("error.html", status=status, message=own), status
 
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception) -> Any:

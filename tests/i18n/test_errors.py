@@ -114,6 +114,19 @@ def test_a_browser_sockets_refusal_is_in_the_users_language_a_token_sockets_in_e
 
 
 @SQLITE_ONLY
+def test_a_missing_page_is_explained_in_the_viewers_language(client, world):
+    world.broker.locale = "es"
+    db.session.commit()
+    factories.session_for(client, world.broker)
+    for path in ("/shipments/999999", "/no-such-page"):  # the hub's 404 and the router's
+        answer = client.get(path)
+        assert answer.status_code == 404
+        text = html.unescape(answer.get_data(as_text=True))
+        assert "No encontrado" in text
+        assert "URL" not in text and "server" not in text and "not found" not in text.lower(), path
+
+
+@SQLITE_ONLY
 def test_text_reads_as_english_and_translates_from_its_template(app):
     reason = Text(N_("must be at most %(maximum)s characters"), maximum=64)
     assert reason == "must be at most 64 characters"
