@@ -156,11 +156,15 @@ def localized_texts(message: str, fields: dict[str, str] | None) -> tuple[str, d
 
 def _browser_call() -> bool:
     """Whether the request is a signed-in browser's own call (its page's script shows the error
-    to the user), not an integration's (an API token) or an anonymous one."""
+    to the user), not an integration's (an API token) or an anonymous one. Only a user the
+    request already loaded counts: an error answer never reads the database (it may be the
+    error: an outage answers 503 in English)."""
     from flask import g
-    from flask_login import current_user
 
-    return g.get("api_token") is None and bool(getattr(current_user, "is_authenticated", False))
+    if request.headers.get("Authorization") or g.get("api_token") is not None:
+        return False
+    user = g.get("_login_user")  # Flask-Login's user of this request, once loaded
+    return bool(getattr(user, "is_authenticated", False))
 
 
 def error_response(status: int, code: str, message: str, fields: dict[str, str] | None = None) -> Response:

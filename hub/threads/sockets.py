@@ -96,8 +96,7 @@ def _answer(handler: Callable[..., dict[str, Any]], payload: Any) -> dict[str, A
         return {"ok": True} | handler(payload)
     except HubError as exc:
         db.session.rollback()
-        credential = session.get(_SESSION_CREDENTIAL)
-        return {"ok": False, "error": exc.to_dict(localized=bool(credential) and credential[0] == "session")}
+        return {"ok": False, "error": _refusal(exc)}
     except OperationalError as exc:
         db.session.rollback()
         # A line per event, no traceback: an outage fails every event the same way.
@@ -109,6 +108,18 @@ def _answer(handler: Callable[..., dict[str, Any]], payload: Any) -> dict[str, A
         db.session.rollback()
         current_app.logger.exception("unhandled error in socket event %s", handler.__name__)
         return {"ok": False, "error": {"code": "internal_error", "message": "Something went wrong on our side."}}
+def _refusal(exc: HubError) -> dict[str, Any]:
+    """The error of a refused event: in the user's language on a browser's socket (its page shows
+    it), in English on a token's. The language is the user's, read from the database: while it
+    is away, English."""
+    credential = session.get(_SESSION_CREDENTIAL)
+    try:
+        return exc.to_dict(localized=bool(credential) and credential[0] == "session")
+    except OperationalError:
+        db.session.rollback()
+        return exc.to_dict()
+
+
 def _still_signed_in() -> None:
     """Every event re-checks the credential the socket connected with (the session's generation,
     the token, the user being active), not only the disconnect an ended session broadcasts: a
