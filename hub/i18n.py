@@ -243,13 +243,7 @@ def facts_text(facts: dict[str, Any] | None, time_zone: str | None = None, local
         return ""
     kind, action = facts.get("kind"), facts.get("action")
     if kind == "milestone":
-        text = _fact("milestone", milestone=milestone_label(facts.get("code", "")),
-                       time=format_time(facts.get("time"), time_zone, locale))
-        if facts.get("location"):
-            text = _fact("location", text=text, location=facts["location"])
-        if facts.get("note"):
-            text = _fact("note", text=text, note=facts["note"])
-        return text
+        return _milestone_fact("milestone", "location", facts, time_zone, locale)
     if kind == "risk":
         return _risk_text(facts, time_zone, locale)
     if kind != "document" or action not in _FACTS:
@@ -266,15 +260,22 @@ def facts_text(facts: dict[str, Any] | None, time_zone: str | None = None, local
     return text
 
 
+def _milestone_fact(said: str, place: str, facts: dict[str, Any], time_zone: str | None,
+                    locale: str | None) -> str:
+    """A milestone's label and time said by the pattern `said`, then its location (`place`)
+    and note when it has them."""
+    text = _fact(said, milestone=milestone_label(facts.get("code", "")),
+                 time=format_time(facts.get("time"), time_zone, locale))
+    if facts.get("location"):
+        text = _fact(place, text=text, location=facts["location"])
+    return _fact("note", text=text, note=facts["note"]) if facts.get("note") else text
+
+
 def _risk_detail(facts: dict[str, Any] | None, time_zone: str | None, locale: str | None) -> str:
     """What an automatic rule found, from its facts ("" when there are none: the stored detail)."""
     what = (facts or {}).get("what")
     if what == "standing":
-        text = _fact("since", milestone=milestone_label(facts.get("code", "")),
-                     time=format_time(facts.get("time"), time_zone, locale))
-        if facts.get("location"):
-            text = _fact("at_place", text=text, location=facts["location"])
-        return _fact("note", text=text, note=facts["note"]) if facts.get("note") else text
+        return _milestone_fact("since", "at_place", facts, time_zone, locale)
     if what == "documents":
         documents = ", ".join(_fact("doc_rejected" if state == "rejected" else "doc_missing",
                                     document=doc_type_label(doc_type)) for doc_type, state in facts.get("documents", ()))
