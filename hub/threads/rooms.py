@@ -176,14 +176,19 @@ class CheckedCredentials:
         self._heard[key] = now
         return self._until.get(key, 0.0) > now
 
-    def to_read(self, key: tuple[int, str, int], now: float) -> list[tuple[int, str, int]]:
-        """`key` and the other credentials heard from within CREDENTIALS_RECENT_S (the most
-        recent first, CREDENTIALS_PER_READ in all); forgets the ones not heard from since."""
+    def to_read(self, key: tuple[int, str, int], now: float, period: float) -> list[tuple[int, str, int]]:
+        """`key` and the other credentials heard from within CREDENTIALS_RECENT_S whose trust
+        ends within half a `period` (the most recent first, CREDENTIALS_PER_READ in all);
+        forgets the ones not heard from since. Credentials read less than half a period ago are
+        left for later: while sockets keep connecting (a restart's reconnections), each new one
+        would otherwise read every other again, n reads of up to n credentials."""
+        soon = now + period / 2
         with self._lock:
             for stale in [k for k, heard in self._heard.items() if now - heard > CREDENTIALS_RECENT_S]:
                 del self._heard[stale]
                 self._until.pop(stale, None)
-            others = sorted((k for k in self._heard if k != key), key=self._heard.__getitem__, reverse=True)
+            others = sorted((k for k in self._heard if k != key and self._until.get(k, 0.0) <= soon),
+                            key=self._heard.__getitem__, reverse=True)
         return [key, *others[:CREDENTIALS_PER_READ - 1]]
 
     def remember(self, keys: Iterable[tuple[int, str, int]], valid: set[tuple[int, str, int]],

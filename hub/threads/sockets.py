@@ -140,7 +140,7 @@ def _still_signed_in() -> None:
         now = time.monotonic()
         if checked.fresh(key, now):  # read by another event while this one waited
             return
-        keys = checked.to_read(key, now) if recheck_s > 0 else [key]
+        keys = checked.to_read(key, now, recheck_s) if recheck_s > 0 else [key]
         valid = valid_socket_credentials(keys)
         checked.remember(keys, valid, now + recheck_s)
     if key not in valid:

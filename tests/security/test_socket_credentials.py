@@ -148,3 +148,36 @@ def test_one_read_re_checks_every_socket_recently_heard_from(app, world, monkeyp
     assert answer["ok"] is False and answer["error"]["code"] == "unauthorized", answer
     assert not sockets_by_person["staff"].is_connected()
     assert browser.is_connected()  # the staff's browser session is another credential
+
+
+def test_sockets_joining_one_after_another_read_only_their_own_credential(app, world, monkeypatch):
+    # A restart's reconnections: each new socket reads its own credential, not every other
+    # socket's again (n reads of up to n credentials), while those were read moments ago.
+    from hub.threads import sockets
+
+    reads = []
+    real = sockets.valid_socket_credentials
+    monkeypatch.setattr(sockets, "valid_socket_credentials", lambda keys: reads.append(keys) or real(keys))
+    app.config["SOCKET_AUTH_RECHECK_S"] = 30.0  # none of them runs out during the test
+    sid = world.shipment.id
+    for who in ("staff", "agent", "broker"):
+        live = socketio.test_client(app, auth={"token": world.tokens[who]})
+        assert live.emit("join", {"shipment_id": sid}, callback=True)["ok"]
+    assert [len(keys) for keys in reads] == [1, 1, 1], reads
+
+
+def test_a_read_takes_along_the_credentials_whose_trust_ends_within_half_a_period():
+    from hub.threads.rooms import CheckedCredentials
+
+    checked = CheckedCredentials()
+    old, recent, new = (1, "token", 1), (2, "token", 2), (3, "session", 0)
+    checked.fresh(old, 100.0)
+    checked.remember([old], {old}, until=101.0)  # read at 100.0, period 1 s
+    checked.fresh(recent, 100.7)
+    checked.remember([recent], {recent}, until=101.7)
+    assert not checked.fresh(new, 100.8)
+    # At 100.8: the old one ends within half a period (101.0 <= 101.3), the recent one not.
+    assert checked.to_read(new, 100.8, period=1.0) == [new, old]
+    assert checked.fresh(recent, 100.8) and checked.fresh(old, 100.8)
+    # Once the recent one too is near its end, one read takes every credential heard from.
+    assert set(checked.to_read(new, 101.5, period=1.0)) == {new, old, recent}
