@@ -182,6 +182,7 @@ def js_catalogue(locale: str) -> dict[str, Any]:
         "zoneTime": gettext("%(city)s time", city="{city}"),
         "milestones": {code: gettext(text) for code, text in _MILESTONE_LABELS.items()},
         "docTypes": {code: gettext(text) for code, text in _DOC_TYPE_LABELS.items()},
+        "roles": {code: gettext(text) for code, text in _ROLE_LABELS.items()},
         "facts": {key: _braced(text) for key, text in _FACTS.items()},
         # Risk rules' labels and severities, by their English words (a risk message's facts name them).
         "riskWords": {text: gettext(text) for text in (*_RISK_LABELS, *_SEVERITIES)},
@@ -220,9 +221,11 @@ _FACTS = {
     "overdue": N_("Expected release %(date)s: %(days)s business days overdue"),
     "bounced": N_("No email reaches %(emails)s (bounced or reported as spam)"),
     "no_agent": N_("Arrived, and no customs agent or broker is on the shipment"),
+    # An invitee accepted (hub/threads/services.py).
+    "joined": N_("%(name)s (%(organization)s) accepted the invitation and joined as %(role)s"),
 }
 _FACT_FIELDS = ("milestone", "time", "text", "location", "note", "document", "file", "version", "date",
-                "severity", "rule", "name", "seq", "documents", "days", "emails")
+                "severity", "rule", "name", "seq", "documents", "days", "emails", "organization", "role")
 
 
 def _braced(msgid: str) -> str:
@@ -236,8 +239,8 @@ def _fact(key: str, **values: Any) -> str:
 
 
 def facts_text(facts: dict[str, Any] | None, time_zone: str | None = None, locale: str | None = None) -> str:
-    """A milestone or document message said from its facts, in the current (or given) locale
-    and the reader's zone: "Arrived at 20 Nov 2026, 16:00 Shanghai time, Yantian". Unknown
+    """A milestone, document, risk or joining message said from its facts, in the current (or
+    given) locale and the reader's zone: "Arrived at 20 Nov 2026, 16:00 Shanghai time, Yantian". Unknown
     facts answer "" (the caller shows the stored text)."""
     if not facts:
         return ""
@@ -246,6 +249,9 @@ def facts_text(facts: dict[str, Any] | None, time_zone: str | None = None, local
         return _milestone_fact("milestone", "location", facts, time_zone, locale)
     if kind == "risk":
         return _risk_text(facts, time_zone, locale)
+    if kind == "participant" and action == "joined":
+        return _fact("joined", name=facts.get("name") or "", organization=facts.get("organization") or "",
+                     role=role_label(facts.get("role")))
     if kind != "document" or action not in _FACTS:
         return ""
     values = {"document": doc_type_label(facts.get("doc_type", "")), "file": facts.get("file_name") or "",

@@ -138,6 +138,10 @@
       return text;
     }
     if (facts.kind === "risk") return riskText(facts);
+    if (facts.kind === "participant" && facts.action === "joined") {
+      return fill("joined", { name: facts.name || "", organization: facts.organization || "",
+        role: (cat.roles || {})[facts.role] || facts.role || "" });
+    }
     if (facts.kind !== "document" || !(cat.facts || {})[facts.action]) return "";
     var out = fill(facts.action, { document: (cat.docTypes || {})[facts.doc_type] || facts.doc_type,
       file: facts.file_name || "", version: facts.version || "" });

@@ -388,5 +388,8 @@ def on_participant_added(shipment: Shipment, *, user: Any, role: str, accepted: 
     """A user who accepted an invitation joined: the thread says so (a system message, inside
     the shipment transaction the acceptance holds). Direct additions post nothing, as before."""
     if accepted:
+        # The facts let each reader's page and digest say it in their language (hub.i18n.facts_text).
+        facts = {"kind": "participant", "action": "joined", "name": user.name,
+                 "organization": user.organization.name, "role": role}
         add_message(shipment, None, f"{user.name} ({user.organization.name}) accepted the invitation and joined "
-                                    f"as {role}.", kind="system")
+                                    f"as {role}.", kind="system", facts=facts)

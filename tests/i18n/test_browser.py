@@ -182,3 +182,22 @@ def test_a_risk_message_reads_in_each_viewers_language(live, browser, world):
     assert "Risk opened" not in chinese.locator("#thread-messages").inner_text()
     spanish.context.close()
     chinese.context.close()
+
+
+def test_an_accepted_invitation_reads_in_each_viewers_language(live, app, browser, world):
+    # The thread's note that an invitee joined is said from its facts on the page: Li Wei reads
+    # Chinese, Jonas Spanish; the stored text stays English.
+    from hub.shipment_tx import shipment_transaction
+    from hub.threads.services import on_participant_added
+
+    zhang = db.session.get(User, world.outsider.id)
+    with shipment_transaction(world.shipment.id) as shipment:
+        on_participant_added(shipment, user=zhang, role="broker", accepted=True)
+    path = f"/shipments/{world.shipment.id}"
+    chinese = signed_in_page(browser, live, world.agent.email, path)
+    spanish = signed_in_page(browser, live, world.broker.email, path)
+    chinese.wait_for_selector(".thread-message >> text=已接受邀请，以报关行身份加入")
+    spanish.wait_for_selector(".thread-message >> text=aceptó la invitación y se unió como Agente aduanal")
+    for page in (chinese, spanish):
+        assert "accepted the invitation" not in page.locator("#thread-messages").inner_text()
+        page.context.close()

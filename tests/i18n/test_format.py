@@ -78,6 +78,19 @@ def test_document_facts_name_the_type_and_the_file_unescaped(app):
 
 
 @SQLITE_ONLY
+def test_an_accepted_invitation_says_the_role_in_the_readers_language(app):
+    joined = {"kind": "participant", "action": "joined", "name": "Zhang Wei", "organization": "Yantian Brokers",
+              "role": "broker"}
+    with app.test_request_context():
+        with force_locale("en"):
+            assert facts_text(joined) == "Zhang Wei (Yantian Brokers) accepted the invitation and joined as Customs broker"
+        with force_locale("zh_Hans"):
+            assert facts_text(joined) == "Zhang Wei（Yantian Brokers）已接受邀请，以报关行身份加入"
+        with force_locale("es"):
+            assert facts_text(joined) == "Zhang Wei (Yantian Brokers) aceptó la invitación y se unió como Agente aduanal"
+
+
+@SQLITE_ONLY
 def test_a_translated_value_is_escaped_like_any_value(app):
     # Jinja's `_()` marks what it answers safe: a value (a warning naming an email subject, a
     # validation error) goes through `tr()`, which the page escapes.

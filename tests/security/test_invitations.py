@@ -120,6 +120,9 @@ def test_accepting_through_the_link_adds_them_with_a_system_message(app, client,
     note = db.session.scalars(select(Message).where(Message.shipment_id == world.shipment.id)
                               .order_by(Message.seq.desc())).first()
     assert note.kind == "system" and note.seq == last_seq + 1 and "Zhang Outsider" in note.body
+    # Said from its facts in each reader's language (hub.i18n.facts_text); the body is the English fallback.
+    assert note.facts == {"kind": "participant", "action": "joined", "name": "Zhang Outsider",
+                          "organization": zhang.organization.name, "role": "broker"}
     assert client.get(f"/api/v1/shipments/{world.shipment.id}/messages", headers=world.headers("outsider")).status_code == 200
     # Single use: the link now names nothing.
     again = browser.get(link).get_data(as_text=True)
