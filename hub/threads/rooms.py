@@ -156,8 +156,9 @@ CREDENTIALS_PER_READ = 1000
 class CheckedCredentials:
     """Socket credentials this process read and found valid, each until a deadline: a socket
     event within SOCKET_AUTH_RECHECK_S of the last read of its credential reads nothing. When
-    one has run out, the credentials of every socket heard from recently are read again
-    together (one read a period for the whole process, not one per event). The close of an
+    one has run out, the credentials of the sockets heard from recently whose trust runs out
+    soon are read again with it (one read a period for the whole process, not one per event;
+    one each for sockets connecting one after another). The close of an
     access room (the broadcast of an ended session, revoked token or deactivation) forgets the
     affected entries at once; a process that missed the broadcast (the queue away) reads the
     credential again once its deadline passes, and refuses it then."""
