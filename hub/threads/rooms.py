@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import deque
 from collections.abc import Iterable
 from typing import Any
 
 from flask import Flask
 
+from hub.accounts.security import SocketCredential
 from hub.extensions import socketio
 from hub.realtime import NAMESPACE, browser_room, disconnect_room, shipment_room, token_room, user_room
 from hub.shipment_tx import Step, after_commit, hub_state
@@ -168,40 +170,59 @@ class CheckedCredentials:
         #: One re-read at a time: the events that find their credential stale meanwhile wait
         #: for it instead of each reading the same credentials again.
         self.reading = threading.Lock()
-        self._until: dict[tuple[int, str, int], float] = {}
-        self._heard: dict[tuple[int, str, int], float] = {}
+        self._until: dict[SocketCredential, float] = {}
+        self._heard: dict[SocketCredential, float] = {}
+        #: The reads made, oldest first: (their deadline, the credentials they found valid).
+        #: Only batching uses it (which credentials to take along); `_until` alone says what is
+        #: fresh, so a credential read again since, or forgotten, is simply passed over.
+        self._reads: deque[tuple[float, list[SocketCredential]]] = deque()
 
-    def fresh(self, key: tuple[int, str, int], now: float) -> bool:
+    def fresh(self, key: SocketCredential, now: float) -> bool:
         """Whether `key` (user id, "session" or "token", generation or token id) was found
         valid recently enough; notes that its socket was heard from."""
         self._heard[key] = now
         return self._until.get(key, 0.0) > now
 
-    def to_read(self, key: tuple[int, str, int], now: float, period: float) -> list[tuple[int, str, int]]:
+    def to_read(self, key: SocketCredential, now: float, period: float) -> list[SocketCredential]:
         """`key` and the other credentials heard from within CREDENTIALS_RECENT_S whose trust
-        ends within half a `period` (the most recent first, CREDENTIALS_PER_READ in all);
-        forgets the ones not heard from since. Credentials read less than half a period ago are
-        left for later: while sockets keep connecting (a restart's reconnections), each new one
-        would otherwise read every other again, n reads of up to n credentials."""
+        ends within half a `period` (the most recently heard first, CREDENTIALS_PER_READ in
+        all); forgets the ones not heard from since. Credentials read less than half a period
+        ago are left for later: while sockets keep connecting (a restart's reconnections), each
+        new one would otherwise read every other again, n reads of up to n credentials. The
+        cost is that of the credentials due, not of every socket of the process."""
         soon = now + period / 2
+        due: list[SocketCredential] = []
+        taken = {key}
         with self._lock:
-            for stale in [k for k, heard in self._heard.items() if now - heard > CREDENTIALS_RECENT_S]:
-                del self._heard[stale]
-                self._until.pop(stale, None)
-            others = sorted((k for k in self._heard if k != key and self._until.get(k, 0.0) <= soon),
-                            key=self._heard.__getitem__, reverse=True)
-        return [key, *others[:CREDENTIALS_PER_READ - 1]]
+            while self._reads and self._reads[0][0] <= soon:
+                for other in self._reads.popleft()[1]:
+                    if other in taken or self._until.get(other, soon + 1) > soon:
+                        continue  # the one asking, already taken, read again since, or forgotten
+                    taken.add(other)
+                    if now - self._heard.get(other, now) > CREDENTIALS_RECENT_S:
+                        del self._until[other]  # quiet for long: its next event reads it alone
+                        self._heard.pop(other, None)
+                        continue
+                    due.append(other)
+            # The most recently heard first: beyond the cap are the sockets quiet the longest
+            # (open pages that send nothing), whose own next event reads them.
+            due.sort(key=self._heard.__getitem__, reverse=True)
+        return [key, *due[:CREDENTIALS_PER_READ - 1]]
 
-    def remember(self, keys: Iterable[tuple[int, str, int]], valid: set[tuple[int, str, int]],
-                 until: float) -> None:
+    def remember(self, keys: Iterable[SocketCredential], valid: set[SocketCredential], until: float) -> None:
         """`keys` were just read: trust the `valid` ones until `until` (monotonic seconds) and
         forget the others (their next event reads them again, and is refused)."""
         with self._lock:
+            trusted = []
             for key in keys:
                 if key in valid:
                     self._until[key] = until
+                    trusted.append(key)
                 else:
                     self._until.pop(key, None)
+                    self._heard.pop(key, None)
+            if trusted:
+                self._reads.append((until, trusted))
 
     def forget_room(self, room: str) -> None:
         """An access room closes: forget what it ended (a user's everything, their browser

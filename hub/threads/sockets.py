@@ -142,7 +142,8 @@ def _still_signed_in() -> None:
             return
         keys = checked.to_read(key, now, recheck_s) if recheck_s > 0 else [key]
         valid = valid_socket_credentials(keys)
-        checked.remember(keys, valid, now + recheck_s)
+        if recheck_s > 0:  # else nothing is trusted: every event reads its own
+            checked.remember(keys, valid, now + recheck_s)
     if key not in valid:
         socketio.server.disconnect(request.sid, namespace=rooms.NAMESPACE)
         raise Unauthorized(N_("Your session has ended; sign in again."))

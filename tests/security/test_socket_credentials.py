@@ -179,5 +179,32 @@ def test_a_read_takes_along_the_credentials_whose_trust_ends_within_half_a_perio
     # At 100.8: the old one ends within half a period (101.0 <= 101.3), the recent one not.
     assert checked.to_read(new, 100.8, period=1.0) == [new, old]
     assert checked.fresh(recent, 100.8) and checked.fresh(old, 100.8)
+    checked.remember([new, old], {new, old}, until=101.8)
     # Once the recent one too is near its end, one read takes every credential heard from.
-    assert set(checked.to_read(new, 101.5, period=1.0)) == {new, old, recent}
+    assert set(checked.to_read(recent, 101.5, period=1.0)) == {new, old, recent}
+
+
+def test_a_read_leaves_out_credentials_not_heard_from_for_a_minute_and_caps_its_size(monkeypatch):
+    from hub.threads import rooms
+
+    monkeypatch.setattr(rooms, "CREDENTIALS_PER_READ", 3)
+    checked = rooms.CheckedCredentials()
+    quiet, *busy = [(n, "token", n) for n in range(1, 6)]
+    checked.fresh(quiet, 0.0)
+    for key in busy:
+        checked.fresh(key, 55.0)
+    checked.remember([quiet, *busy], {quiet, *busy}, until=56.0)
+    asking = (9, "session", 0)
+    assert not checked.fresh(asking, 70.0)
+    first = checked.to_read(asking, 70.0, period=1.0)
+    # The quiet one (heard 70 s ago) is forgotten, not read; two of the four busy ones come along
+    # (three in all); the other two are read by their own next event, with what is due then.
+    assert first[0] == asking and len(first) == 3 and quiet not in first
+    assert not checked.fresh(quiet, 70.0)
+    left = [key for key in busy if key not in first]
+    assert len(left) == 2 and not any(checked.fresh(key, 70.0) for key in left)
+    checked.remember(first, set(first), until=71.0)
+    assert checked.to_read(left[0], 70.1, period=1.0) == [left[0]]
+    # Half a period before the first read runs out, the next one takes its credentials along.
+    second = checked.to_read(left[1], 70.6, period=1.0)
+    assert second[0] == left[1] and len(second) == 3 and set(second[1:]) <= set(first)
