@@ -204,7 +204,10 @@ def seed(if_empty: bool = False) -> bool:
     now = utcnow().replace(second=0, microsecond=0)
     for index, (ref, origin, dest, port, mode, inco, goods, hs, value, cur, status, partners) in enumerate(_SHIPMENTS):
         coordinator = users[1 + index % 2]
-        when = _timeline_times(_TIMELINES[status], mode, now - timedelta(hours=3, minutes=7 * index))
+        # The story ends three of the coordinator's working hours ago, so on a weekend or early in
+        # the morning the waits it leaves have run for a while in working time too.
+        story_end = _before_working_hours(coordinator, now, 3) - timedelta(minutes=7 * index)
+        when = _timeline_times(_TIMELINES[status], mode, story_end)
         # ETD and ETA agree with the timeline: the actual times once departed or arrived.
         etd = when.get("departed", now + timedelta(days=2 + index % 3))
         eta = when.get("arrived", etd + timedelta(days=_TRANSIT_DAYS[mode]))
@@ -614,7 +617,9 @@ def _last_word(shipment_id: int, coordinator: User, partner: User, index: int) -
             message = add_message(locked, coordinator, f"@{partner.email.split('@')[0]} any news from customs today?",
                                   client_id=str(uuid.uuid4()))
     posted = message.created_at
-    moment = posted - timedelta(hours=_CHAT_AGES_H[index % len(_CHAT_AGES_H)])
+    # As old in the coordinator's working time as the age is in a day's (9 of 24 hours), so a
+    # demo seeded on a Sunday or early in the morning has waits that have run for a while too.
+    moment = _before_working_hours(coordinator, posted, _CHAT_AGES_H[index % len(_CHAT_AGES_H)] * 9 / 24)
     if last_at is not None:
         moment = max(moment, _aware(last_at) + timedelta(minutes=10))
     moment = min(moment, posted)
@@ -668,23 +673,32 @@ def history_rows(now: datetime) -> list[tuple[str, str, str, str, tuple[int, str
 
 def _after_working_hours(user: User, start: datetime, hours: float) -> datetime:
     """The moment `hours` of `user`'s working time after `start`."""
+    return _working_time_away(user, start, hours, forward=True)
+
+
+def _before_working_hours(user: User, end: datetime, hours: float) -> datetime:
+    """The moment `hours` of `user`'s working time before `end`."""
+    return _working_time_away(user, end, hours, forward=False)
+
+
+def _working_time_away(user: User, start: datetime, hours: float, forward: bool) -> datetime:
+    """The moment `hours` of `user`'s working time after (or before) `start`."""
     from hub.accounts.working_hours import working_hours_of
 
     wh = working_hours_of(user)
     left = timedelta(hours=hours)
     day = start.astimezone(wh.zone).date()
-    moment = start
     for _ in range(400):
         if wh.calendar.is_business_day(day):
             opens = datetime.combine(day, wh.start, wh.zone).astimezone(UTC)
             closes = datetime.combine(day, wh.end, wh.zone).astimezone(UTC)
-            begin = max(opens, moment)
-            if closes > begin:
-                if closes - begin >= left:
-                    return begin + left
-                left -= closes - begin
-        day += timedelta(days=1)
-    return moment
+            low, high = (max(opens, start), closes) if forward else (opens, min(closes, start))
+            if high > low:
+                if high - low >= left:
+                    return low + left if forward else high - left
+                left -= high - low
+        day += timedelta(days=1 if forward else -1)
+    return start
 
 
 def _seed_history(owner: Organization, users: list[User], now: datetime) -> None:
