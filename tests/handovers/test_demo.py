@@ -30,12 +30,8 @@ def test_the_demo_shows_whose_move_it_is_and_draws_the_charts(app):
     assert 0 < sum(on_time for _c, on_time, _r in board.on_time) < board.released
     assert board.by_status.get("on_hold") == 2 and board.overdue >= 1
 
-
-def test_the_demo_dates_its_last_words_back_in_working_time(app):
     # Whatever day the demo is seeded (the CI that found this ran on a Sunday), its stories end
     # and its last words are said in the coordinator's working hours (09:00-18:00 in Chicago).
-    assert seed() is True
-    ana = find_user_by_email("ana@northwind.example")
     monday_early = parse_timestamp("2026-12-07T14:00:00Z")  # 08:00 in Chicago
     assert _before_working_hours(ana, monday_early, 3) == parse_timestamp("2026-12-04T21:00:00Z")  # Fri 15:00
     sunday = parse_timestamp("2026-12-06T13:30:00Z")
