@@ -205,8 +205,13 @@ class CheckedCredentials:
                         continue
                     due.append(other)
             # The most recently heard first: beyond the cap are the sockets quiet the longest
-            # (open pages that send nothing), whose own next event reads them.
+            # (open pages that send nothing), whose own next event reads them. No read holds
+            # them any more, so they are forgotten here: kept, a socket gone meanwhile would
+            # stay in both maps for the life of the process.
             due.sort(key=self._heard.__getitem__, reverse=True)
+            for left in due[CREDENTIALS_PER_READ - 1:]:
+                del self._until[left]
+                self._heard.pop(left, None)
         return [key, *due[:CREDENTIALS_PER_READ - 1]]
 
     def remember(self, keys: Iterable[SocketCredential], valid: set[SocketCredential], until: float) -> None:

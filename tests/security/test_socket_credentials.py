@@ -200,6 +200,9 @@ def test_a_read_leaves_out_credentials_not_heard_from_for_a_minute_and_caps_its_
     # The quiet one (heard 70 s ago) is forgotten, not read; two of the four busy ones come along
     # (three in all); the other two are read by their own next event, with what is due then.
     assert first[0] == asking and len(first) == 3 and quiet not in first
+    # The quiet one and the two busy ones left out are forgotten, not kept for ever: no read
+    # holds them any more, and a socket gone meanwhile would never be heard from to clear them.
+    assert {key for key in [quiet, *busy] if key in checked._until or key in checked._heard} == set(first[1:])
     assert not checked.fresh(quiet, 70.0)
     left = [key for key in busy if key not in first]
     assert len(left) == 2 and not any(checked.fresh(key, 70.0) for key in left)
