@@ -20,7 +20,8 @@ from hub.timestamps import utcnow
 
 def participants_with_preferences(shipment_id: int, actor_id: int | None) -> list[Any]:
     """The shipment's active participants but the actor, each with their preference rows for
-    the shipment and their default (none: one row of NULLs), lowest preference id first."""
+    the shipment and their default (none: one row of NULLs), lowest preference id first, and
+    whether a digest of the thread is already due for them (`digest_due`)."""
     return _PARTICIPANTS_WITH_PREFERENCES.rows(db.session.connection(),
                                                {"b_shipment": shipment_id, "b_author": actor_id or 0})
 
@@ -40,9 +41,14 @@ def upsert_digests(user_ids: list[int], shipment_id: int, due: datetime) -> None
 _participant = ShipmentParticipant.__table__
 _user = User.__table__
 _preference = NotificationPreference.__table__
+_digest = PendingDigest.__table__
 _PARTICIPANTS_WITH_PREFERENCES = DriverStatement(
     select(_user.c.id.label("person_id"), _user.c.role.label("person_role"), _preference.c.user_id,
-           _preference.c.shipment_id, _preference.c.level, _preference.c.muted_milestones)
+           _preference.c.shipment_id, _preference.c.level, _preference.c.muted_milestones,
+           select(_digest.c.id)
+           .where(_digest.c.user_id == _user.c.id, _digest.c.shipment_id == _participant.c.shipment_id,
+                  _digest.c.due_at.is_not(None))
+           .exists().label("digest_due"))
     .select_from(
         _participant.join(_user, _user.c.id == _participant.c.user_id).outerjoin(
             _preference,

@@ -46,8 +46,15 @@ def recipients(shipment: Shipment, actor: User | None, what: str, milestone_code
 def participant_preferences(shipment_id: int, actor_id: int | None) -> dict[int, tuple[str, list[str]]]:
     """(level, muted milestone codes) of each active participant of the shipment but the actor,
     by user id, in one statement (every message sent asks it)."""
+    return _preferences(_participant_rows(shipment_id, actor_id))
+
+
+def _participant_rows(shipment_id: int, actor_id: int | None) -> list[Any]:
     db.session.flush()  # a participant added just before counts (no-op when nothing is pending)
-    rows = store.participants_with_preferences(shipment_id, actor_id)
+    return store.participants_with_preferences(shipment_id, actor_id)
+
+
+def _preferences(rows: list[Any]) -> dict[int, tuple[str, list[str]]]:
     people = list({row.person_id: row.person_role for row in rows}.items())
     return preferences_from_rows(people, rows)
 
@@ -72,7 +79,8 @@ def on_message_posted(message: Message, **_: Any) -> None:
     if message.kind != "text":
         return
     # One lookup serves both the mention emails and the digests.
-    preferences = participant_preferences(message.shipment_id, message.author_id)
+    rows = _participant_rows(message.shipment_id, message.author_id)
+    preferences = _preferences(rows)
     # A body without "@" mentions nobody (see hub.threads.services), so nothing to read.
     mentioned_ids = set(db.session.scalars(
         select(MessageMention.user_id).where(MessageMention.message_id == message.id)
@@ -83,9 +91,13 @@ def on_message_posted(message: Message, **_: Any) -> None:
         if shipment is not None and user is not None and user_id in preferences \
                 and wants_with(preferences[user_id], "direct"):
             _queue("mention", user, shipment, {"message": message, "author": message.author})
+    # A digest already due keeps its earlier time (the upsert would leave it): in a lively
+    # thread, where everyone's is due, a message writes no digest at all. (Read under the
+    # shipment's lock, which the digest worker takes too: it cannot end one meanwhile.)
+    already_due = {row.person_id for row in rows if row.digest_due}
     due = message.created_at + timedelta(seconds=current_app.config["DIGEST_DELAY_S"])
-    store.upsert_digests([user_id for user_id, preference in preferences.items() if wants_with(preference, "digest")],
-                    message.shipment_id, due)
+    store.upsert_digests([user_id for user_id, preference in preferences.items()
+                          if user_id not in already_due and wants_with(preference, "digest")], message.shipment_id, due)
 
 
 def _owner_staff(shipment: Shipment, user: User) -> bool:

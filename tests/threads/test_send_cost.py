@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 
 from sqlalchemy import event, select
 
@@ -13,6 +14,7 @@ from hub.extensions import db
 from hub.notifications.models import OutboxEmail, PendingDigest
 from hub.notifications.preferences import set_preference
 from hub.threads import services
+from hub.threads.models import Message
 from tests import factories
 
 
@@ -62,6 +64,9 @@ def test_send_statements_do_not_grow_with_participants(world):
     partners = _add_partners(world, 12)
     set_preference(partners[0], {"level": "all"})  # a default row of their own
     set_preference(partners[1], {"shipment_id": sid, "level": "mute"})
+    # Like the others' before `few`, the newcomers' digests are due before the counted send: a
+    # message writes digests only for those who have none due yet (tested below).
+    _send(world.staff, sid, "welcome, newcomers")
     many = _send(world.staff, sid, "second, many people")
     mention_many = _send(world.staff, sid, "ping @li.wei again")
     print(f"statements per send: {len(few)} with 4 participants, {len(many)} with 16")
@@ -95,3 +100,28 @@ def test_send_still_notifies_each_participant_by_preference(world):
     assert digests == {partners[0].id}
     mentioned = set(db.session.scalars(select(OutboxEmail.user_id).where(OutboxEmail.kind == "mention")))
     assert mentioned == {world.agent.id, world.observer.id}
+
+
+def _writes_digests(statements: list[str]) -> bool:
+    return any(s.lstrip().upper().startswith("INSERT INTO EMAIL_DIGESTS") for s in statements)
+
+
+def test_a_lively_thread_writes_no_digest_once_every_recipients_is_due(app, world):
+    sid = world.shipment.id
+    delay = timedelta(seconds=app.config["DIGEST_DELAY_S"])
+    set_preference(world.agent, {"level": "all"})
+    first = _send(world.staff, sid, "first")
+    again = _send(world.agent, sid, "second")  # the staff's digest: due from now on
+    more = _send(world.staff, sid, "third")  # the agent's is due already, and the staff posts
+    assert _writes_digests(first) and _writes_digests(again)
+    assert not _writes_digests(more), more
+    set_preference(world.broker, {"level": "all"})
+    joined = _send(world.staff, sid, "fourth")  # the broker has none due yet: theirs is written
+    assert _writes_digests(joined)
+    db.session.rollback()
+    created = dict(db.session.execute(select(Message.seq, Message.created_at).where(Message.shipment_id == sid)).all())
+    due = dict(db.session.execute(select(PendingDigest.user_id, PendingDigest.due_at)
+                                  .where(PendingDigest.shipment_id == sid)).all())
+    # Each digest stays due after the recipient's oldest unread message, whatever came since.
+    assert due == {world.agent.id: created[1] + delay, world.staff.id: created[2] + delay,
+                   world.broker.id: created[4] + delay}
