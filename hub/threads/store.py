@@ -54,7 +54,7 @@ def write_message_once(values: dict[str, Any], author: Principal) -> tuple[Messa
     statement (one round trip instead of four). Answers (message, created)."""
     values.setdefault("facts", None)
     parameters = {f"b_{name}": values[name] for name in _SEND_ONCE_COLUMNS}
-    row = db.session.connection().execute(_SEND_ONCE, parameters).one()
+    row = _SEND_ONCE.rows(db.session.connection(), parameters)[0]
     if row.existing_id is not None:
         return db.session.get_one(Message, row.existing_id), False
     if row.id is None:
@@ -178,4 +178,4 @@ def _send_once_statement() -> Any:
     ).add_cte(read_mark)
 
 
-_SEND_ONCE = _send_once_statement()
+_SEND_ONCE = DriverStatement(_send_once_statement())
