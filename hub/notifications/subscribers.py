@@ -45,7 +45,8 @@ def recipients(shipment: Shipment, actor: User | None, what: str, milestone_code
 
 def participant_preferences(shipment_id: int, actor_id: int | None) -> dict[int, tuple[str, list[str]]]:
     """(level, muted milestone codes) of each active participant of the shipment but the actor,
-    by user id, in one statement (every message sent asks it)."""
+    by user id, in one statement (a message reads the same rows, with whose digest is due, in
+    `on_message_posted`)."""
     return _preferences(_participant_rows(shipment_id, actor_id))
 
 

@@ -62,11 +62,14 @@ def test_send_statements_do_not_grow_with_participants(world):
     few = _send(world.staff, sid, "first, few people")
     mention_few = _send(world.staff, sid, "ping @li.wei please")
     partners = _add_partners(world, 12)
-    set_preference(partners[0], {"level": "all"})  # a default row of their own
+    for partner in (partners[0], partners[2], partners[3]):
+        set_preference(partner, {"level": "all"})  # a default row of their own
     set_preference(partners[1], {"shipment_id": sid, "level": "mute"})
-    # Like the others' before `few`, the newcomers' digests are due before the counted send: a
-    # message writes digests only for those who have none due yet (tested below).
-    _send(world.staff, sid, "welcome, newcomers")
+    # The newcomers' first digests, three of them, are one statement more than a send that
+    # writes none; after it, like the others' before `few`, their digests are due (a message
+    # writes digests only for those who have none due yet, tested below).
+    welcome = _send(world.staff, sid, "welcome, newcomers")
+    assert len(welcome) == len(few) + 1 and _writes_digests(welcome), welcome
     many = _send(world.staff, sid, "second, many people")
     mention_many = _send(world.staff, sid, "ping @li.wei again")
     print(f"statements per send: {len(few)} with 4 participants, {len(many)} with 16")
