@@ -121,8 +121,8 @@ def test_a_valid_credential_is_read_once_per_period_not_per_event(app, world, mo
 
 
 def test_one_read_re_checks_every_socket_recently_heard_from(app, world, monkeypatch):
-    # Many sockets, one read a period: when one credential runs out, the others heard from are
-    # read with it; an ended one among them is refused at its next event all the same.
+    # Many sockets, one read a period (under CREDENTIALS_PER_READ): when one credential runs
+    # out, the others heard from are read with it; an ended one among them is refused at its next event all the same.
     from hub.threads import sockets
 
     reads = []
@@ -198,16 +198,70 @@ def test_a_read_leaves_out_credentials_not_heard_from_for_a_minute_and_caps_its_
     assert not checked.fresh(asking, 70.0)
     first = checked.to_read(asking, 70.0, period=1.0)
     # The quiet one (heard 70 s ago) is forgotten, not read; two of the four busy ones come along
-    # (three in all); the other two are read by their own next event, with what is due then.
+    # (three in all); the other two stay due, for the next read.
     assert first[0] == asking and len(first) == 3 and quiet not in first
-    # The quiet one and the two busy ones left out are forgotten, not kept for ever: no read
-    # holds them any more, and a socket gone meanwhile would never be heard from to clear them.
-    assert {key for key in [quiet, *busy] if key in checked._until or key in checked._heard} == set(first[1:])
+    assert quiet not in checked._until and quiet not in checked._heard
     assert not checked.fresh(quiet, 70.0)
     left = [key for key in busy if key not in first]
     assert len(left) == 2 and not any(checked.fresh(key, 70.0) for key in left)
     checked.remember(first, set(first), until=71.0)
-    assert checked.to_read(left[0], 70.1, period=1.0) == [left[0]]
+    # The next event whose credential is due reads the two left over: none is read alone.
+    assert checked.to_read(left[0], 70.1, period=1.0) == [left[0], left[1]]
+    checked.remember(left, set(left), until=71.1)
     # Half a period before the first read runs out, the next one takes its credentials along.
     second = checked.to_read(left[1], 70.6, period=1.0)
-    assert second[0] == left[1] and len(second) == 3 and set(second[1:]) <= set(first)
+    assert second[0] == left[1] and len(second) == 3 and set(second[1:]) <= {*first, left[0]}
+
+
+def test_a_thousand_credentials_due_at_once_are_read_in_capped_reads_none_missed(monkeypatch):
+    # A process's thousand sockets all read together run out again together: each read stays
+    # at CREDENTIALS_PER_READ (no long read for every other socket to wait behind), the ones
+    # left over go with the next reads, and within a period every one was read again.
+    from hub.threads import rooms
+
+    checked = rooms.CheckedCredentials()
+    keys = [(n, "token", n) for n in range(1, 1001)]
+    for key in keys:
+        checked.fresh(key, 0.0)
+    checked.remember(keys, set(keys), until=1.0)
+    reads = []
+    now = 1.0
+    for key in keys:  # every socket sends once after the deadline, in turn
+        now += 0.001
+        if checked.fresh(key, now):
+            continue
+        batch = checked.to_read(key, now, period=1.0)
+        reads.append(batch)
+        checked.remember(batch, set(batch), until=now + 1.0)
+    assert rooms.CREDENTIALS_PER_READ <= 100
+    assert max(len(batch) for batch in reads) == rooms.CREDENTIALS_PER_READ
+    # Ten reads, and a few more where the first reads' credentials near their end and are taken
+    # along: not one read per socket.
+    assert 10 <= len(reads) <= 20, [len(batch) for batch in reads]
+    assert {key for batch in reads for key in batch} == set(keys)  # none missed
+    assert all(checked.fresh(key, now) for key in keys)
+
+
+def test_credentials_left_over_by_a_capped_read_are_forgotten_once_their_sockets_are_quiet(monkeypatch):
+    # A socket gone meanwhile never sends again: its credential, left over by a capped read,
+    # is dropped by a read a minute later instead of staying in the maps for the process's life.
+    from hub.threads import rooms
+
+    monkeypatch.setattr(rooms, "CREDENTIALS_PER_READ", 2)
+    checked = rooms.CheckedCredentials()
+    keys = [(n, "token", n) for n in range(1, 5)]
+    for key in keys:
+        checked.fresh(key, 0.0)
+    checked.remember(keys, set(keys), until=1.0)
+    first = checked.to_read(keys[0], 1.5, period=1.0)
+    assert len(first) == 2
+    checked.remember(first, set(first), until=2.5)
+    gone = [key for key in keys if key not in first]
+    for now in range(2, 70):  # only the first two sockets keep talking
+        for key in first:
+            if not checked.fresh(key, float(now)):
+                batch = checked.to_read(key, float(now), period=1.0)
+                checked.remember(batch, set(batch), until=now + 1.0)
+    assert all(key not in checked._until and key not in checked._heard for key in gone)
+    assert all(key in checked._heard for key in first)
+    assert sum(len(keys) for _, keys in checked._reads) <= len(first)
