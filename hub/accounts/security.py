@@ -9,7 +9,8 @@ from typing import Any, TypeVar
 from flask import Flask, g, request
 from flask_babel import gettext
 from flask_login import current_user
-from sqlalchemy import bindparam, select
+from sqlalchemy import ColumnElement, Integer, any_, bindparam, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import OperationalError
 
 from hub.accounts.models import ApiToken, User
@@ -96,10 +97,10 @@ def valid_socket_credentials(keys: Collection[SocketCredential]) -> set[SocketCr
         return {key for key in keys if socket_credential_valid(*key)}
     users = {row.id: row for row in db.session.execute(
         select(_users.c.id, _users.c.active, _users.c.session_generation)
-        .where(_users.c.id.in_({user_id for user_id, _, _ in keys})))}
+        .where(_one_of(_users.c.id, {user_id for user_id, _, _ in keys}))).all()}
     token_ids = {value for _, kind, value in keys if kind == "token"}
     tokens = {row.id: row for row in db.session.execute(
-        select(_tokens.c.id, _tokens.c.user_id, _tokens.c.expires_at).where(_tokens.c.id.in_(token_ids)))} \
+        select(_tokens.c.id, _tokens.c.user_id, _tokens.c.expires_at).where(_one_of(_tokens.c.id, token_ids))).all()} \
         if token_ids else {}
     now = utcnow()
     valid: set[SocketCredential] = set()
@@ -116,6 +117,14 @@ def valid_socket_credentials(keys: Collection[SocketCredential]) -> set[SocketCr
         if token is not None and token.user_id == user_id and (token.expires_at is None or token.expires_at > now):
             valid.add(key)
     return valid
+
+
+def _one_of(column: Any, ids: Collection[int]) -> ColumnElement[bool]:
+    """`column IN ids`; on PostgreSQL as `= ANY(array)`, one parameter: a hundred ids bound and
+    cast one by one cost twice the read."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam("ids", list(ids), type_=ARRAY(Integer)))
+    return column.in_(ids)
 
 
 def bearer_secret() -> str | None:
