@@ -162,10 +162,10 @@ class CheckedCredentials:
     event within SOCKET_AUTH_RECHECK_S of the last read of its credential reads nothing. When
     one has run out, the credentials of the sockets heard from recently whose trust runs out
     soon are read again with it (a few reads of at most CREDENTIALS_PER_READ a period for the
-    whole process, not one per event; one each for sockets connecting one after another). The close of an
-    access room (the broadcast of an ended session, revoked token or deactivation) forgets the
-    affected entries at once; a process that missed the broadcast (the queue away) reads the
-    credential again once its deadline passes, and refuses it then."""
+    whole process, not one per event; one each for sockets connecting one after another). The
+    close of an access room (the broadcast of an ended session, revoked token or deactivation)
+    forgets the affected entries at once; a process that missed the broadcast (the queue away)
+    reads the credential again once its deadline passes, and refuses it then."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()

@@ -122,7 +122,8 @@ def test_a_valid_credential_is_read_once_per_period_not_per_event(app, world, mo
 
 def test_one_read_re_checks_every_socket_recently_heard_from(app, world, monkeypatch):
     # Many sockets, one read a period (under CREDENTIALS_PER_READ): when one credential runs
-    # out, the others heard from are read with it; an ended one among them is refused at its next event all the same.
+    # out, the others heard from are read with it; an ended one among them is refused at its
+    # next event all the same.
     from hub.threads import sockets
 
     reads = []
@@ -213,7 +214,7 @@ def test_a_read_leaves_out_credentials_not_heard_from_for_a_minute_and_caps_its_
     assert second[0] == left[1] and len(second) == 3 and set(second[1:]) <= {*first, left[0]}
 
 
-def test_a_thousand_credentials_due_at_once_are_read_in_capped_reads_none_missed(monkeypatch):
+def test_a_thousand_credentials_due_at_once_are_read_in_capped_reads_none_missed():
     # A process's thousand sockets all read together run out again together: each read stays
     # at CREDENTIALS_PER_READ (no long read for every other socket to wait behind), the ones
     # left over go with the next reads, and within a period every one was read again.
