@@ -141,15 +141,38 @@ class BusinessCalendar:
         """Business days in (start, end]; negative, counted the other way, when end < start."""
         if end < start:
             return -self.business_days_between(end, start)
-        return sum(1 for offset in range(1, (end - start).days + 1) if self.is_business_day(start + timedelta(days=offset)))
+        first = start + timedelta(days=1)
+        # Counted from the working weekdays and the year's holidays, not day by day: a list
+        # page works this out for each of its shipments, some with months to go.
+        count = _weekdays_in(first, end, self.working_days)
+        table = _public_holidays(self.country, self.subdivision)
+        if table is None or end < first:
+            return count
+        off = set(_holiday_dates(table, first, end))
+        count -= sum(1 for day in off if day.weekday() in self.working_days)
+        count += sum(1 for day in table.weekend_workdays
+                     if first <= day <= end and day.weekday() not in self.working_days and day not in off)
+        return count
 
     def holidays_between(self, start: date, end: date) -> list[tuple[date, str]]:
         """The public holidays from `start` to `end`, both included, by date."""
-        found = []
-        day = start
-        while day <= end:
-            name = self.holiday_name(day)
-            if name:
-                found.append((day, name))
-            day += timedelta(days=1)
-        return found
+        table = _public_holidays(self.country, self.subdivision)
+        if table is None or end < start:
+            return []
+        return [(day, table[day]) for day in _holiday_dates(table, start, end)]
+
+
+def _weekdays_in(first: date, last: date, weekdays: frozenset[int]) -> int:
+    """How many days from `first` to `last`, both included, fall on one of `weekdays`."""
+    if last < first:
+        return 0
+    weeks, rest = divmod((last - first).days + 1, 7)
+    return weeks * len(weekdays) + sum(1 for offset in range(rest) if (first.weekday() + offset) % 7 in weekdays)
+
+
+def _holiday_dates(table: holidays.HolidayBase, first: date, last: date) -> list[date]:
+    """The table's holidays from `first` to `last`, both included, by date."""
+    for year in range(first.year, last.year + 1):
+        table.get(date(year, 1, 1))  # any look-up loads the year, make-up working days included
+    # A copy taken at once (one C call): another thread may be loading a year meanwhile.
+    return sorted(day for day in list(table) if first <= day <= last)

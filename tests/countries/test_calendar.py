@@ -3,7 +3,10 @@ Every expected date is worked out by hand in the comment above it."""
 
 from __future__ import annotations
 
-from datetime import date
+import random
+from datetime import date, timedelta
+
+import pytest
 
 from hub.business_days import BusinessCalendar, default_working_days
 
@@ -78,3 +81,28 @@ def test_a_clock_crossing_the_year_end_and_a_regional_holiday():
 def test_zero_days_is_the_basis_day_itself():
     us = BusinessCalendar.of("US", MON_FRI)
     assert us.add_business_days(date(2026, 11, 28), 0) == date(2026, 11, 28)
+
+
+@pytest.mark.parametrize(("country", "working_days", "subdivision"), [
+    ("CN", MON_FRI, None),  # make-up working weekends
+    ("CN", [*MON_FRI, "sat"], None),  # a make-up Saturday that works anyway
+    ("GB", MON_FRI, "SCT"),  # a subdivision's own holidays
+    ("SA", ["sun", "mon", "tue", "wed", "thu"], None),  # a Sunday-to-Thursday week
+    ("ZZ", ["mon", "wed"], None),  # no holiday table at all
+])
+def test_counts_and_holidays_over_long_ranges_agree_with_the_day_by_day_definition(country, working_days, subdivision):
+    """The counts are worked out from whole weeks and the holiday table; every range, either
+    way round and across years, must give what checking each day would."""
+    calendar = BusinessCalendar.of(country, working_days, subdivision)
+    draw = random.Random(f"{country}{working_days}")
+    for _ in range(150):
+        start = date(2025, 1, 1) + timedelta(days=draw.randrange(900))
+        end = start + timedelta(days=draw.randrange(-400, 400))
+        low, high = min(start, end), max(start, end)
+        days = [low + timedelta(days=n) for n in range(1, (high - low).days + 1)]
+        by_day = sum(1 for day in days if calendar.is_business_day(day))
+        assert calendar.business_days_between(start, end) == (by_day if end >= start else -by_day)
+        every_day = [start + timedelta(days=n) for n in range((end - start).days + 1)]
+        assert calendar.holidays_between(start, end) == [
+            (day, name) for day in every_day if (name := calendar.holiday_name(day))
+        ]
