@@ -8,11 +8,13 @@ its city ("Chicago time"), never by an abbreviation: "CST" is both Chicago and S
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale
+from babel.dates import format_date as babel_format_date
 from babel.dates import format_datetime, get_month_names, get_timezone_location
 from flask import g, has_request_context, request
 from flask_babel import get_locale, gettext
@@ -94,7 +96,13 @@ def current_locale() -> str:
 
 
 def _babel_locale(locale: str | None) -> Locale:
-    return Locale.parse(locale or current_locale())
+    return _parsed_locale(locale or current_locale())
+
+
+@lru_cache(maxsize=16)
+def _parsed_locale(name: str) -> Locale:
+    # Parsing is not cached by Babel, and a list page formats a few hundred values.
+    return Locale.parse(name)
 
 
 def _zone(time_zone: str | None) -> ZoneInfo:
@@ -146,10 +154,13 @@ def format_date(value: date | datetime | str | None, time_zone: str | None = Non
         if value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
         value = value.astimezone(_zone(time_zone)).date()
-    chosen = locale or current_locale()
-    from babel.dates import format_date as babel_format_date
+    return _formatted_day(value, locale or current_locale())
 
-    return babel_format_date(value, DATE_PATTERNS.get(chosen, DATE_PATTERNS["en"]), locale=_babel_locale(chosen))
+
+@lru_cache(maxsize=4096)
+def _formatted_day(day: date, locale: str) -> str:
+    # A list page shows two days a row, most of them the same few weeks: each is formatted once.
+    return babel_format_date(day, DATE_PATTERNS.get(locale, DATE_PATTERNS["en"]), locale=_babel_locale(locale))
 
 
 def local_time(value: datetime | None, time_zone: str, fmt: str = "%Y-%m-%d %H:%M") -> str:
