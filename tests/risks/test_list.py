@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import uuid
 
+from sqlalchemy import select
+
+from hub.extensions import db
 from hub.risks.services import open_flag
 from hub.shipment_tx import shipment_transaction
+from hub.threads.models import Message
 from hub.threads.services import add_message
 from tests import factories
 from tests.threads.test_send_cost import counted_statements
@@ -92,3 +96,22 @@ def test_pages_walk_the_urgency_order_without_repeating_or_missing_a_shipment(cl
     # Both high ones first (the newer first), then medium, low, then the calm ones newest first.
     assert ranked == ["P-5", "P-2", "P-4", "P-1", "P-6", "P-3", "P-0"]
     assert [item["unread_count"] for item in walked] == [item["unread_count"] for item in whole]
+
+
+def test_last_message_of_a_system_message_and_of_a_deleted_one(client, world):
+    """A system message has no author; a deleted message shows no line, yet is still the last."""
+    from hub.threads.services import delete_message
+
+    system = factories.shipment(world.staff, "SYS-1")
+    with shipment_transaction(system.id) as locked:
+        add_message(locked, None, "Customs released the goods.", kind="system")
+    gone = factories.shipment(world.staff, "GONE-1")
+    _post(gone.id, world.staff, "Wrong thread, sorry")
+    message = db.session.scalars(select(Message).where(Message.shipment_id == gone.id)).one()
+    delete_message(world.staff, message.id)
+    items = {item["reference"]: item for item in _list(client, world)[0]["items"]}
+    assert items["SYS-1"]["last_message"] | {"created_at": None} == {
+        "seq": 1, "kind": "system", "first_line": "Customs released the goods.", "author": None, "created_at": None}
+    assert items["GONE-1"]["last_message"]["first_line"] == ""
+    assert items["GONE-1"]["last_message"]["seq"] == 1
+    assert items["GONE-1"]["last_message"]["author"] == world.staff.name
