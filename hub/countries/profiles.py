@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -173,7 +173,13 @@ def document_rules_for(code: str) -> tuple[CountryRule, ...]:
 
 def calendar_of(profile: CountryProfile, subdivision: str | None = None) -> BusinessCalendar:
     """The business days of the profile's country, with the subdivision's holidays if known."""
-    return BusinessCalendar.of(profile.code, tuple(profile.working_days), subdivision)
+    return _calendar(profile.code, tuple(profile.working_days), subdivision)
+
+
+@lru_cache(maxsize=1024)
+def _calendar(code: str, working_days: tuple[str, ...], subdivision: str | None) -> BusinessCalendar:
+    # A list page asks for each row's calendar; the same few come back (a calendar is immutable).
+    return BusinessCalendar.of(code, working_days, subdivision)
 
 
 def known_codes() -> list[str]:
