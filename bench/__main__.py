@@ -36,14 +36,14 @@ from bench.stats import machine
 from hub.cli import raise_open_files_limit
 
 OUT_DIR = Path(__file__).resolve().parent / "out"
-SCENARIOS = ("floor_python", "floor_durable", "floor_node", "hub", "hub_postgresql", "capacity", "idle", "scaleout",
+SCENARIOS = ("floor_python", "floor_durable", "floor_stack", "floor_node", "hub", "hub_postgresql", "capacity", "idle", "scaleout",
              "history", "list", "outbox")
 #: Fan-out scenarios repeated (interleaved, in this order) when `--repeat` is above 1.
-REPEATED = ("hub", "floor_durable", "floor_python")
+REPEATED = ("hub", "floor_durable", "floor_stack", "floor_python")
 #: Peers a run may add with `--peer`.
 PEERS = ("synapse",)
 #: Servers whose capacity is stepped, in this order.
-CAPACITY_SERVERS = ("hub", "floor_durable", "floor_python")
+CAPACITY_SERVERS = ("hub", "floor_durable", "floor_stack", "floor_python")
 FANOUT_KEYS = ("p50_ms", "p95_ms", "p99_ms", "msgs_per_s", "lost", "duplicated", "out_of_order", "connections")
 
 
@@ -173,11 +173,18 @@ class Run:
             self.sup.stop(proc)
 
     def floor_durable(self) -> None:
-        (self.tmp / "durable").mkdir(parents=True, exist_ok=True)
-        proc, port = servers.start_floor_durable(self.sup, self.tmp / "durable" / f"floor-{len(self.runs.get('floor_durable', []))}.sqlite3")
+        self._durable_floor("floor_durable")
+
+    def floor_stack(self) -> None:
+        self._durable_floor("floor_stack")
+
+    def _durable_floor(self, name: str) -> None:
+        """`name` (floor_durable or floor_stack) on a fresh SQLite file, under the fan-out."""
+        folder = self.tmp / name
+        folder.mkdir(parents=True, exist_ok=True)
+        proc, port = servers.start_floor_durable(self.sup, folder / f"floor-{len(self.runs.get(name, []))}.sqlite3", name)
         try:
-            size = self.sizes.fanout
-            self._fanout("floor_durable", fanout.floor_connections(size, f"http://127.0.0.1:{port}"), [proc])
+            self._fanout(name, fanout.floor_connections(self.sizes.fanout, f"http://127.0.0.1:{port}"), [proc])
         finally:
             self.sup.stop(proc)
 
@@ -259,7 +266,7 @@ class Run:
 
     @contextmanager
     def _server(self, name: str, size: FanoutSize | None = None) -> Iterator[tuple[list[dict[str, Any]], list[int]]]:
-        """Start `name` (hub, floor_durable or floor_python) for `size`'s connections; yield the
+        """Start `name` (hub, floor_durable, floor_stack or floor_python) for `size`'s connections; yield the
         connections and the serving pids; stop it (and drop its database) afterwards."""
         size = size or self.sizes.fanout
         db = None
@@ -269,10 +276,10 @@ class Run:
                 world = database.build_fanout_world(db, size.shipments, size.per_shipment)
                 proc, port = servers.start_hub(self.sup, db, f"{name}-server")
                 connections = fanout.hub_connections(world, [f"http://127.0.0.1:{port}"])
-            elif name == "floor_durable":
-                folder = self.tmp / f"durable-{uuid.uuid4().hex[:6]}"
+            elif name in ("floor_durable", "floor_stack"):
+                folder = self.tmp / f"{name}-{uuid.uuid4().hex[:6]}"
                 folder.mkdir(parents=True)
-                proc, port = servers.start_floor_durable(self.sup, folder / "floor.sqlite3")
+                proc, port = servers.start_floor_durable(self.sup, folder / "floor.sqlite3", name)
                 connections = fanout.floor_connections(size, f"http://127.0.0.1:{port}")
             else:
                 proc, port = servers.start_floor_python(self.sup)
@@ -450,7 +457,7 @@ class Run:
 
     def report(self, only: list[str], command: str, elapsed: float) -> dict[str, Any]:
         fan = self.results.get("fanout", {})
-        for name in ("hub", "floor_python", "floor_durable", "floor_node", "hub_postgresql"):
+        for name in ("hub", "floor_python", "floor_durable", "floor_stack", "floor_node", "hub_postgresql"):
             fan.setdefault(name, {**dict.fromkeys(FANOUT_KEYS), **self._missing(name, only)})
         for peer in self.peers:
             if peer in self.errors:
@@ -460,7 +467,7 @@ class Run:
         for name, keys in (("scaleout", ("p99_ms", "msgs_per_s", "lost")), ("history", ("p99_ms",)),
                            ("list", ("p99_ms", "queries")), ("outbox", ("emails_per_s",))):
             self.results.setdefault(name, {**dict.fromkeys(keys), **self._missing(name, only)})
-        order = ("hub", "floor_durable", "floor_python", "floor_node", "hub_postgresql")
+        order = ("hub", "floor_durable", "floor_stack", "floor_python", "floor_node", "hub_postgresql")
         fan = {name: fan[name] for name in (*order, *sorted(set(fan) - set(order)))}
         report = {
             "fanout": fan,
@@ -475,14 +482,17 @@ class Run:
             "ratios": {
                 "hub_vs_floor_python": _ratios(fan["hub"], fan["floor_python"]),
                 "hub_vs_floor_durable": _ratios(fan["hub"], fan["floor_durable"]),
+                "hub_vs_floor_stack": _ratios(fan["hub"], fan["floor_stack"]),
+                "floor_stack_vs_floor_durable": _ratios(fan["floor_stack"], fan["floor_durable"]),
                 "hub_vs_floor_node": _ratios(fan["hub"], fan["floor_node"]),
                 "hub_postgresql_vs_hub": _ratios(fan["hub_postgresql"], fan["hub"]),
                 **{f"hub_vs_{label}": _ratios(fan["hub"], fan[label]) for label in fan if label.startswith("peer_")},
                 "cpu_per_send_hub_vs_floor_durable": _ratio(
                     self.cpu_per_send().get("hub"), self.cpu_per_send().get("floor_durable")),
-                "capacity_hub_vs_floor_durable": _ratio(
-                    (self.results["capacity"].get("hub") or {}).get("sends_per_s"),
-                    (self.results["capacity"].get("floor_durable") or {}).get("sends_per_s")),
+                "cpu_per_send_floor_stack_vs_floor_durable": _ratio(
+                    self.cpu_per_send().get("floor_stack"), self.cpu_per_send().get("floor_durable")),
+                "capacity_hub_vs_floor_durable": self._capacity_ratio("hub", "floor_durable"),
+                "capacity_floor_stack_vs_floor_durable": self._capacity_ratio("floor_stack", "floor_durable"),
             },
             "run": {
                 "command": command, "mode": self.mode, "elapsed_s": round(elapsed, 1),
@@ -499,6 +509,10 @@ class Run:
             },
         }
         return report
+
+    def _capacity_ratio(self, server: str, floor: str) -> float | None:
+        capacity = self.results["capacity"]
+        return _ratio((capacity.get(server) or {}).get("sends_per_s"), (capacity.get(floor) or {}).get("sends_per_s"))
 
     def cpu_per_send(self) -> dict[str, Any]:
         """Server CPU per acknowledged send of each fan-out target (median of its repeats);
@@ -665,7 +679,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shipments", type=int, help="fan-out: shipments (x participants = connections)")
     parser.add_argument("--profile", action="store_true", help="record the hub (fan-out, history, list) and the email worker with py-spy into bench/out/profile-*.txt")
     parser.add_argument("--out", type=Path, default=OUT_DIR / "latest.json", help="where the JSON goes")
-    parser.add_argument("--repeat", type=int, help="repeats of hub, floor_durable and floor_python, interleaved "
+    parser.add_argument("--repeat", type=int, help="repeats of hub, floor_durable, floor_stack and floor_python, interleaved "
                         "(figures are medians; default 3 in the full run, 1 otherwise)")
     parser.add_argument("--peer", action="append", default=[], choices=PEERS,
                         help="also measure a real peer under the same fan-out (synapse: Matrix Synapse, set up in "

@@ -48,13 +48,14 @@ def start_floor_python(sup: Supervisor) -> tuple[Proc, int]:
     return proc, port
 
 
-def start_floor_durable(sup: Supervisor, database_path: Path) -> tuple[Proc, int]:
-    """The durable relay (`bench.floor_durable`): the python floor that commits every message
-    to SQLite before acknowledging it, served the same way."""
+def start_floor_durable(sup: Supervisor, database_path: Path, name: str = "floor_durable") -> tuple[Proc, int]:
+    """A durable relay, served the same way: `floor_durable` (`bench.floor_durable`, the python
+    floor that commits every message to SQLite before acknowledging it) or `floor_stack`
+    (`bench.floor_stack`, the same work through Flask, Flask-SocketIO and Flask-SQLAlchemy)."""
     port = free_port()
-    proc = sup.start("floor_durable", [
+    proc = sup.start(name, [
         PYTHON, "-m", "gunicorn", *GUNICORN_GEVENT, "--bind", f"127.0.0.1:{port}", "--chdir", str(ROOT),
-        "--access-logfile", "/dev/null", "--error-logfile", "-", "bench.floor_durable:app",
+        "--access-logfile", "/dev/null", "--error-logfile", "-", f"bench.{name}:app",
     ], dict(SERVE_ENVIRONMENT) | {"BENCH_DURABLE_DB": str(database_path)})
     wait_for_http(port, proc, timeout=30)
     return proc, port

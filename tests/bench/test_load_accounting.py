@@ -73,22 +73,25 @@ def test_repeats_report_medians_and_the_worst_counts() -> None:
     assert median_figures(runs) == {"p99_ms": 20.0, "lost": 2, "connections": 11}
 
 
-def test_the_durable_floor_and_capacity_stepping_run_at_tiny_scale(tmp_path: Path) -> None:
+def test_the_durable_floors_and_capacity_stepping_run_at_tiny_scale(tmp_path: Path) -> None:
     out = tmp_path / "latest.json"
     env = dict(os.environ, HUB_BENCH_POSTGRES_URL="", HUB_BENCH_REDIS_URL="")
     done = subprocess.run(  # noqa: S603
-        [sys.executable, "-m", "bench", "--smoke", "--only", "floor_durable,capacity", "--out", str(out)],
+        [sys.executable, "-m", "bench", "--smoke", "--only", "floor_durable,floor_stack,capacity", "--out", str(out)],
         cwd=str(ROOT), env=env, capture_output=True, text=True, timeout=300,
     )
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
     report = json.loads(out.read_text())
-    durable = report["fanout"]["floor_durable"]
-    assert durable["lost"] == 0 and durable["duplicated"] == 0 and durable["out_of_order"] == 0, durable
-    assert durable["connections"] == 12 and durable["p99_ms"] is not None
-    assert report["cpu_ms_per_acked_send"]["floor_durable"] is not None
+    for floor in ("floor_durable", "floor_stack"):
+        durable = report["fanout"][floor]
+        assert durable["lost"] == 0 and durable["duplicated"] == 0 and durable["out_of_order"] == 0, durable
+        assert durable["connections"] == 12 and durable["p99_ms"] is not None
+        assert report["cpu_ms_per_acked_send"][floor] is not None
     assert set(report["ratios"]["hub_vs_floor_durable"]) == {"p50", "p99", "msgs_per_s"}
+    assert report["ratios"]["cpu_per_send_floor_stack_vs_floor_durable"] is not None
+    assert report["ratios"]["capacity_floor_stack_vs_floor_durable"] is not None
     details = json.loads(out.with_name("latest-details.json").read_text())
-    for server in ("hub", "floor_durable", "floor_python"):
+    for server in ("hub", "floor_durable", "floor_stack", "floor_python"):
         capacity = report["capacity"][server]
         assert capacity["sends_per_s"] in (6, 12), (server, capacity)
         steps = details["capacity"][server]
