@@ -10,13 +10,12 @@ from datetime import datetime
 from typing import Any
 
 import css_inline
-from babel import Locale
 from flask import current_app, g
 from flask_babel import force_locale, gettext
 from itsdangerous import BadSignature, URLSafeSerializer
 from jinja2 import TemplateNotFound
 
-from hub.i18n import SUPPORTED_LOCALES, local_time
+from hub.i18n import SUPPORTED_LOCALES, country_name, local_time
 from hub.milestones_catalogue import label as milestone_label_en
 
 _UNSUBSCRIBE_SALT = "hub.notifications.unsubscribe"
@@ -120,10 +119,7 @@ def level_label(level: str) -> str:
 
 def country_label(code: str | None) -> str:
     """Template filter: a country's name in the current locale (Babel's CLDR names)."""
-    if not code:
-        return ""
-    locale = Locale.parse(g.get("hub_locale") or "en")
-    return locale.territories.get(code.upper(), code)
+    return country_name(code, g.get("hub_locale") or "en")
 
 
 def render_email(template: str, context: dict[str, Any], *, subject: str | None = None) -> RenderedEmail:

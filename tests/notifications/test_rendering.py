@@ -118,6 +118,11 @@ def test_every_template_renders_both_parts_with_absolute_links(app, world, local
     assert "&lt;script&gt;" in rows["mention"].html_body
     assert EVIL in rows["mention"].text_body
     assert "Jonas &lt;Becker&gt;" in rows["document_requested"].html_body
+    # The route's countries are named in the recipient's language, in both parts.
+    route = {"en": "China → Germany", "es": "China → Alemania", "zh_Hans": "中国 → 德国"}[locale]
+    for name, row in rows.items():
+        if name != "password_reset":
+            assert route in row.text_body and route in row.html_body, (name, locale)
     # 08:00Z in the recipient's zone, named by its city ("CST" would also be Chicago's).
     assert {"en": "20 Nov 2026, 16:00 Shanghai time", "es": "20 nov 2026, 16:00 hora de Shanghái",
             "zh_Hans": "2026年11月20日 16:00 上海时间"}[locale] in rows["milestone"].text_body
