@@ -36,7 +36,7 @@
 
   /* Replace the panel with a fresh copy from the server, then wire it up again; the
      disclosures that were open stay open. */
-  function refresh(message) {
+  function refresh(message, isError) {
     pendingLive = false;  // the fresh copy has every change so far
     return fetch(window.location.pathname, { credentials: "same-origin", headers: { "Accept": "text/html" } })
       .then(function (response) { return response.text(); })
@@ -70,7 +70,7 @@
           current.replaceWith(fresh);
           init();
         }
-        if (message) { say(message); }
+        if (message) { say(message, isError); }
       });
   }
 
@@ -170,12 +170,14 @@
       var text = failed ? window.hubT("{ok} of {count} file(s) uploaded; {failed} failed (see below).", { ok: ok, count: files.length, failed: failed })
         : window.hubT("{ok} of {count} file(s) uploaded.", { ok: ok, count: files.length });
       if (ok && !failed) { return refresh(text); }
-      say(text, failed > 0);
-      // The refusals stay beside their files (the progress list), next to the form.
+      // The refusals stay beside their files (the progress list), next to the form; a refresh
+      // keeps both, and shows the files that were stored (their live events waited meanwhile).
       if (statusBox) {
         statusBox.textContent = text;
         statusBox.className = "upload-status" + (failed ? " flash flash-error" : "");
       }
+      if (ok) { return refresh(text, true); }
+      say(text, true);
       return null;
     });
   }
