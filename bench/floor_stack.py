@@ -6,8 +6,9 @@ Per send it does what the durable floor does (one SQLite transaction that advanc
 rebroadcasts) and nothing the hub adds: no authentication, no rendering, no email bookkeeping.
 What it costs beyond the durable floor is what Flask-SocketIO (a request context and the
 socket's session for every event) and Flask-SQLAlchemy (a scoped session, a pooled connection,
-SQLAlchemy's statement execution) cost before the hub does any work of its own: the least a
-send can cost on this stack.
+SQLAlchemy's statement execution) cost before the hub does any work of its own, with the stack
+used as it is meant to be (handlers registered straight on python-socketio, or a bare driver
+connection, would each skip part of it).
 
 Run by the benchmark as `python -m gunicorn --worker-class gevent ... bench.floor_stack:app`
 with `BENCH_DURABLE_DB` naming the database file.

@@ -1,5 +1,5 @@
-"""The stack floor does the durable floor's work: a message is in the SQLite file before it is
-acknowledged, the room gets it once, and a repeated client_id answers the stored seq. Run in a
+"""The stack floor does the durable floor's work: each message is in the SQLite file with its
+seq, the room gets it once, and a repeated client_id answers the stored seq. Run in a
 child process: the floor is a module-level app with its own settings (gevent mode, garbage
 collector settings) that must not touch the test process."""
 
@@ -34,7 +34,7 @@ print(json.dumps({"answers": answers, "received": received}))
 """
 
 
-def test_the_stack_floor_commits_before_it_answers_and_answers_a_repeat_with_the_stored_seq(tmp_path: Path) -> None:
+def test_the_stack_floor_stores_each_message_once_and_answers_a_repeat_with_the_stored_seq(tmp_path: Path) -> None:
     database = tmp_path / "floor.sqlite3"
     done = subprocess.run(  # noqa: S603
         [sys.executable, "-c", _SCRIPT], cwd=str(ROOT), capture_output=True, text=True, timeout=120,

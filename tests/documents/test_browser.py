@@ -61,6 +61,17 @@ def test_dropping_several_files_uploads_each_and_refreshes_the_panel(live, brows
     assert len(db.session.scalars(select(DocumentVersion)).all()) == 2
 
 
+def test_a_partly_refused_drop_shows_the_stored_file_while_the_user_stays_in_the_form(live, browser, world):
+    page = signed_in_page(browser, live, world.agent.email, f"/shipments/{world.shipment.id}")
+    page.wait_for_selector('#thread-status[data-state="live"]')
+    # The user's focus stays in the form: the upload's live event must not be what shows the file.
+    page.focus("#upload-note")
+    drop_files(page, {"kept.pdf": PDF_TEXT + "kept", "evil.pdf": "MZ\x00\x00PE"}, doc_type="packing_list")
+    page.wait_for_selector("#documents .doc-list:has-text('kept.pdf')", timeout=4_000)
+    assert "evil.pdf" in page.inner_text("[data-upload-form] [data-upload-progress]")
+    assert "flash-error" in page.get_attribute("#documents-status", "class")
+
+
 def test_the_one_click_button_records_documents_complete(live, browser, world):
     agent = signed_in_page(browser, live, world.agent.email, f"/shipments/{world.shipment.id}")
     for doc_type in ("commercial_invoice", "packing_list", "bill_of_lading"):
